@@ -1,0 +1,44 @@
+"""Spotify Web API client for batch extraction: plain Python on requests, nothing of Dagster."""
+
+from spotify_assets.spotify.client import (
+    DEFAULT_API_BASE_URL,
+    DEFAULT_TOKEN_URL,
+    SpotifyClient,
+)
+from spotify_assets.spotify.errors import (
+    SpotifyAuthError,
+    SpotifyConfigError,
+    SpotifyCredentialsError,
+    SpotifyError,
+    SpotifyForbiddenError,
+    SpotifyHTTPError,
+    SpotifyNotFoundError,
+    SpotifyPagingError,
+    SpotifyProtocolError,
+    SpotifyRateLimitError,
+    SpotifyRequestError,
+    SpotifyUnavailableError,
+)
+from spotify_assets.spotify.results import AlbumTracks, NewReleases
+from spotify_assets.spotify.stats import ClientStats
+
+__all__ = [
+    "DEFAULT_API_BASE_URL",
+    "DEFAULT_TOKEN_URL",
+    "AlbumTracks",
+    "ClientStats",
+    "NewReleases",
+    "SpotifyAuthError",
+    "SpotifyClient",
+    "SpotifyConfigError",
+    "SpotifyCredentialsError",
+    "SpotifyError",
+    "SpotifyForbiddenError",
+    "SpotifyHTTPError",
+    "SpotifyNotFoundError",
+    "SpotifyPagingError",
+    "SpotifyProtocolError",
+    "SpotifyRateLimitError",
+    "SpotifyRequestError",
+    "SpotifyUnavailableError",
+]

@@ -1,0 +1,107 @@
+"""Authorized GETs against the Web API: bearer token, one renewal on 401, typed errors, JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from spotify_assets.spotify.auth import ClientCredentialsAuth
+from spotify_assets.spotify.errors import (
+    SpotifyAuthError,
+    SpotifyForbiddenError,
+    SpotifyNotFoundError,
+    SpotifyProtocolError,
+    SpotifyRequestError,
+)
+from spotify_assets.spotify.ratelimit import RateLimiter
+from spotify_assets.spotify.transport import Transport, error_detail, request_label
+
+Params = Mapping[str, str | int]
+
+
+def origin(url: str) -> tuple[str, str]:
+    """The (scheme, host:port) a URL points at, lower-cased, with default ports made explicit."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    return scheme, f"{(parts.hostname or '').lower()}:{port}"
+
+
+class SpotifyApi:
+    """The Web API as JSON documents, for the paging and endpoint code above it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: Transport,
+        auth: ClientCredentialsAuth,
+        limiter: RateLimiter,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._origin = origin(self.base_url)
+        self._transport = transport
+        self._auth = auth
+        self._limiter = limiter
+
+    def url(self, path: str) -> str:
+        """The absolute URL of an API path such as `/browse/new-releases`."""
+        return f"{self.base_url}{path}"
+
+    def is_own(self, url: str) -> bool:
+        """Whether `url` points at the configured API host, the only place the token may go."""
+        return origin(url) == self._origin
+
+    def get(self, url: str, params: Params | None = None) -> dict[str, Any]:
+        """GET `url` with a valid token and return its JSON object, or raise a typed error."""
+        if not self.is_own(url):
+            raise ValueError(f"{url} is not on the configured API host {self.base_url}")
+        label = request_label("GET", url)
+        for renewed in (False, True):
+            token = self._auth.token()
+            response = self._transport.send(
+                "GET",
+                url,
+                endpoint="api",
+                limiter=self._limiter,
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            if response.status_code == 401 and not renewed:
+                self._auth.invalidate(token)
+                continue
+            break
+        status = response.status_code
+        if status == 200:
+            try:
+                body = response.json()
+            except ValueError as exc:
+                raise SpotifyProtocolError(
+                    f"Spotify answered 200 on {label} with a body that is not JSON"
+                ) from exc
+            if not isinstance(body, dict):
+                raise SpotifyProtocolError(f"Spotify answered 200 on {label} with {type(body)}")
+            return body
+        message, _ = error_detail(response)
+        if status == 401:
+            raise SpotifyAuthError(
+                f"Spotify answered 401 on {label} ({message}) even with a fresh token; "
+                "check that the app is still active in the Spotify developer dashboard.",
+                status=status,
+                url=url,
+            )
+        if status == 403:
+            raise SpotifyForbiddenError(
+                f"Spotify answered 403 on {label} ({message}): this app may not use the "
+                "endpoint (Development Mode apps lost it in 2026).",
+                status=status,
+                url=url,
+            )
+        if status == 404:
+            raise SpotifyNotFoundError(
+                f"Spotify answered 404 on {label} ({message})", status=status, url=url
+            )
+        raise SpotifyRequestError(
+            f"Spotify refused {label} with {status} ({message})", status=status, url=url
+        )

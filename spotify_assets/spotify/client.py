@@ -1,0 +1,385 @@
+"""SpotifyClient: the new-releases feed and the tracks of albums, fetched fast and politely."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from typing import Literal, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from spotify_assets.spotify.api import SpotifyApi
+from spotify_assets.spotify.auth import ClientCredentialsAuth
+from spotify_assets.spotify.errors import (
+    SpotifyConfigError,
+    SpotifyForbiddenError,
+    SpotifyNotFoundError,
+    SpotifyPagingError,
+)
+from spotify_assets.spotify.paging import Page, fetch, follow
+from spotify_assets.spotify.ratelimit import RateLimiter
+from spotify_assets.spotify.results import (
+    AlbumTracks,
+    NewReleases,
+    SpotifyObject,
+    TracksEndpoint,
+)
+from spotify_assets.spotify.retry import RetryBudget, RetryPolicy
+from spotify_assets.spotify.stats import ClientStats, StatsRecorder
+from spotify_assets.spotify.transport import Timeouts, Transport
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_BASE_URL = "https://api.spotify.com/v1"
+DEFAULT_TOKEN_URL = "https://accounts.spotify.com/api/token"
+MAX_PAGE_SIZE = 50
+MAX_SEARCH_PAGE_SIZE = 10
+MAX_SEARCH_OFFSET = 1000
+MAX_IDS_PER_REQUEST = 20
+NEW_RELEASES_QUERY = "tag:new"
+
+Source = Literal["auto", "browse", "search"]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _Drift(Exception):
+    """A listing changed between two of its pages."""
+
+
+class SpotifyClient:
+    """Spotify Web API client for batch extraction with client credentials.
+
+    Thread-safe. One instance is one "run": it remembers which endpoints the app may not use (403)
+    and counts everything it did in `stats`.
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        api_base_url: str = DEFAULT_API_BASE_URL,
+        token_url: str = DEFAULT_TOKEN_URL,
+        *,
+        market: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        search_page_size: int = MAX_SEARCH_PAGE_SIZE,
+        max_workers: int = 8,
+        max_requests_per_second: float | None = None,
+        max_retries: int = 5,
+        retry_budget: int = 100,
+        backoff_base_s: float = 0.5,
+        backoff_max_s: float = 30.0,
+        max_retry_after_s: float = 60.0,
+        max_rate_limit_retries: int = 10,
+        max_drift_restarts: int = 2,
+        connect_timeout_s: float = 5.0,
+        read_timeout_s: float = 30.0,
+        token_refresh_margin_s: float = 60.0,
+    ) -> None:
+        for name, value in (("client_id", client_id), ("client_secret", client_secret)):
+            if not value:
+                raise SpotifyConfigError(f"{name} is empty: the client needs the app's credentials")
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise SpotifyConfigError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
+        if not 1 <= search_page_size <= MAX_SEARCH_PAGE_SIZE:
+            raise SpotifyConfigError(
+                f"search_page_size must be 1..{MAX_SEARCH_PAGE_SIZE}, got {search_page_size}"
+            )
+        if max_workers < 1:
+            raise SpotifyConfigError(f"max_workers must be at least 1, got {max_workers}")
+        self.market = market
+        self.page_size = page_size
+        self.search_page_size = search_page_size
+        self.max_workers = max_workers
+        self._max_drift_restarts = max_drift_restarts
+        self._stats = StatsRecorder()
+        self._session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max_workers + 1, max_retries=0)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+        self._session.headers["User-Agent"] = "spotify_assets (+requests)"
+        policy = RetryPolicy(
+            max_retries=max_retries,
+            backoff_base_s=backoff_base_s,
+            backoff_max_s=backoff_max_s,
+            max_rate_limit_retries=max_rate_limit_retries,
+            max_retry_after_s=max_retry_after_s,
+        )
+        transport = Transport(
+            self._session,
+            policy=policy,
+            budget=RetryBudget(retry_budget),
+            stats=self._stats,
+            timeouts=Timeouts(connect_s=connect_timeout_s, read_s=read_timeout_s),
+        )
+        auth = ClientCredentialsAuth(
+            client_id,
+            client_secret,
+            token_url,
+            transport=transport,
+            stats=self._stats,
+            refresh_margin_s=token_refresh_margin_s,
+        )
+        limiter = RateLimiter(max_requests_per_second)
+        self._api = SpotifyApi(api_base_url, transport=transport, auth=auth, limiter=limiter)
+        self._lock = threading.Lock()
+        self._forbidden: dict[str, str] = {}
+        self._allowed: set[str] = set()
+
+    @property
+    def stats(self) -> ClientStats:
+        """Everything the client did so far: requests, retries, 429s, waits, token refreshes."""
+        return self._stats.snapshot()
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self._session.close()
+
+    def __enter__(self) -> SpotifyClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def new_releases(self, source: Source = "auto") -> NewReleases:
+        """The whole new-releases feed from browse, from search (`tag:new`), or browse then search.
+
+        `auto` tries `/browse/new-releases` and, when Spotify answers 403 (Development Mode apps
+        since February 2026), falls back to search and records why in `fallback_reason`.
+        """
+        if source not in ("auto", "browse", "search"):
+            raise SpotifyConfigError(f"source must be auto, browse or search, not {source!r}")
+        if source == "browse":
+            return self._browse()
+        fallback_reason = None
+        if source == "auto":
+            if "browse" not in self._forbidden:
+                try:
+                    return self._browse()
+                except SpotifyForbiddenError as exc:
+                    self._forbid("browse", str(exc))
+                    # Spotify withdrew /browse/new-releases and /albums?ids= from Development Mode
+                    # apps together (2026-02-11 / 2026-03-09): an app refused one is refused both.
+                    self._forbid("albums", f"not tried after {exc}")
+            fallback_reason = self._forbidden["browse"]
+            log.warning("Falling back to search (q=%s): %s", NEW_RELEASES_QUERY, fallback_reason)
+        albums, total = self._collect_feed(
+            self._api.url("/search"),
+            {"q": NEW_RELEASES_QUERY, "type": "album", "limit": self.search_page_size},
+            max_offset=MAX_SEARCH_OFFSET,
+        )
+        return NewReleases(albums, total, "search", fallback_reason)
+
+    def album_tracks(self, album_ids: Iterable[str], *, market: str | None = None) -> AlbumTracks:
+        """Every track of every album, with as few requests as the app's access allows.
+
+        Uses `/albums?ids=` (20 albums a request, first 50 tracks embedded) when the app may, and
+        one `/albums/{id}/tracks` listing per album otherwise; a 403 on the batch endpoint is
+        remembered for the life of the client.
+        """
+        ids = list(dict.fromkeys(album_ids))
+        market = market or self.market
+        tracks: dict[str, list[SpotifyObject]] = {}
+        if "albums" not in self._forbidden and ids:
+            try:
+                for part in self._albums_batches(ids, market):
+                    tracks.update(part)
+            except SpotifyForbiddenError as exc:
+                self._forbid("albums", str(exc))
+            else:
+                return self._tracks_result(ids, tracks, "albums")
+        for album_id, listing in zip(
+            ids, self._run_all(self._album_tracks_or_none, ids, market), strict=True
+        ):
+            if listing is not None:
+                tracks[album_id] = listing
+        return self._tracks_result(ids, tracks, "album_tracks", self._forbidden.get("albums"))
+
+    def _browse(self) -> NewReleases:
+        """The feed from `/browse/new-releases`."""
+        albums, total = self._collect_feed(
+            self._api.url("/browse/new-releases"), {"limit": self.page_size}
+        )
+        return NewReleases(albums, total, "browse")
+
+    def _forbid(self, endpoint: str, reason: str) -> None:
+        """Remember that the app may not use `endpoint`, so the run does not ask again."""
+        with self._lock:
+            self._forbidden.setdefault(endpoint, reason)
+
+    def _collect_feed(
+        self, url: str, params: dict[str, str | int], max_offset: int | None = None
+    ) -> tuple[list[SpotifyObject], int]:
+        """All albums of a feed listing and its reported total, restarting when it drifts."""
+        for attempt in range(self._max_drift_restarts + 1):
+            try:
+                return self._feed_once(url, params, max_offset)
+            except _Drift as drift:
+                self._stats.add(drift_restarts=1)
+                log.warning("The feed changed while being paged (%s); restart %d", drift, attempt)
+                last = drift
+        raise SpotifyPagingError(
+            f"The new-releases feed kept changing while it was paged ({last}); "
+            f"gave up after {self._max_drift_restarts} restarts. Run again later."
+        )
+
+    def _feed_once(
+        self, url: str, params: dict[str, str | int], max_offset: int | None
+    ) -> tuple[list[SpotifyObject], int]:
+        """One pass over a feed listing; raises `_Drift` when it changes under us."""
+        albums: list[SpotifyObject] = []
+        seen: set[str] = set()
+        pages = fetch(self._api, url, params, key="albums")
+        if max_offset is not None:
+            pages = self._stop_beyond(pages, max_offset)
+        total = None
+        for page in pages:
+            total = self._check_total(total, page)
+            for album in page.items:
+                album_id = str(album.get("id"))
+                if album_id in seen:
+                    raise _Drift(f"album {album_id} appeared twice")
+                seen.add(album_id)
+                albums.append(album)
+        return albums, total or 0
+
+    @staticmethod
+    def _stop_beyond(pages: Iterator[Page], max_offset: int) -> Iterator[Page]:
+        """Stop before a `next` link beyond the deepest offset the endpoint accepts."""
+        for page in pages:
+            yield page
+            if page.next is None:
+                continue
+            offset = parse_qs(urlsplit(page.next).query).get("offset", ["0"])[0]
+            if int(offset) > max_offset:
+                log.warning(
+                    "Spotify pages no deeper than offset %d: %d of %d albums are reachable",
+                    max_offset,
+                    page.offset + len(page.items),
+                    page.total,
+                )
+                return
+
+    @staticmethod
+    def _check_total(total: int | None, page: Page) -> int:
+        """The listing's total, raising `_Drift` when a page reports a different one."""
+        if total is not None and page.total != total:
+            raise _Drift(f"total changed from {total} to {page.total}")
+        return page.total
+
+    def _albums_batches(
+        self, ids: list[str], market: str | None
+    ) -> list[dict[str, list[SpotifyObject]]]:
+        """Tracks of all albums via `/albums?ids=`; the first request alone probes whether the app
+        may use the endpoint, so a 403 costs one request rather than one per worker."""
+        chunks = [ids[i : i + MAX_IDS_PER_REQUEST] for i in range(0, len(ids), MAX_IDS_PER_REQUEST)]
+        if "albums" in self._allowed:
+            return self._run_all(self._albums_batch, chunks, market)
+        first = self._albums_batch(chunks[0], market)
+        with self._lock:
+            self._allowed.add("albums")
+        return [first, *self._run_all(self._albums_batch, chunks[1:], market)]
+
+    def _albums_batch(
+        self, ids: Sequence[str], market: str | None
+    ) -> dict[str, list[SpotifyObject]]:
+        """Tracks of up to 20 albums from one `/albums?ids=` request plus their extra pages."""
+        params: dict[str, str | int] = {"ids": ",".join(ids)}
+        if market:
+            params["market"] = market
+        body = self._api.get(self._api.url("/albums"), params)
+        albums = body.get("albums")
+        if not isinstance(albums, list) or len(albums) != len(ids):
+            raise SpotifyPagingError(
+                f"/albums answered {len(albums) if isinstance(albums, list) else 'no'} albums "
+                f"for {len(ids)} ids"
+            )
+        found: dict[str, list[SpotifyObject]] = {}
+        for album_id, album in zip(ids, albums, strict=True):
+            if album is None:
+                continue
+            first = Page.parse(album.get("tracks"), f"album {album_id} in /albums")
+            found[album_id] = self._album_listing(album_id, market, first)
+        return found
+
+    def _album_tracks_or_none(
+        self, album_id: str, market: str | None
+    ) -> list[SpotifyObject] | None:
+        """Tracks of one album from `/albums/{id}/tracks`; None when Spotify does not know it."""
+        try:
+            return self._album_listing(album_id, market, None)
+        except SpotifyNotFoundError:
+            log.warning("Spotify does not know album %s (404)", album_id)
+            return None
+
+    def _album_listing(
+        self, album_id: str, market: str | None, first: Page | None
+    ) -> list[SpotifyObject]:
+        """All tracks of an album, from `first` (embedded) or a fresh listing; restarts on drift."""
+        for attempt in range(self._max_drift_restarts + 1):
+            if first is not None:
+                pages = follow(self._api, first)
+            else:
+                params: dict[str, str | int] = {"limit": self.page_size}
+                if market:
+                    params["market"] = market
+                pages = fetch(self._api, self._api.url(f"/albums/{album_id}/tracks"), params)
+            try:
+                return self._tracks_once(pages)
+            except _Drift as drift:
+                self._stats.add(drift_restarts=1)
+                log.warning("Album %s changed while paged (%s); retry %d", album_id, drift, attempt)
+                last = drift
+                first = None
+        raise SpotifyPagingError(
+            f"The tracks of album {album_id} kept changing while paged ({last}); "
+            f"gave up after {self._max_drift_restarts} restarts."
+        )
+
+    def _tracks_once(self, pages: Iterator[Page]) -> list[SpotifyObject]:
+        """One pass over an album's track listing; raises `_Drift` when it changes under us."""
+        tracks: list[SpotifyObject] = []
+        seen: set[str] = set()
+        total = None
+        for page in pages:
+            total = self._check_total(total, page)
+            for track in page.items:
+                track_id = str(track.get("id"))
+                if track_id in seen:
+                    raise _Drift(f"track {track_id} appeared twice")
+                seen.add(track_id)
+                tracks.append(track)
+        return tracks
+
+    @staticmethod
+    def _tracks_result(
+        ids: list[str],
+        tracks: dict[str, list[SpotifyObject]],
+        endpoint: TracksEndpoint,
+        fallback_reason: str | None = None,
+    ) -> AlbumTracks:
+        """The result in request order, with the ids Spotify did not know."""
+        ordered = {album_id: tracks[album_id] for album_id in ids if album_id in tracks}
+        missing = tuple(album_id for album_id in ids if album_id not in tracks)
+        return AlbumTracks(ordered, endpoint, missing, fallback_reason)
+
+    def _run_all(
+        self, task: Callable[[T, str | None], R], items: Sequence[T], market: str | None
+    ) -> list[R]:
+        """Run `task` over `items` on the worker pool; the first error cancels the rest."""
+        if not items:
+            return []
+        with ThreadPoolExecutor(self.max_workers, thread_name_prefix="spotify") as pool:
+            futures: list[Future[R]] = [pool.submit(task, item, market) for item in items]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = next((f for f in done if f.exception() is not None), None)
+            if failed is not None:
+                for future in futures:
+                    future.cancel()
+                failed.result()
+            return [future.result() for future in futures]

@@ -1,0 +1,75 @@
+"""Typed errors of the Spotify client: each one says what happened and what to do about it."""
+
+from __future__ import annotations
+
+
+class SpotifyError(Exception):
+    """Base class of everything the client raises on purpose."""
+
+
+class SpotifyConfigError(SpotifyError):
+    """The client was configured in a way that cannot work (a missing credential, a bad URL)."""
+
+
+class SpotifyCredentialsError(SpotifyError):
+    """The token endpoint rejected the client id or secret (OAuth `invalid_client`)."""
+
+
+class SpotifyHTTPError(SpotifyError):
+    """The API answered with an error status that the client does not retry."""
+
+    def __init__(self, message: str, *, status: int, url: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.url = url
+
+
+class SpotifyAuthError(SpotifyHTTPError):
+    """The API kept answering 401 even with a freshly issued token."""
+
+
+class SpotifyForbiddenError(SpotifyHTTPError):
+    """The API answered 403: this app may not use the endpoint (Development Mode, since 2026)."""
+
+
+class SpotifyNotFoundError(SpotifyHTTPError):
+    """The API answered 404 for a resource (an album id that does not exist, for instance)."""
+
+
+class SpotifyRequestError(SpotifyHTTPError):
+    """The API refused the request as malformed (400 and other 4xx); retrying cannot help."""
+
+
+class SpotifyRateLimitError(SpotifyHTTPError):
+    """Spotify asked to wait longer than the client is configured to, or kept answering 429."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        retry_after_s: float | None,
+        max_retry_after_s: float,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(message, status=429, url=url)
+        self.retry_after_s = retry_after_s
+        self.max_retry_after_s = max_retry_after_s
+        self.reason = reason
+
+
+class SpotifyUnavailableError(SpotifyError):
+    """Server errors, timeouts or dropped connections outlasted the retries or the retry budget."""
+
+    def __init__(self, message: str, *, url: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class SpotifyProtocolError(SpotifyError):
+    """The API answered something the client cannot interpret (not JSON, a missing field)."""
+
+
+class SpotifyPagingError(SpotifyError):
+    """Paging could not be completed safely: a foreign `next` host, a loop, or persistent drift."""

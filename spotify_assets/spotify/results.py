@@ -1,0 +1,49 @@
+"""What the client hands back: Spotify's objects as returned, plus how they were obtained."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SpotifyObject = dict[str, Any]
+NewReleasesSource = Literal["browse", "search"]
+TracksEndpoint = Literal["albums", "album_tracks"]
+
+
+@dataclass(frozen=True)
+class NewReleases:
+    """The new-releases feed: simplified album objects in feed order.
+
+    `total` is what Spotify reported, which a check compares with `len(albums)`. `fallback_reason`
+    says why `auto` used search instead of browse (the 403 it got), None when it did not.
+    """
+
+    albums: list[SpotifyObject]
+    total: int
+    source: NewReleasesSource
+    fallback_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AlbumTracks(Mapping[str, list[SpotifyObject]]):
+    """Every track of every requested album, as `{album_id: [simplified track, ...]}`.
+
+    `endpoint` is `albums` when several albums were fetched per request (`/albums?ids=`) and
+    `album_tracks` when one album per request (`/albums/{id}/tracks`); `missing` lists requested
+    ids Spotify does not know (404, or null in a batch answer), which a check reports.
+    """
+
+    tracks: dict[str, list[SpotifyObject]]
+    endpoint: TracksEndpoint
+    missing: tuple[str, ...] = ()
+    fallback_reason: str | None = field(default=None)
+
+    def __getitem__(self, album_id: str) -> list[SpotifyObject]:
+        return self.tracks[album_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tracks)
+
+    def __len__(self) -> int:
+        return len(self.tracks)

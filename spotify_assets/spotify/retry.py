@@ -1,0 +1,48 @@
+"""When to retry a failed request and how long to back off, within a budget shared by the run."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Limits for retrying one request, and the backoff between attempts.
+
+    Backoff uses "full jitter" (a uniform draw between 0 and the exponential ceiling), which spreads
+    the retries of many workers instead of letting them hit a recovering server in lockstep.
+    """
+
+    max_retries: int = 5
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 30.0
+    max_rate_limit_retries: int = 10
+    max_retry_after_s: float = 60.0
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def backoff_s(self, attempt: int) -> float:
+        """Seconds to wait before retry number `attempt` (1-based)."""
+        ceiling = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
+        return self.rng.uniform(0.0, ceiling)
+
+
+class RetryBudget:
+    """A count of retries the whole client may still spend, shared by its threads.
+
+    Per-request limits alone let a run against a failing API spend `max_retries` on every one of
+    its thousands of requests; the budget makes such a run fail fast instead.
+    """
+
+    def __init__(self, total: int) -> None:
+        self._left = total
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        """Spend one retry; False when the budget is exhausted."""
+        with self._lock:
+            if self._left <= 0:
+                return False
+            self._left -= 1
+            return True

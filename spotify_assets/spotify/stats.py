@@ -1,0 +1,62 @@
+"""Counters of everything the client did, shared by its threads, for logs and run metadata."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ClientStats:
+    """A snapshot of the client's counters.
+
+    `requests` counts every HTTP request sent (API and token endpoint, retries included), so it is
+    what the app's Spotify quota sees plus the token calls.
+    """
+
+    requests: int = 0
+    api_requests: int = 0
+    token_requests: int = 0
+    retries: int = 0
+    http_429: int = 0
+    http_5xx: int = 0
+    timeouts: int = 0
+    connection_errors: int = 0
+    waited_s: float = 0.0
+    token_refreshes: int = 0
+    drift_restarts: int = 0
+
+    def since(self, earlier: ClientStats) -> ClientStats:
+        """What happened between `earlier` and this snapshot."""
+        return ClientStats(
+            **{
+                f.name: getattr(self, f.name) - getattr(earlier, f.name)
+                for f in dataclasses.fields(self)
+            }
+        )
+
+    def as_dict(self) -> dict[str, int | float]:
+        """The counters as a plain dict (waited_s rounded to milliseconds)."""
+        values = dataclasses.asdict(self)
+        values["waited_s"] = round(self.waited_s, 3)
+        return values
+
+
+class StatsRecorder:
+    """Thread-safe accumulator behind `SpotifyClient.stats`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stats = ClientStats()
+
+    def add(self, **deltas: float) -> None:
+        """Add to one or more counters at once, e.g. `add(requests=1, api_requests=1)`."""
+        with self._lock:
+            changes = {name: getattr(self._stats, name) + delta for name, delta in deltas.items()}
+            self._stats = dataclasses.replace(self._stats, **changes)
+
+    def snapshot(self) -> ClientStats:
+        """The counters as they are now."""
+        with self._lock:
+            return self._stats

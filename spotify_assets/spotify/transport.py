@@ -1,0 +1,221 @@
+"""Sends one HTTP request to Spotify and sees it through transient failures.
+
+The retry loop is written by hand rather than delegated to urllib3's `Retry` because Spotify
+needs what `Retry` cannot do: a 429 must pause every worker (through the shared rate limiter), a
+Retry-After longer than the configured maximum must fail at once instead of being clamped or slept
+through, a body cut off mid-stream (which requests reads after urllib3 has returned) must be
+retried like any dropped connection, and all retries draw on one budget for the whole run.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import html
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+import requests
+
+from spotify_assets.spotify.errors import SpotifyRateLimitError, SpotifyUnavailableError
+from spotify_assets.spotify.ratelimit import RateLimiter
+from spotify_assets.spotify.retry import RetryBudget, RetryPolicy
+from spotify_assets.spotify.stats import StatsRecorder
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+Endpoint = Literal["api", "token"]
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait for a connection and, once connected, for each read."""
+
+    connect_s: float = 5.0
+    read_s: float = 30.0
+
+
+def request_label(method: str, url: str) -> str:
+    """A short, secret-free name for a request in messages: method and path."""
+    return f"{method} {urlsplit(url).path}"
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date); None when absent or bad."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def error_detail(response: requests.Response) -> tuple[str, str | None]:
+    """The message of an error response and its `reason`, whatever shape the body has.
+
+    Spotify's Web API sends `{"error": {"status", "message"}}`, its accounts service the OAuth shape
+    `{"error": "...", "error_description": "..."}`, and proxies or CDNs in between send HTML.
+    """
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            reason = error.get("reason")
+            return str(error.get("message", "")), (str(reason) if reason else None)
+        if isinstance(error, str):
+            return f"{error}: {body.get('error_description', '')}".rstrip(": "), None
+    text = response.text
+    heading = re.search(r"<(?:title|h1)[^>]*>(.*?)</", text, re.IGNORECASE | re.DOTALL)
+    if heading:
+        text = heading.group(1)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+    return (text[:200] or response.reason or "no message"), None
+
+
+class Transport:
+    """Sends requests with timeouts, backoff on 5xx/timeouts/dropped connections, and 429 handling.
+
+    Statuses other than 429 and 5xx come back to the caller as they are; only transient failures
+    are handled here. Every attempt is counted in `stats`.
+    """
+
+    def __init__(
+        self,
+        session: requests.Session,
+        *,
+        policy: RetryPolicy,
+        budget: RetryBudget,
+        stats: StatsRecorder,
+        timeouts: Timeouts,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._session = session
+        self._policy = policy
+        self._budget = budget
+        self._stats = stats
+        self._timeouts = timeouts
+        self._sleep = sleep
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        endpoint: Endpoint,
+        limiter: RateLimiter | None = None,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> requests.Response:
+        """Send until the answer is neither 429 nor a transient failure, or the limits run out."""
+        label = request_label(method, url)
+        failures = 0
+        rate_limited = 0
+        while True:
+            if limiter is not None:
+                self._stats.add(waited_s=limiter.acquire())
+            self._stats.add(requests=1, **{f"{endpoint}_requests": 1})
+            problem: str
+            status: int | None = None
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    headers=headers,
+                    data=data,
+                    auth=auth,
+                    timeout=(self._timeouts.connect_s, self._timeouts.read_s),
+                )
+                response.content  # noqa: B018 - read the whole body now, so a cut-off body is retried
+            except requests.Timeout:
+                self._stats.add(timeouts=1)
+                problem = "timed out"
+            except requests.ConnectionError as exc:
+                self._stats.add(connection_errors=1)
+                problem = f"lost the connection ({type(exc).__name__})"
+            else:
+                if response.status_code == 429:
+                    rate_limited += 1
+                    self._stats.add(http_429=1)
+                    self._wait_out_429(response, label, rate_limited, limiter)
+                    continue
+                if limiter is not None:
+                    limiter.on_accepted()
+                if response.status_code not in RETRYABLE_STATUSES:
+                    return response
+                self._stats.add(http_5xx=1)
+                status = response.status_code
+                problem = f"answered {status} ({error_detail(response)[0]})"
+            failures += 1
+            if failures > self._policy.max_retries or not self._budget.take():
+                why = (
+                    f"after {failures} attempts"
+                    if failures > self._policy.max_retries
+                    else "and the client's retry budget is spent"
+                )
+                raise SpotifyUnavailableError(
+                    f"Spotify {problem} on {label} {why}; the service is having trouble, "
+                    "try the run again later.",
+                    url=url,
+                    status=status,
+                )
+            delay = self._policy.backoff_s(failures)
+            log.warning("Spotify %s on %s; retry %d in %.2f s", problem, label, failures, delay)
+            self._stats.add(retries=1, waited_s=delay)
+            self._sleep(delay)
+
+    def _wait_out_429(
+        self,
+        response: requests.Response,
+        label: str,
+        attempt: int,
+        limiter: RateLimiter | None,
+    ) -> None:
+        """Hold back for Retry-After, or fail at once when Spotify asks for too long a wait."""
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        message, reason = error_detail(response)
+        because = f" ({reason})" if reason else ""
+        limit = self._policy.max_retry_after_s
+        if retry_after is not None and retry_after > limit:
+            raise SpotifyRateLimitError(
+                f"Spotify asked to wait {retry_after:.0f} s (Retry-After) on {label}{because}; "
+                f"giving up because max_retry_after_s is {limit:g}. Run again after the wait, "
+                "or raise max_retry_after_s if the run may wait that long.",
+                url=response.url,
+                retry_after_s=retry_after,
+                max_retry_after_s=limit,
+                reason=reason,
+            )
+        if attempt > self._policy.max_rate_limit_retries or not self._budget.take():
+            raise SpotifyRateLimitError(
+                f"Spotify kept answering 429 on {label}{because} ({message}) "
+                f"after {attempt} tries; "
+                "a restricted app can get 429 instead of 403 on an endpoint it may no longer use. "
+                "Check the app's quota mode in the Spotify developer dashboard.",
+                url=response.url,
+                retry_after_s=retry_after,
+                max_retry_after_s=limit,
+                reason=reason,
+            )
+        wait = retry_after if retry_after is not None else self._policy.backoff_s(attempt)
+        log.warning("Spotify rate limit on %s%s; waiting %.1f s", label, because, wait)
+        self._stats.add(retries=1)
+        if limiter is not None:
+            limiter.on_rate_limited(wait)
+        else:
+            self._stats.add(waited_s=wait)
+            self._sleep(wait)
