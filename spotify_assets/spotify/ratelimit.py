@@ -65,9 +65,8 @@ class RateLimiter:
         with self._lock:
             return self._rate_at(self._clock())
 
-    def acquire(self) -> float:
-        """Block until this thread may send a request; return the seconds spent waiting."""
-        waited = 0.0
+    def acquire(self) -> None:
+        """Block until this thread may send a request."""
         while True:
             with self._lock:
                 now = self._clock()
@@ -77,32 +76,36 @@ class RateLimiter:
                 else:
                     rate = self._rate_at(now)
                     if rate is None:
-                        return waited
+                        return
                     slot = max(now, self._next_slot)
                     self._next_slot = slot + 1.0 / rate
                     delay = slot - now
                     if delay <= 0:
-                        return waited
+                        return
             self._sleep(delay)
-            waited += delay
             if not paused:
                 with self._lock:
                     if self._clock() >= self._paused_until:
-                        return waited
+                        return
 
     def on_accepted(self) -> None:
         """Record a request the API accepted (any answer but 429)."""
         with self._lock:
             self._accepted += 1
 
-    def on_rate_limited(self, retry_after_s: float) -> None:
-        """Record a 429: pause every thread for `retry_after_s` and lower the pace."""
+    def on_rate_limited(self, retry_after_s: float) -> float:
+        """Record a 429: pause every thread for `retry_after_s` and lower the pace.
+
+        Returns the seconds this 429 added to the shared pause (0 when an earlier 429 of the same
+        episode already covers it), so the run's total wait is counted once, not per thread.
+        """
         with self._lock:
             now = self._clock()
             resume_at = now + retry_after_s
             if now < self._paused_until:
+                added = max(0.0, resume_at - self._paused_until)
                 self._paused_until = max(self._paused_until, resume_at)
-                return
+                return added
             current = self._rate_at(now)
             if current is None:
                 span = (now - self._epoch_start) + retry_after_s
@@ -122,6 +125,7 @@ class RateLimiter:
             self._next_slot = resume_at
             self._epoch_start = resume_at
             self._accepted = 0
+            return retry_after_s
 
     def _rate_at(self, now: float) -> float | None:
         """The pace at `now`: the base rate grown since the last pause, capped by the ceiling."""

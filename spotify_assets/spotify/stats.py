@@ -12,7 +12,8 @@ class ClientStats:
     """A snapshot of the client's counters.
 
     `requests` counts every HTTP request sent (API and token endpoint, retries included), so it is
-    what the app's Spotify quota sees plus the token calls.
+    what the app's Spotify quota sees plus the token calls. `waited_s` is the time Spotify held the
+    run back: Retry-After pauses (shared by all workers, so counted once) and retry backoffs.
     """
 
     requests: int = 0

@@ -126,7 +126,7 @@ class Transport:
         rate_limited = 0
         while True:
             if limiter is not None:
-                self._stats.add(waited_s=limiter.acquire())
+                limiter.acquire()
             self._stats.add(requests=1, **{f"{endpoint}_requests": 1})
             problem: str
             status: int | None = None
@@ -144,7 +144,7 @@ class Transport:
             except requests.Timeout:
                 self._stats.add(timeouts=1)
                 problem = "timed out"
-            except requests.ConnectionError as exc:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 self._stats.add(connection_errors=1)
                 problem = f"lost the connection ({type(exc).__name__})"
             else:
@@ -215,7 +215,7 @@ class Transport:
         log.warning("Spotify rate limit on %s%s; waiting %.1f s", label, because, wait)
         self._stats.add(retries=1)
         if limiter is not None:
-            limiter.on_rate_limited(wait)
+            self._stats.add(waited_s=limiter.on_rate_limited(wait))
         else:
             self._stats.add(waited_s=wait)
             self._sleep(wait)
