@@ -1,0 +1,163 @@
+"""Asset checks on the totals of each day's partition.
+
+The checks are declared as `check_specs` on the assets and evaluated on the frame the asset just
+built, so each check sees exactly one partition (a plain @asset_check on a partitioned asset would
+load them all) and the totals Spotify reported in that run. The evaluations are plain functions of
+frames, so tests call them directly. A failing check names the offending albums in its metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+from dagster import AssetCheckResult, AssetCheckSpec, MetadataValue
+
+NEW_RELEASES = "new_releases"
+ALBUM_TRACKS = "album_tracks"
+
+ROWS_MATCH_API_TOTAL = "rows_match_api_total"
+ALBUM_IDS_UNIQUE = "album_ids_unique"
+REQUIRED_FIELDS_PRESENT = "required_fields_present"
+TRACK_COUNTS_MATCH_TOTAL_TRACKS = "track_counts_match_total_tracks"
+EVERY_ALBUM_PRESENT = "every_album_present"
+NO_UNKNOWN_ALBUMS = "no_tracks_of_unknown_albums"
+TRACK_KEYS_UNIQUE = "track_keys_unique"
+
+REQUIRED_ALBUM_FIELDS = (
+    "album_id",
+    "album_name",
+    "album_type",
+    "release_date",
+    "release_date_precision",
+    "total_tracks",
+    "uri",
+)
+TRACK_KEY = ["album_id", "disc_number", "track_number"]
+MAX_LISTED = 50
+"""Offending albums listed in a check's metadata; the count is always complete."""
+
+NEW_RELEASES_CHECKS = [
+    AssetCheckSpec(
+        ROWS_MATCH_API_TOTAL,
+        asset=NEW_RELEASES,
+        blocking=True,
+        description="The partition has as many albums as the total Spotify reported for the feed.",
+    ),
+    AssetCheckSpec(
+        ALBUM_IDS_UNIQUE,
+        asset=NEW_RELEASES,
+        blocking=True,
+        description="No album appears twice in the partition.",
+    ),
+    AssetCheckSpec(
+        REQUIRED_FIELDS_PRESENT,
+        asset=NEW_RELEASES,
+        blocking=True,
+        description="Every album has " + ", ".join(REQUIRED_ALBUM_FIELDS) + ".",
+    ),
+]
+
+ALBUM_TRACKS_CHECKS = [
+    AssetCheckSpec(
+        TRACK_COUNTS_MATCH_TOTAL_TRACKS,
+        asset=ALBUM_TRACKS,
+        additional_deps=[NEW_RELEASES],
+        description="Every album has exactly as many tracks as its total_tracks in new_releases.",
+    ),
+    AssetCheckSpec(
+        EVERY_ALBUM_PRESENT,
+        asset=ALBUM_TRACKS,
+        additional_deps=[NEW_RELEASES],
+        description="Every album of the day's new_releases has tracks.",
+    ),
+    AssetCheckSpec(
+        NO_UNKNOWN_ALBUMS,
+        asset=ALBUM_TRACKS,
+        additional_deps=[NEW_RELEASES],
+        description="No track points to an album missing from the day's new_releases.",
+    ),
+    AssetCheckSpec(
+        TRACK_KEYS_UNIQUE,
+        asset=ALBUM_TRACKS,
+        description="(album_id, disc_number, track_number) is unique.",
+    ),
+]
+
+
+def _result(
+    name: str, offending: Iterable[str], description: str, **metadata: MetadataValue[Any]
+) -> AssetCheckResult:
+    """A result that passes when nothing is offending, listing the offending albums otherwise."""
+    albums = sorted(dict.fromkeys(str(a) for a in offending))
+    return AssetCheckResult(
+        check_name=name,
+        passed=not albums,
+        description=None if not albums else f"{len(albums)} albums: {description}",
+        metadata={
+            "offending_albums_count": len(albums),
+            "offending_albums": MetadataValue.json(albums[:MAX_LISTED]),
+            **metadata,
+        },
+    )
+
+
+def check_new_releases(releases: pd.DataFrame, api_total: int) -> list[AssetCheckResult]:
+    """Evaluate the checks of a `new_releases` partition against the total Spotify reported."""
+    rows = len(releases)
+    ids = releases["album_id"]
+    duplicated = ids[ids.duplicated(keep=False) & ids.notna()]
+    missing = releases[list(REQUIRED_ALBUM_FIELDS)].isna().any(axis=1) | (ids == "")
+    labels = ids.fillna("(no id) at position " + releases["position"].astype("string"))
+    return [
+        AssetCheckResult(
+            check_name=ROWS_MATCH_API_TOTAL,
+            passed=rows == api_total,
+            description=None
+            if rows == api_total
+            else f"{rows} albums stored, but Spotify reported a total of {api_total}",
+            metadata={"rows": rows, "api_total": api_total, "difference": rows - api_total},
+        ),
+        _result(ALBUM_IDS_UNIQUE, duplicated, "appear more than once"),
+        _result(
+            REQUIRED_FIELDS_PRESENT,
+            labels[missing],
+            "miss a required field",
+            required_fields=MetadataValue.json(list(REQUIRED_ALBUM_FIELDS)),
+        ),
+    ]
+
+
+def check_album_tracks(tracks: pd.DataFrame, releases: pd.DataFrame) -> list[AssetCheckResult]:
+    """Evaluate the checks of an `album_tracks` partition against that day's `new_releases`."""
+    known = releases.dropna(subset=["album_id"]).drop_duplicates("album_id")
+    expected = known.set_index("album_id")["total_tracks"]
+    counted = tracks.groupby("album_id").size()
+    present = expected.index.intersection(counted.index)
+    mismatched = [
+        album
+        for album in present
+        if pd.isna(expected[album]) or int(expected[album]) != int(counted[album])
+    ]
+    absent = expected.index.difference(counted.index)
+    unknown = counted.index.difference(expected.index)
+    duplicate_keys = tracks.loc[tracks.duplicated(TRACK_KEY, keep=False), "album_id"]
+    return [
+        _result(
+            TRACK_COUNTS_MATCH_TOTAL_TRACKS,
+            mismatched,
+            "have a track count different from total_tracks",
+            expected_vs_stored=MetadataValue.json(
+                {a: [_int(expected[a]), int(counted[a])] for a in mismatched[:MAX_LISTED]}
+            ),
+        ),
+        _result(EVERY_ALBUM_PRESENT, absent, "of new_releases have no tracks"),
+        _result(NO_UNKNOWN_ALBUMS, unknown, "have tracks but are not in new_releases"),
+        _result(TRACK_KEYS_UNIQUE, duplicate_keys, "repeat an (album, disc, track number) key"),
+    ]
+
+
+def _int(value: Any) -> int | None:
+    """An integer from a pandas scalar, None for NA."""
+    return None if pd.isna(value) else int(value)

@@ -1,0 +1,174 @@
+"""`make run` and `make dev`: run today's partition headless, or start the Dagster UI.
+
+Both read `.env`, and without Spotify credentials start the bundled emulator (loudly) and point
+the run at it; the emulator is stopped when the command ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from dagster import DagsterInstance
+from dotenv import load_dotenv
+
+from spotify_assets import settings
+from spotify_assets.definitions import build_defs
+from spotify_assets.jobs import DAILY_JOB_NAME
+from spotify_assets.partitions import today
+from spotify_assets.run_summary import summarize
+
+EMULATOR_CLIENT_ID = "emulator-client-id"
+EMULATOR_CLIENT_SECRET = "emulator-client-secret"
+INSTANCE_YAML = """\
+# Written by spotify_assets for `make run` / `make dev`; edit freely, it is not overwritten.
+concurrency:
+  pools:
+    # Steps in the spotify_api pool run one at a time across runs: Spotify's rate limit is
+    # per app, so parallel runs would only slow each other down with 429s.
+    default_limit: 1
+python_logs:
+  managed_python_loggers:
+    - spotify_assets
+  python_log_level: INFO
+telemetry:
+  enabled: false
+"""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where a run's requests go, for the banner and the summary."""
+
+    description: str
+    emulated: bool
+
+
+def prepare_dagster_home(environ: MutableMapping[str, str]) -> Path:
+    """DAGSTER_HOME (default ./.dagster_home) with a dagster.yaml that sets the spotify_api pool."""
+    home = Path(environ.get("DAGSTER_HOME") or ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_YAML)
+    environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+@contextmanager
+def emulator_process(albums: int, mode: str, *, log: IO[str] | None = None) -> Iterator[str]:
+    """Run the emulator in a child process on a free loopback port; yield its base URL."""
+    command = [sys.executable, "-m", "spotify_assets.emulator", "--host", "127.0.0.1"]
+    command += ["--port", "0", "--albums", str(albums), "--mode", mode]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if "listening on " not in line:
+            raise RuntimeError(f"The emulator did not start (exit code {process.poll()}): {line}")
+        yield line.split("listening on ", 1)[1].split()[0]
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def spotify_backend(args: argparse.Namespace) -> Iterator[Backend]:
+    """Spotify itself when credentials are set, otherwise a freshly started emulator."""
+    if settings.has_credentials():
+        yield Backend(f"Spotify at {settings.env(settings.API_BASE_URL)}", emulated=False)
+        return
+    with emulator_process(args.emulator_albums, args.emulator_mode) as base_url:
+        os.environ.update(
+            {
+                settings.CLIENT_ID: EMULATOR_CLIENT_ID,
+                settings.CLIENT_SECRET: EMULATOR_CLIENT_SECRET,
+                settings.API_BASE_URL: f"{base_url}/v1",
+                settings.TOKEN_URL: f"{base_url}/api/token",
+            }
+        )
+        description = (
+            f"the bundled emulator at {base_url} "
+            f"({args.emulator_mode} mode, {args.emulator_albums} albums)"
+        )
+        print(banner(description), flush=True)
+        yield Backend(description, emulated=True)
+
+
+def banner(description: str) -> str:
+    """The loud notice that a run uses synthetic data."""
+    rule = "=" * 78
+    text = textwrap.fill(
+        f"NO SPOTIFY CREDENTIALS: {settings.CLIENT_ID} and {settings.CLIENT_SECRET} are not set "
+        f"in the environment or .env, so this run talks to {description}. The data is "
+        "synthetic. Put your app's credentials in .env (see .env.example) to fetch from Spotify.",
+        width=76,
+    )
+    return f"{rule}\n{textwrap.indent(text, '  ')}\n{rule}"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Materialize today's partition of both assets with their checks and print a summary."""
+    prepare_dagster_home(os.environ)
+    with spotify_backend(args) as backend:
+        defs = build_defs()  # after spotify_backend: it may point the environment at the emulator
+        partition = today().isoformat()
+        print(f"Materializing new_releases and album_tracks for {partition} ...", flush=True)
+        with DagsterInstance.get() as instance:
+            result = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
+                partition_key=partition, instance=instance, raise_on_error=False
+            )
+        summary = summarize(result, backend.description)
+        print(summary.text)
+        return 0 if summary.ok else 1
+
+
+def dev(args: argparse.Namespace) -> int:
+    """Start `dagster dev` (webserver and daemon) until interrupted."""
+    prepare_dagster_home(os.environ)
+    with spotify_backend(args):
+        command = ["dagster", "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)]
+        print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
+        process = subprocess.Popen([str(Path(sys.executable).parent / command[0]), *command[1:]])
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            process.send_signal(signal.SIGINT)
+            return process.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run `run` or `dev`."""
+    parser = argparse.ArgumentParser(prog="python -m spotify_assets.cli", description=__doc__)
+    parser.add_argument("--emulator-albums", type=int, default=100, help="albums (emulator)")
+    parser.add_argument(
+        "--emulator-mode",
+        choices=["development", "extended"],
+        default="development",
+        help="which kind of Spotify app the emulator plays (default: development)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="materialize today's partition headless")
+    dev_parser = commands.add_parser("dev", help="start the Dagster UI and daemon")
+    dev_parser.add_argument("--host", default="127.0.0.1")
+    dev_parser.add_argument("--port", type=int, default=3000)
+    args = parser.parse_args(argv)
+    load_dotenv(".env", override=False)
+    return run(args) if args.command == "run" else dev(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Parquet IO manager: one file per asset per daily partition, written atomically, any fsspec URL.
+
+Built on Dagster's UPathIOManager, so the same code writes to a local folder or to object storage
+(`s3://bucket/prefix`, `gs://...`, `memory://...`); the layout is `<base>/<asset>/<day>.parquet`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from dagster import (
+    ConfigurableIOManagerFactory,
+    InitResourceContext,
+    InputContext,
+    OutputContext,
+    UPathIOManager,
+)
+from pydantic import Field
+from upath import UPath
+
+from spotify_assets import schemas, settings
+
+ASSET_SCHEMAS: Mapping[str, pa.Schema] = {
+    "new_releases": schemas.NEW_RELEASES,
+    "album_tracks": schemas.ALBUM_TRACKS,
+}
+
+
+def write_parquet_atomically(table: pa.Table, path: UPath) -> None:
+    """Write `table` to a hidden temporary name beside `path`, then move it into place.
+
+    A reader therefore sees the old file or the complete new one, never a half-written file: a
+    rename is atomic on local disks, and object stores publish an object only once it is whole.
+    The temporary name does not end in .parquet, so globs like `*.parquet` never pick it up.
+    """
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with temporary.open("wb") as sink:
+            pq.write_table(table, sink, compression="zstd")
+        path.fs.mv(temporary.path, path.path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+class ParquetUPathIOManager(UPathIOManager):
+    """Stores pandas frames as Parquet with each asset's explicit Arrow schema."""
+
+    extension = ".parquet"
+
+    def __init__(self, base_path: UPath, asset_schemas: Mapping[str, pa.Schema]) -> None:
+        super().__init__(base_path=base_path)
+        self._schemas = asset_schemas
+
+    def _schema(self, context: InputContext | OutputContext) -> pa.Schema:
+        name = context.asset_key.path[-1]
+        if name not in self._schemas:
+            raise KeyError(f"No Arrow schema is declared for asset {name!r} in ASSET_SCHEMAS")
+        return self._schemas[name]
+
+    def dump_to_path(self, context: OutputContext, obj: pd.DataFrame, path: UPath) -> None:
+        """Write the frame, failing before any file is touched if it does not fit the schema.
+
+        The pandas metadata pyarrow would add is dropped: it names this process's pandas dtypes,
+        which other readers (older pandas, Spark) cannot rebuild; the schema is the contract.
+        """
+        schema = self._schema(context)
+        table = pa.Table.from_pandas(obj, schema=schema, preserve_index=False)
+        write_parquet_atomically(table.replace_schema_metadata(schema.metadata), path)
+
+    def load_from_path(self, context: InputContext, path: UPath) -> pd.DataFrame:
+        """Read a partition back with the same dtypes the asset produced."""
+        if not self.path_exists(path):
+            name = context.asset_key.path[-1]
+            raise FileNotFoundError(
+                f"No stored {name} for {context.asset_partition_key} at {path}: materialize "
+                f"{name} for that day first (or check {settings.DATA_DIR})."
+            )
+        with path.open("rb") as source:
+            table = pq.read_table(source, schema=self._schema(context))
+        return schemas.to_frame(table)
+
+
+class ParquetIOManager(ConfigurableIOManagerFactory[ParquetUPathIOManager]):
+    """Where the Parquet files go: a local folder or any fsspec URL (SPOTIFY_ASSETS_DATA_DIR)."""
+
+    base_path: str = Field(description="Local folder or fsspec URL such as s3://bucket/prefix.")
+    storage_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="fsspec storage options (credentials usually come from the environment).",
+    )
+
+    def create_io_manager(self, context: InitResourceContext) -> ParquetUPathIOManager:
+        return ParquetUPathIOManager(data_root(self.base_path, self.storage_options), ASSET_SCHEMAS)
+
+
+def data_root(base_path: str, storage_options: Mapping[str, Any] | None = None) -> UPath:
+    """The data folder as a UPath: URLs as given, local paths made absolute."""
+    root: UPath
+    if "://" in base_path:
+        root = UPath(base_path, **(storage_options or {}))
+    else:
+        root = UPath(Path(base_path).expanduser().resolve())
+    return root

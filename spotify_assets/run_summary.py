@@ -1,0 +1,76 @@
+"""The one-screen summary `make run` prints: files, rows, requests and check results."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dagster import ExecuteInProcessResult
+
+ASSETS = ("new_releases", "album_tracks")
+REQUEST_COUNTERS = ("requests", "token_requests", "retries", "http_429", "waited_s")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The printed summary and whether everything (run and checks) succeeded."""
+
+    text: str
+    ok: bool
+
+
+def _value(metadata: Mapping[str, Any], key: str, default: Any = None) -> Any:
+    """The raw value of a metadata entry."""
+    entry = metadata.get(key)
+    return default if entry is None else getattr(entry, "value", entry)
+
+
+def summarize(result: ExecuteInProcessResult, backend: str) -> Summary:
+    """Summarize an in-process run of the daily job."""
+    materialized = {
+        event.asset_key.path[-1]: event.step_materialization_data.materialization.metadata
+        for event in result.get_asset_materialization_events()
+        if event.asset_key is not None
+    }
+    evaluations = result.get_asset_check_evaluations()
+    failed_checks = [e for e in evaluations if not e.passed]
+    lines = [
+        f"Run {result.run_id} {'succeeded' if result.success else 'FAILED'} "
+        f"(partition {result.dagster_run.tags.get('dagster/partition', '?')}, {backend})",
+        "",
+    ]
+    totals = dict.fromkeys(REQUEST_COUNTERS, 0.0)
+    for asset in ASSETS:
+        metadata = materialized.get(asset)
+        if metadata is None:
+            lines.append(f"  {asset:<13} not materialized")
+            continue
+        rows = _value(metadata, "dagster/row_count", 0)
+        how = (
+            f"from {_value(metadata, 'source')}"
+            if asset == "new_releases"
+            else f"via {_value(metadata, 'tracks_endpoint')}"
+        )
+        lines.append(f"  {asset:<13} {rows:>7,} rows {how:<22} {_value(metadata, 'path')}")
+        for counter in REQUEST_COUNTERS:
+            totals[counter] += float(_value(metadata, counter, 0))
+    lines += [
+        "",
+        f"  requests      {int(totals['requests'])} to the API + {int(totals['token_requests'])} "
+        f"for tokens, {int(totals['retries'])} retries, {int(totals['http_429'])} x 429, "
+        f"{totals['waited_s']:.1f} s waited",
+        f"  checks        {len(evaluations) - len(failed_checks)} passed, "
+        f"{len(failed_checks)} failed",
+    ]
+    lines += [
+        f"    {'ok  ' if e.passed else 'FAIL'} {e.asset_key.path[-1]}.{e.check_name}"
+        + ("" if e.passed else f": {e.description or ''}")
+        for e in evaluations
+    ]
+    for event in result.get_step_failure_events():
+        data = event.step_failure_data
+        why = data.user_failure_data.description if data.user_failure_data else None
+        message = why or (data.error.message.strip() if data.error else "unknown error")
+        lines.append(f"  step {event.step_key} failed: {message}")
+    return Summary("\n".join(lines), ok=result.success and not failed_checks)
