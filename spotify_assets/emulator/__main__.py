@@ -1,0 +1,80 @@
+"""CLI: `python -m spotify_assets.emulator --port 8765 ...` serves until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from spotify_assets.emulator.config import MODES, EmulatorConfig, parse_rate_limit
+from spotify_assets.emulator.server import EmulatorServer
+
+
+def parse_args(argv: Sequence[str] | None = None) -> tuple[EmulatorConfig, str, int]:
+    """Read the command line into (config, host, port)."""
+    defaults = EmulatorConfig()
+    parser = argparse.ArgumentParser(
+        prog="python -m spotify_assets.emulator",
+        description="Offline emulator of Spotify's Web API (/v1) and token endpoint (/api/token).",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--albums", type=int, default=defaults.albums, help="albums in the feed")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="catalog seed")
+    parser.add_argument("--mode", choices=MODES, default=defaults.mode, help="app quota mode")
+    parser.add_argument("--latency-ms", type=float, default=defaults.latency_ms)
+    parser.add_argument(
+        "--rate-limit", type=parse_rate_limit, default=None, metavar="R/W",
+        help="at most R accepted requests in any rolling W seconds (default: unlimited)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--error-rate", type=float, default=defaults.error_rate,
+        help="fraction of /v1 requests answered 500/502/503, seeded",
+    )  # fmt: skip
+    parser.add_argument("--token-ttl-s", type=float, default=defaults.token_ttl_s)
+    parser.add_argument("--client-id", default=defaults.client_id)
+    parser.add_argument("--client-secret", default=defaults.client_secret)
+    args = parser.parse_args(argv)
+    try:
+        config = EmulatorConfig(
+            albums=args.albums,
+            seed=args.seed,
+            mode=args.mode,
+            latency_ms=args.latency_ms,
+            rate_limit=args.rate_limit,
+            error_rate=args.error_rate,
+            token_ttl_s=args.token_ttl_s,
+            client_id=args.client_id,
+            client_secret=args.client_secret,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    return config, args.host, args.port
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve until SIGINT or SIGTERM, then stop cleanly and exit 0."""
+    config, host, port = parse_args(argv)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    with EmulatorServer(config, host=host, port=port) as emulator:
+        print(
+            f"spotify emulator listening on {emulator.base_url} "
+            f"(api {emulator.api_base_url}, token {emulator.token_url})",
+            flush=True,
+        )
+        while not stop.wait(1.0):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

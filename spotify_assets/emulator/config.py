@@ -1,0 +1,158 @@
+"""Emulator configuration: catalog shape, app mode and the behaviour knobs tests turn at runtime."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+Mode = Literal["extended", "development"]
+MODES: tuple[Mode, ...] = ("extended", "development")
+
+# Knobs that may change while the emulator runs; the catalog (albums, seed) and the app
+# credentials are fixed for the life of an emulator.
+TUNABLE_KEYS = frozenset(
+    {
+        "mode",
+        "latency_ms",
+        "rate_limit",
+        "error_rate",
+        "token_ttl_s",
+        "total_offset",
+        "drop_tracks",
+        "drift_after_pages",
+    }
+)
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Everything that decides what the emulator serves; immutable, replaced whole on change."""
+
+    albums: int = 100
+    seed: int = 42
+    mode: Mode = "extended"
+    latency_ms: float = 0.0
+    rate_limit: tuple[int, float] | None = None
+    error_rate: float = 0.0
+    token_ttl_s: float = 3600.0
+    client_id: str = "emulator-client-id"
+    client_secret: str = "emulator-client-secret"
+    total_offset: int = 0
+    drop_tracks: frozenset[str] = frozenset()
+    drift_after_pages: int | None = None
+
+    def __post_init__(self) -> None:
+        """Reject values the emulator cannot honour, so a typo fails at once and says why."""
+        if self.albums < 0:
+            raise ValueError(f"albums must be >= 0, got {self.albums}")
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if not math.isfinite(self.latency_ms) or self.latency_ms < 0:
+            raise ValueError(f"latency_ms must be >= 0, got {self.latency_ms}")
+        if self.rate_limit is not None:
+            requests, window = self.rate_limit
+            if requests < 1 or not math.isfinite(window) or window <= 0:
+                raise ValueError(f"rate_limit must be (R >= 1, W > 0), got {self.rate_limit}")
+        if not 0.0 <= self.error_rate <= 1.0:
+            raise ValueError(f"error_rate must be within [0, 1], got {self.error_rate}")
+        if not math.isfinite(self.token_ttl_s) or self.token_ttl_s <= 0:
+            raise ValueError(f"token_ttl_s must be > 0, got {self.token_ttl_s}")
+        if not self.client_id or not self.client_secret:
+            raise ValueError("client_id and client_secret must not be empty")
+        if self.drift_after_pages is not None and self.drift_after_pages < 0:
+            raise ValueError(f"drift_after_pages must be >= 0, got {self.drift_after_pages}")
+
+    @property
+    def expires_in(self) -> int:
+        """Whole seconds reported as `expires_in` (OAuth wants an integer; fractions round up)."""
+        return math.ceil(self.token_ttl_s)
+
+    def updated(self, changes: Mapping[str, Any]) -> EmulatorConfig:
+        """Return a copy with the tunable `changes` applied (coerced from JSON-ish values)."""
+        return dataclasses.replace(self, **coerce_changes(changes))
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON view of the config as the control endpoint reports it (the secret is fake)."""
+        return {
+            "albums": self.albums,
+            "seed": self.seed,
+            "mode": self.mode,
+            "latency_ms": self.latency_ms,
+            "rate_limit": list(self.rate_limit) if self.rate_limit is not None else None,
+            "error_rate": self.error_rate,
+            "token_ttl_s": self.token_ttl_s,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "total_offset": self.total_offset,
+            "drop_tracks": sorted(self.drop_tracks),
+            "drift_after_pages": self.drift_after_pages,
+        }
+
+
+def coerce_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate keys and normalise values of a `configure` call, from Python or JSON alike."""
+    unknown = set(changes) - TUNABLE_KEYS
+    if unknown:
+        raise ValueError(
+            f"unknown or fixed config keys: {', '.join(sorted(unknown))} "
+            f"(tunable: {', '.join(sorted(TUNABLE_KEYS))})"
+        )
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key == "mode":
+            out[key] = cast(Mode, str(value))
+        elif key in ("latency_ms", "error_rate", "token_ttl_s"):
+            out[key] = _number(key, value)
+        elif key == "total_offset":
+            out[key] = _integer(key, value)
+        elif key == "drift_after_pages":
+            out[key] = None if value is None else _integer(key, value)
+        elif key == "rate_limit":
+            out[key] = None if value is None else parse_rate_limit(value)
+        else:
+            out[key] = _id_set(key, value)
+    return out
+
+
+def parse_rate_limit(value: object) -> tuple[int, float]:
+    """Read a rate limit given as "R/W", [R, W] or (R, W): at most R requests per W seconds."""
+    if isinstance(value, str):
+        parts: list[Any] = value.split("/")
+    elif isinstance(value, list | tuple):
+        parts = list(value)
+    else:
+        raise ValueError(f"rate_limit must be 'R/W' or [R, W], got {value!r}")
+    if len(parts) != 2:
+        raise ValueError(f"rate_limit must be 'R/W' or [R, W], got {value!r}")
+    try:
+        requests, window = int(parts[0]), float(parts[1])
+    except (TypeError, ValueError):
+        raise ValueError(f"rate_limit must be 'R/W' or [R, W] of numbers, got {value!r}") from None
+    return requests, window
+
+
+def _number(key: str, value: object) -> float:
+    """A finite number, bools refused (True is not a latency)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{key} must be a number, got {value!r}")
+    return float(value)
+
+
+def _integer(key: str, value: object) -> int:
+    """An int, bools refused."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} must be an integer, got {value!r}")
+    return value
+
+
+def _id_set(key: str, value: object) -> frozenset[str]:
+    """A set of ids from any iterable of strings (a bare string is refused, it is not a set)."""
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValueError(f"{key} must be a list of ids, got {value!r}")
+    ids = frozenset(value)
+    if not all(isinstance(item, str) for item in ids):
+        raise ValueError(f"{key} must be a list of ids, got {value!r}")
+    return ids

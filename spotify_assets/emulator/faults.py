@@ -1,0 +1,110 @@
+"""Scripted faults: what goes wrong, on which endpoint, from the n-th matching request, how long."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+TOKEN = "token"
+API_ENDPOINTS = ("new_releases", "search", "album_tracks", "album", "albums")
+ANY_API = "*"
+ENDPOINTS = (TOKEN, *API_ENDPOINTS, ANY_API)
+
+# Actions and where they make sense: token-only, API-only, or both.
+BOTH_ACTIONS = frozenset({"status", "html", "drop", "truncate", "delay", "rate_limit"})
+API_ACTIONS = frozenset({"revoke_token", "expire_token", "foreign_next"})
+TOKEN_ACTIONS = frozenset({"invalid_client"})
+ACTIONS = BOTH_ACTIONS | API_ACTIONS | TOKEN_ACTIONS
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One scripted fault; fires on matching requests nth .. nth+times-1 counted from when added."""
+
+    endpoint: str
+    action: str
+    nth: int = 1
+    times: int = 1
+    status: int = 500
+    retry_after_s: int = 1
+    delay_s: float = 0.0
+    next_base_url: str = ""
+    body: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse faults that could never fire as written."""
+        if self.endpoint not in ENDPOINTS:
+            raise ValueError(
+                f"endpoint must be one of {', '.join(ENDPOINTS)}, got {self.endpoint!r}"
+            )
+        if self.action not in ACTIONS:
+            raise ValueError(
+                f"action must be one of {', '.join(sorted(ACTIONS))}, got {self.action!r}"
+            )
+        if self.endpoint == TOKEN and self.action in API_ACTIONS:
+            raise ValueError(
+                f"action {self.action!r} applies to API endpoints, not the token endpoint"
+            )
+        if self.endpoint != TOKEN and self.action in TOKEN_ACTIONS:
+            raise ValueError(f"action {self.action!r} applies to the token endpoint only")
+        if self.nth < 1 or self.times < 1:
+            raise ValueError(f"nth and times must be >= 1, got nth={self.nth} times={self.times}")
+        if not 400 <= self.status <= 599:
+            raise ValueError(f"status must be an HTTP error status (400-599), got {self.status}")
+        if self.retry_after_s < 0 or self.delay_s < 0:
+            raise ValueError("retry_after_s and delay_s must be >= 0")
+        if self.action == "foreign_next" and not self.next_base_url:
+            raise ValueError("foreign_next needs next_base_url")
+
+    def matches(self, endpoint: str) -> bool:
+        """Whether a request to `endpoint` counts towards this fault (`*` is any API route)."""
+        return self.endpoint == endpoint or (self.endpoint == ANY_API and endpoint != TOKEN)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Fault:
+        """Build a fault from its JSON form, refusing unknown keys."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown fault keys: {', '.join(sorted(unknown))}")
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise ValueError(str(exc)) from None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form, the body of POST /_emulator/faults."""
+        return dataclasses.asdict(self)
+
+
+class FaultBook:
+    """Faults armed and how many matching requests each has seen (not locked)."""
+
+    def __init__(self) -> None:
+        """Start with no faults."""
+        self._armed: list[tuple[Fault, int]] = []
+
+    def add(self, fault: Fault) -> None:
+        """Arm a fault; its count starts now."""
+        self._armed.append((fault, 0))
+
+    def take(self, endpoint: str) -> Fault | None:
+        """Count this request against every matching fault; return the oldest whose turn it is."""
+        # A fault is dropped once its last turn has passed; when two faults want the same request,
+        # the older one fires and the younger one's turn is spent.
+        fired: Fault | None = None
+        armed: list[tuple[Fault, int]] = []
+        for fault, seen_before in self._armed:
+            seen = seen_before + 1 if fault.matches(endpoint) else seen_before
+            if seen > seen_before and fired is None and fault.nth <= seen < fault.nth + fault.times:
+                fired = fault
+            if seen < fault.nth + fault.times - 1:
+                armed.append((fault, seen))
+        self._armed = armed
+        return fired
+
+    def clear(self) -> None:
+        """Disarm everything."""
+        self._armed.clear()

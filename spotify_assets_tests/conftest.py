@@ -1,0 +1,66 @@
+"""Fixtures for the whole suite: running Spotify emulators and the official OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from spotify_assets.emulator import EmulatorConfig, EmulatorServer
+from spotify_assets.emulator.config import TUNABLE_KEYS
+
+# shared/ sits beside the project root (…/main and …/shared), wherever the clone lives.
+OPENAPI_PATH = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "spotify-web-api"
+    / "official-spotify-open-api.yml"
+)
+
+
+def start_emulator(**overrides: Any) -> EmulatorServer:
+    """A started emulator: defaults (100 albums, seed 42, extended mode) plus `overrides`."""
+    fixed = {key: value for key, value in overrides.items() if key not in TUNABLE_KEYS}
+    tunable = {key: value for key, value in overrides.items() if key in TUNABLE_KEYS}
+    server = EmulatorServer(EmulatorConfig(**fixed).updated(tunable))
+    server.start()
+    return server
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    """A running emulator with the default config, stopped after the test."""
+    server = start_emulator()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def emulator_factory() -> Iterator[Callable[..., EmulatorServer]]:
+    """Start emulators with config overrides, e.g. `emulator_factory(mode="development")`."""
+    started: list[EmulatorServer] = []
+
+    def factory(**overrides: Any) -> EmulatorServer:
+        server = start_emulator(**overrides)
+        started.append(server)
+        return server
+
+    try:
+        yield factory
+    finally:
+        for server in reversed(started):
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def openapi_spec() -> dict[str, Any]:
+    """Spotify's official OpenAPI document, parsed."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with OPENAPI_PATH.open(encoding="utf-8") as handle:
+        spec: dict[str, Any] = yaml.load(handle, Loader=loader)
+    return spec
