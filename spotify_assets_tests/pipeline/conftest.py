@@ -1,0 +1,69 @@
+"""Running the asset graph against an emulator into a temporary data folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dagster import AssetsDefinition, DagsterInstance, ExecuteInProcessResult, materialize
+
+from spotify_assets.assets import IO_MANAGER, album_tracks, new_releases
+from spotify_assets.emulator import EmulatorServer
+from spotify_assets.io_manager import ParquetIOManager
+from spotify_assets.partitions import today
+from spotify_assets.resources import SpotifyResource
+
+Materialize = Callable[..., ExecuteInProcessResult]
+
+
+def spotify_resource(emu: EmulatorServer, **settings: Any) -> SpotifyResource:
+    """The real resource, pointed at the emulator."""
+    defaults = {
+        "client_id": emu.client_id,
+        "client_secret": emu.client_secret,
+        "api_base_url": emu.api_base_url,
+        "token_url": emu.token_url,
+    }
+    return SpotifyResource(**{**defaults, **settings})
+
+
+@pytest.fixture
+def instance() -> Iterator[DagsterInstance]:
+    """An ephemeral Dagster instance, so runs of one test can see each other."""
+    with DagsterInstance.ephemeral() as ephemeral:
+        yield ephemeral
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """Where the test's Parquet files go."""
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def run_assets(data_dir: Path, instance: DagsterInstance) -> Materialize:
+    """`run_assets(emu, day=..., selection=..., **resource_settings)`: materialize into data_dir."""
+
+    def run(
+        emu: EmulatorServer,
+        *,
+        day: date | None = None,
+        selection: Sequence[AssetsDefinition] = (new_releases, album_tracks),
+        **settings: Any,
+    ) -> ExecuteInProcessResult:
+        return materialize(
+            [new_releases, album_tracks],
+            selection=list(selection),
+            partition_key=(day or today()).isoformat(),
+            resources={
+                "spotify": spotify_resource(emu, **settings),
+                IO_MANAGER: ParquetIOManager(base_path=str(data_dir)),
+            },
+            instance=instance,
+            raise_on_error=False,
+        )
+
+    return run

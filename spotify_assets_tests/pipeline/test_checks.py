@@ -1,0 +1,109 @@
+"""The check evaluations, called directly on small frames: what passes, what fails, what's named."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+from dagster import AssetCheckResult
+
+from spotify_assets import checks, records
+from spotify_assets.spotify import NewReleases
+
+DAY = date(2026, 11, 24)
+NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+
+
+def album(album_id: str | None, total_tracks: int | None = 2, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": album_id,
+        "name": f"Album {album_id}",
+        "album_type": "album",
+        "release_date": "2026-11",
+        "release_date_precision": "month",
+        "total_tracks": total_tracks,
+        "artists": [{"id": "a1", "name": "Ålborg Ensemble"}],
+        "images": [],
+        "external_urls": {"spotify": f"https://open.spotify.com/album/{album_id}"},
+        "uri": f"spotify:album:{album_id}",
+        **fields,
+    }
+
+
+def releases(*albums: dict[str, Any]) -> pd.DataFrame:
+    return records.new_releases_frame(NewReleases(list(albums), len(albums), "browse"), DAY, NOW)
+
+
+def tracks(listing: dict[str, list[tuple[int, int]]]) -> pd.DataFrame:
+    """Tracks per album as (disc, number) pairs."""
+    return records.album_tracks_frame(
+        {
+            album_id: [
+                {
+                    "id": f"{album_id}-{disc}-{number}",
+                    "name": "t",
+                    "disc_number": disc,
+                    "track_number": number,
+                    "duration_ms": 1000,
+                    "explicit": False,
+                    "is_local": False,
+                }
+                for disc, number in keys
+            ]
+            for album_id, keys in listing.items()
+        },
+        DAY,
+        NOW,
+    )
+
+
+def by_name(results: list[AssetCheckResult]) -> dict[str, AssetCheckResult]:
+    return {result.check_name or "": result for result in results}
+
+
+def offending(result: AssetCheckResult) -> Any:
+    return result.metadata["offending_albums"].value
+
+
+def test_a_clean_partition_passes_every_new_releases_check() -> None:
+    results = checks.check_new_releases(releases(album("A"), album("B")), api_total=2)
+    assert all(r.passed for r in results) and len(results) == len(checks.NEW_RELEASES_CHECKS)
+
+
+def test_a_total_that_differs_from_the_rows_fails_with_both_numbers() -> None:
+    result = by_name(checks.check_new_releases(releases(album("A")), api_total=3))
+    total = result[checks.ROWS_MATCH_API_TOTAL]
+    assert not total.passed
+    assert (total.metadata["rows"].value, total.metadata["api_total"].value) == (1, 3)
+    assert total.description == "1 albums stored, but Spotify reported a total of 3"
+
+
+def test_duplicates_and_missing_fields_name_the_albums() -> None:
+    frame = releases(album("A"), album("B", total_tracks=None), album("A"), album(None))
+    result = by_name(checks.check_new_releases(frame, api_total=4))
+    assert offending(result[checks.ALBUM_IDS_UNIQUE]) == ["A"]
+    assert offending(result[checks.REQUIRED_FIELDS_PRESENT]) == ["(no id) at position 4", "B"]
+    assert result[checks.REQUIRED_FIELDS_PRESENT].metadata["offending_albums_count"].value == 2
+
+
+def test_album_tracks_checks_pass_when_every_album_is_complete() -> None:
+    results = checks.check_album_tracks(
+        tracks({"A": [(1, 1), (1, 2)], "B": [(1, 1), (2, 1)]}), releases(album("A"), album("B"))
+    )
+    assert all(r.passed for r in results) and len(results) == len(checks.ALBUM_TRACKS_CHECKS)
+
+
+def test_album_tracks_checks_name_every_kind_of_offender() -> None:
+    result = by_name(
+        checks.check_album_tracks(
+            tracks({"A": [(1, 1)], "C": [(1, 1), (1, 1)], "X": [(1, 1)]}),
+            releases(album("A"), album("B"), album("C")),
+        )
+    )
+    counts = result[checks.TRACK_COUNTS_MATCH_TOTAL_TRACKS]
+    assert offending(counts) == ["A"]
+    assert counts.metadata["expected_vs_stored"].value == {"A": [2, 1]}
+    assert offending(result[checks.EVERY_ALBUM_PRESENT]) == ["B"]
+    assert offending(result[checks.NO_UNKNOWN_ALBUMS]) == ["X"]
+    assert offending(result[checks.TRACK_KEYS_UNIQUE]) == ["C"]

@@ -1,0 +1,175 @@
+"""The code location as users run it: `defs`, the schedule, the dagster CLI and `make run`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import pytest
+from dagster import build_schedule_context
+
+from spotify_assets import settings
+from spotify_assets.definitions import build_defs, defs
+from spotify_assets.emulator import EmulatorServer
+from spotify_assets.jobs import DAILY_JOB_NAME, spotify_daily_schedule
+from spotify_assets.partitions import today
+
+EmulatorFactory = Callable[..., EmulatorServer]
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MAKE_RUN: list[str | Path] = [sys.executable, "-m", "spotify_assets.cli", "run"]
+
+
+def run_command(
+    command: list[str | Path], cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run a command to completion, capturing its output; the test judges the exit code."""
+    return subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=240, check=False
+    )
+
+
+def clean_environment(tmp_path: Path, **variables: str) -> dict[str, str]:
+    """This process's environment without any SPOTIFY_* setting, plus `variables`."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SPOTIFY_")}
+    environ.update(DAGSTER_HOME=str(tmp_path / "dagster_home"), **variables)
+    (tmp_path / "dagster_home").mkdir(exist_ok=True)
+    return environ
+
+
+def emulator_environment(emu: EmulatorServer, tmp_path: Path) -> dict[str, str]:
+    """Credentials and URLs pointing a process at `emu`, data under tmp_path."""
+    return clean_environment(
+        tmp_path,
+        SPOTIFY_CLIENT_ID=emu.client_id,
+        SPOTIFY_CLIENT_SECRET=emu.client_secret,
+        SPOTIFY_API_BASE_URL=emu.api_base_url,
+        SPOTIFY_TOKEN_URL=emu.token_url,
+        SPOTIFY_ASSETS_DATA_DIR=str(tmp_path / "data"),
+    )
+
+
+def test_defs_hold_the_graph_the_job_and_a_schedule_for_today() -> None:
+    job = defs.resolve_job_def(DAILY_JOB_NAME)
+    assert {key.to_user_string() for key in job.asset_layer.executable_asset_keys} == {
+        "new_releases",
+        "album_tracks",
+    }
+    graph = defs.resolve_asset_graph()
+    assert graph.get(
+        next(k for k in graph.get_all_asset_keys() if k.path == ["album_tracks"])
+    ).parent_keys == {next(k for k in graph.get_all_asset_keys() if k.path == ["new_releases"])}
+    tick = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0)
+    context = build_schedule_context(scheduled_execution_time=tick)
+    schedule = defs.resolve_schedule_def(spotify_daily_schedule.name)
+    [request] = schedule.evaluate_tick(context).run_requests or []
+    assert request.partition_key == today().isoformat()
+    assert schedule.cron_schedule == "0 6 * * *"
+
+
+def test_configuration_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(settings.API_BASE_URL, "http://proxy.internal/v1")
+    monkeypatch.setenv(settings.NEW_RELEASES_SOURCE, "search")
+    monkeypatch.setenv(settings.MARKET, "SE")
+    monkeypatch.setenv(settings.DATA_DIR, "s3://bucket/prefix")
+    resources = build_defs().resources or {}
+    spotify = resources["spotify"]
+    assert (spotify.api_base_url, spotify.new_releases_source, spotify.market) == (
+        "http://proxy.internal/v1",
+        "search",
+        "SE",
+    )
+    assert resources["parquet_io_manager"].base_path == "s3://bucket/prefix"
+    monkeypatch.setenv(settings.NEW_RELEASES_SOURCE, "charts")
+    with pytest.raises(ValueError, match="SPOTIFY_NEW_RELEASES_SOURCE must be auto, browse or"):
+        build_defs()
+
+
+def test_dagster_definitions_validate_is_clean(tmp_path: Path) -> None:
+    command: list[str | Path] = [BIN / "dagster", "definitions", "validate"]
+    done = run_command(
+        [*command, "-m", "spotify_assets.definitions"], ROOT, clean_environment(tmp_path)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Validation successful for code location spotify_assets.definitions" in (
+        done.stdout + done.stderr
+    )
+
+
+def test_dagster_asset_materialize_works_headless(
+    emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    emu = emulator_factory(albums=20, mode="development")
+    command: list[str | Path] = [BIN / "dagster", "asset", "materialize"]
+    command += ["-m", "spotify_assets.definitions", "--select", "*", "--partition", str(today())]
+    done = run_command(command, tmp_path, emulator_environment(emu, tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    tracks = pd.read_parquet(tmp_path / "data" / "album_tracks" / f"{today()}.parquet")
+    assert tracks["album_id"].nunique() == 20
+    assert emu.stats()["by_endpoint"]["search"] == 2
+
+
+def emulator_processes() -> list[psutil.Process]:
+    """Emulators started by `spotify_assets.cli` that are still running."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if "spotify_assets.emulator" in command and "--port 0" in command:
+            found.append(process)
+    return found
+
+
+def test_make_run_without_credentials_uses_the_emulator_and_stops_it(tmp_path: Path) -> None:
+    done = run_command(
+        [sys.executable, "-m", "spotify_assets.cli", "--emulator-albums", "25", "run"],
+        tmp_path,
+        clean_environment(tmp_path),
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    assert "NO SPOTIFY CREDENTIALS" in out and "bundled emulator" in out
+    assert "checks        7 passed, 0 failed" in out
+    data = tmp_path / "data"
+    assert f"{data / 'album_tracks' / today().isoformat()}.parquet" in out
+    releases = pd.read_parquet(data / "new_releases")
+    assert len(releases) == 25 and set(releases["source"]) == {"search"}
+    assert (tmp_path / "dagster_home" / "dagster.yaml").read_text().count("default_limit: 1") == 1
+    assert emulator_processes() == []
+
+
+def test_make_run_with_credentials_talks_to_the_configured_api(
+    emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    emu = emulator_factory(albums=12, mode="extended")
+    done = run_command(
+        [sys.executable, "-m", "spotify_assets.cli", "run"],
+        tmp_path,
+        emulator_environment(emu, tmp_path),
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "NO SPOTIFY CREDENTIALS" not in done.stdout
+    assert f"Spotify at {emu.api_base_url}" in done.stdout
+    assert emu.stats()["by_endpoint"]["albums"] == 1
+
+
+def test_make_run_reports_a_failing_check_and_exits_non_zero(
+    emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    emu = emulator_factory(albums=12, mode="extended")
+    emu.configure(total_offset=1)
+    done = run_command(
+        [sys.executable, "-m", "spotify_assets.cli", "run"],
+        tmp_path,
+        emulator_environment(emu, tmp_path),
+    )
+    assert done.returncode == 1
+    assert "FAIL new_releases.rows_match_api_total: 12 albums stored, but Spotify reported" in (
+        done.stdout
+    )
+    assert "album_tracks  not materialized" in done.stdout

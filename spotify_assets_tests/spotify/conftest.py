@@ -1,0 +1,45 @@
+"""Helpers for client tests: a client pointed at an emulator, and the fewest requests possible."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from spotify_assets.emulator import EmulatorServer
+from spotify_assets.spotify import SpotifyClient
+
+ClientFactory = Callable[..., SpotifyClient]
+
+
+@pytest.fixture
+def client_for() -> Iterator[ClientFactory]:
+    """`client_for(emulator, **settings)`: a SpotifyClient on that emulator with fast backoff."""
+    clients: list[SpotifyClient] = []
+
+    def build(emu: EmulatorServer, **settings: Any) -> SpotifyClient:
+        options: dict[str, Any] = {"backoff_base_s": 0.01, "backoff_max_s": 0.05, **settings}
+        client = SpotifyClient(
+            emu.client_id, emu.client_secret, emu.api_base_url, emu.token_url, **options
+        )
+        clients.append(client)
+        return client
+
+    yield build
+    for client in clients:
+        client.close()
+
+
+def extra_track_pages(emu: EmulatorServer) -> int:
+    """Track pages beyond the first 50 tracks of each album."""
+    return sum(math.ceil(len(album.tracks) / 50) - 1 for album in emu.catalog.albums)
+
+
+def fewest_requests(emu: EmulatorServer, mode: str) -> int:
+    """The fewest API requests the mode allows for the whole catalog (see bench/ too)."""
+    albums = len(emu.catalog.albums)
+    if mode == "extended":
+        return math.ceil(albums / 50) + math.ceil(albums / 20) + extra_track_pages(emu)
+    return math.ceil(albums / 10) + albums + extra_track_pages(emu)

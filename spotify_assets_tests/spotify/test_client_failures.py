@@ -1,0 +1,282 @@
+"""One test per failure mode the client claims to handle, each injected by the emulator."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+import requests
+
+from spotify_assets.emulator import EmulatorServer, Fault
+from spotify_assets.spotify import (
+    SpotifyAuthError,
+    SpotifyClient,
+    SpotifyCredentialsError,
+    SpotifyPagingError,
+    SpotifyRateLimitError,
+    SpotifyRequestError,
+    SpotifyUnavailableError,
+)
+from spotify_assets.spotify.auth import ClientCredentialsAuth
+from spotify_assets.spotify.retry import RetryBudget, RetryPolicy
+from spotify_assets.spotify.stats import StatsRecorder
+from spotify_assets.spotify.transport import Timeouts, Transport
+from spotify_assets_tests.spotify.conftest import ClientFactory
+
+EmulatorFactory = Callable[..., EmulatorServer]
+
+
+@pytest.fixture
+def emu(emulator_factory: EmulatorFactory) -> EmulatorServer:
+    """A small extended-mode catalog: 3 browse pages of 10, albums over 50 tracks."""
+    return emulator_factory(albums=30, mode="extended")
+
+
+def all_ids(emu: EmulatorServer) -> list[str]:
+    return [album.id for album in emu.catalog.albums]
+
+
+# Tokens
+
+
+def test_token_expired_mid_run_is_renewed_once_and_the_request_replayed(
+    emu: EmulatorServer, client_for: ClientFactory
+) -> None:
+    emu.add_fault(Fault(endpoint="albums", action="expire_token", nth=2))
+    client = client_for(emu)
+    tracks = client.album_tracks(all_ids(emu))
+    assert len(tracks) == 30
+    assert client.stats.token_refreshes == 1
+    assert emu.stats()["tokens_issued"] == 2
+    assert emu.stats()["by_status"]["401"] == 1
+
+
+def test_revoked_token_is_replaced(emu: EmulatorServer, client_for: ClientFactory) -> None:
+    emu.add_fault(Fault(endpoint="new_releases", action="revoke_token", nth=2))
+    client = client_for(emu, page_size=10)
+    feed = client.new_releases()
+    assert len(feed.albums) == 30
+    assert client.stats.token_refreshes == 1
+
+
+def test_a_401_that_survives_a_fresh_token_fails_with_advice(
+    emu: EmulatorServer, client_for: ClientFactory
+) -> None:
+    emu.add_fault(Fault(endpoint="new_releases", action="status", status=401, times=2))
+    with pytest.raises(SpotifyAuthError, match=r"401 .* even with a fresh token"):
+        client_for(emu).new_releases()
+    assert emu.stats()["tokens_issued"] == 2
+
+
+def test_tokens_are_renewed_before_they_expire_and_shared_by_threads(
+    emu: EmulatorServer,
+) -> None:
+    now = [0.0]
+    stats = StatsRecorder()
+    transport = Transport(
+        requests.Session(),
+        policy=RetryPolicy(),
+        budget=RetryBudget(10),
+        stats=stats,
+        timeouts=Timeouts(),
+    )
+    emu.configure(token_ttl_s=600)
+    auth = ClientCredentialsAuth(
+        emu.client_id,
+        emu.client_secret,
+        emu.token_url,
+        transport=transport,
+        stats=stats,
+        refresh_margin_s=60,
+        clock=lambda: now[0],
+    )
+    tokens: list[str] = []
+    threads = [threading.Thread(target=lambda: tokens.append(auth.token())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(tokens)) == 1 and stats.snapshot().token_requests == 1
+    now[0] = 600 - 61
+    assert auth.token() == tokens[0]
+    now[0] = 600 - 59
+    assert auth.token() != tokens[0]
+    assert stats.snapshot().token_refreshes == 1
+
+
+def test_invalid_client_fails_at_once_naming_the_variables(
+    emu: EmulatorServer,
+) -> None:
+    client = SpotifyClient(emu.client_id, "wrong-secret", emu.api_base_url, emu.token_url)
+    with pytest.raises(SpotifyCredentialsError) as caught:
+        client.new_releases()
+    message = str(caught.value)
+    assert "Invalid client secret" in message
+    assert "SPOTIFY_CLIENT_ID" in message and "SPOTIFY_CLIENT_SECRET" in message
+    assert "wrong-secret" not in message
+    assert emu.stats()["requests"] == 1
+
+
+def test_token_endpoint_outage_is_retried(emu: EmulatorServer, client_for: ClientFactory) -> None:
+    emu.add_fault(Fault(endpoint="token", action="status", status=503, times=2))
+    client = client_for(emu)
+    assert len(client.new_releases().albums) == 30
+    assert client.stats.token_requests == 3
+
+
+# Rate limits
+
+
+def test_short_retry_after_is_waited_out_by_every_worker(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=30, mode="development", latency_ms=20)
+    emu.add_fault(Fault(endpoint="album_tracks", action="rate_limit", retry_after_s=1, nth=10))
+    client = client_for(emu, max_workers=8)
+    tracks = client.album_tracks(all_ids(emu))
+    assert len(tracks) == 30
+    assert client.stats.http_429 == 1
+    assert client.stats.waited_s == pytest.approx(1.0, abs=0.05)
+    log = emu.stats()["log"]
+    rate_limited_at = next(entry["time"] for entry in log if entry["status"] == 429)
+    # Requests already in flight may still land; none may be sent during the pause.
+    in_pause = [e for e in log if rate_limited_at + 0.2 < e["time"] < rate_limited_at + 0.95]
+    assert in_pause == []
+
+
+def test_retry_after_above_the_maximum_fails_in_under_a_second(
+    emu: EmulatorServer, client_for: ClientFactory
+) -> None:
+    emu.add_fault(
+        Fault(
+            endpoint="new_releases",
+            action="rate_limit",
+            retry_after_s=86400,
+            body={"error": {"status": 429, "message": "Quota", "reason": "QUOTA_EXCEEDED"}},
+        )
+    )
+    started = time.monotonic()
+    with pytest.raises(SpotifyRateLimitError) as caught:
+        client_for(emu).new_releases()
+    assert time.monotonic() - started < 1.0
+    assert caught.value.retry_after_s == 86400
+    message = str(caught.value)
+    assert "wait 86400 s (Retry-After)" in message
+    assert "max_retry_after_s is 60" in message
+    assert "QUOTA_EXCEEDED" in message
+
+
+def test_an_endless_429_is_not_retried_forever(
+    emu: EmulatorServer, client_for: ClientFactory
+) -> None:
+    emu.add_fault(Fault(endpoint="new_releases", action="rate_limit", retry_after_s=1, times=50))
+    with pytest.raises(SpotifyRateLimitError, match="kept answering 429"):
+        client_for(emu, max_rate_limit_retries=1).new_releases()
+    assert emu.stats()["http_429"] == 2
+
+
+def test_a_rolling_window_rate_limit_is_paced_and_the_data_complete(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=30, mode="development", rate_limit=(15, 1.0))
+    client = client_for(emu)
+    tracks = client.album_tracks(all_ids(emu))
+    assert len(tracks) == 30
+    stats = emu.stats()
+    assert stats["http_429"] == client.stats.http_429 >= 1
+    assert client.stats.waited_s >= 1.0
+
+
+# Server errors, timeouts, connections
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_bursts_of_server_errors_are_retried_with_backoff(
+    status: int, emu: EmulatorServer, client_for: ClientFactory
+) -> None:
+    emu.add_fault(Fault(endpoint="albums", action="status", status=status, nth=1, times=3))
+    client = client_for(emu)
+    assert len(client.album_tracks(all_ids(emu))) == 30
+    assert client.stats.http_5xx == 3 and client.stats.retries == 3
+
+
+def test_html_error_pages_are_retried_and_reported_readably(
+    emu: EmulatorServer, client_for: ClientFactory
+) -> None:
+    emu.add_fault(Fault(endpoint="new_releases", action="html", status=502, times=10))
+    with pytest.raises(SpotifyUnavailableError) as caught:
+        client_for(emu, max_retries=2).new_releases()
+    assert "502 (502 Bad Gateway)" in str(caught.value)
+    assert "after 3 attempts" in str(caught.value)
+
+
+def test_server_errors_beyond_the_retry_budget_fail_fast(
+    emu: EmulatorServer, client_for: ClientFactory
+) -> None:
+    emu.add_fault(Fault(endpoint="*", action="status", status=500, times=1000))
+    with pytest.raises(SpotifyUnavailableError, match="retry budget is spent"):
+        client_for(emu, retry_budget=4).album_tracks(all_ids(emu))
+    assert emu.stats()["api_requests"] <= 4 + 8
+
+
+def test_timeouts_are_retried(emu: EmulatorServer, client_for: ClientFactory) -> None:
+    emu.add_fault(Fault(endpoint="new_releases", action="delay", delay_s=1.0))
+    client = client_for(emu, read_timeout_s=0.2)
+    assert len(client.new_releases().albums) == 30
+    assert client.stats.timeouts == 1 and client.stats.retries == 1
+
+
+@pytest.mark.parametrize("action", ["drop", "truncate"])
+def test_dropped_connections_are_retried(
+    action: str, emu: EmulatorServer, client_for: ClientFactory
+) -> None:
+    emu.add_fault(Fault(endpoint="albums", action=action, nth=2))
+    client = client_for(emu)
+    assert len(client.album_tracks(all_ids(emu))) == 30
+    assert client.stats.connection_errors == 1 and client.stats.retries == 1
+
+
+# Paging
+
+
+def test_a_next_link_to_a_foreign_host_is_never_followed(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=30, mode="extended")
+    trap = emulator_factory(albums=1)
+    emu.add_fault(
+        Fault(endpoint="new_releases", action="foreign_next", next_base_url=trap.base_url)
+    )
+    with pytest.raises(SpotifyPagingError, match="not on the configured API host"):
+        client_for(emu, page_size=10).new_releases()
+    assert trap.stats()["requests"] == 0
+
+
+def test_drift_between_pages_restarts_the_listing_without_duplicates(
+    emu: EmulatorServer, client_for: ClientFactory
+) -> None:
+    emu.configure(drift_after_pages=1)
+    client = client_for(emu, page_size=10)
+    feed = client.new_releases()
+    ids = [a["id"] for a in feed.albums]
+    assert len(ids) == len(set(ids)) == feed.total == 31
+    assert ids == all_ids(emu)
+    assert client.stats.drift_restarts == 1
+
+
+def test_drift_that_does_not_settle_fails_clearly(
+    emu: EmulatorServer, client_for: ClientFactory
+) -> None:
+    emu.configure(drift_after_pages=1)
+    with pytest.raises(SpotifyPagingError, match="kept changing"):
+        client_for(emu, page_size=10, max_drift_restarts=0).new_releases()
+
+
+def test_a_400_is_not_retried_and_says_why(emu: EmulatorServer, client_for: ClientFactory) -> None:
+    emu.add_fault(Fault(endpoint="new_releases", action="status", status=400))
+    client = client_for(emu)
+    with pytest.raises(SpotifyRequestError, match="refused GET /v1/browse/new-releases with 400"):
+        client.new_releases()
+    assert client.stats.retries == 0

@@ -1,0 +1,140 @@
+"""The client fetches the whole catalog, every track, with the fewest requests each mode allows."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pytest
+
+from spotify_assets.emulator import EmulatorServer
+from spotify_assets.spotify import SpotifyClient, SpotifyConfigError, SpotifyForbiddenError
+from spotify_assets_tests.spotify.conftest import ClientFactory, extra_track_pages, fewest_requests
+
+EmulatorFactory = Callable[..., EmulatorServer]
+
+
+def assert_matches_catalog(emu: EmulatorServer, albums: list[dict[str, object]]) -> None:
+    """The feed equals the emulator's catalog, in order, names and all."""
+    assert [a["id"] for a in albums] == [a.id for a in emu.catalog.albums]
+    assert [a["name"] for a in albums] == [a.name for a in emu.catalog.albums]
+
+
+def assert_tracks_match_catalog(
+    emu: EmulatorServer, tracks: dict[str, list[dict[str, object]]]
+) -> None:
+    """Every album's tracks equal the catalog's, in order, including discs and unicode names."""
+    assert list(tracks) == [a.id for a in emu.catalog.albums]
+    for album in emu.catalog.albums:
+        got = tracks[album.id]
+        assert [(t["id"], t["disc_number"], t["track_number"], t["name"]) for t in got] == [
+            (t.id, t.disc_number, t.track_number, t.name) for t in album.tracks
+        ], album.id
+
+
+def test_extended_mode_uses_browse_and_the_20_ids_endpoint_with_the_fewest_requests(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=100, mode="extended")
+    sizes = [len(a.tracks) for a in emu.catalog.albums]
+    assert max(sizes) > 100 and 51 in sizes and 50 in sizes
+    assert any(len({t.disc_number for t in a.tracks}) > 1 for a in emu.catalog.albums)
+    client = client_for(emu)
+
+    feed = client.new_releases()
+    tracks = client.album_tracks([a["id"] for a in feed.albums])
+
+    assert (feed.source, feed.total, feed.fallback_reason) == ("browse", 100, None)
+    assert_matches_catalog(emu, feed.albums)
+    assert tracks.endpoint == "albums" and tracks.missing == ()
+    assert_tracks_match_catalog(emu, dict(tracks))
+    stats = emu.stats()
+    assert stats["by_endpoint"]["new_releases"] == 2
+    assert stats["by_endpoint"]["albums"] == 5
+    assert stats["by_endpoint"].get("album_tracks", 0) == extra_track_pages(emu)
+    assert stats["api_requests"] == client.stats.api_requests == fewest_requests(emu, "extended")
+    assert client.stats.token_requests == stats["token_requests"] == 1
+
+
+def test_development_mode_falls_back_to_search_and_one_request_per_album(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=100, mode="development")
+    client = client_for(emu)
+
+    feed = client.new_releases()
+    tracks = client.album_tracks([a["id"] for a in feed.albums])
+
+    assert feed.source == "search"
+    assert feed.fallback_reason is not None and "403" in feed.fallback_reason
+    assert_matches_catalog(emu, feed.albums)
+    assert tracks.endpoint == "album_tracks"
+    assert tracks.fallback_reason is not None
+    assert_tracks_match_catalog(emu, dict(tracks))
+    stats = emu.stats()
+    assert stats["by_endpoint"]["new_releases"] == 1  # the one 403 that reveals the mode
+    assert stats["by_endpoint"].get("albums", 0) == 0  # inferred from it, never probed
+    assert client.stats.api_requests == fewest_requests(emu, "development") + 1
+
+
+def test_search_source_in_development_mode_probes_the_batch_endpoint_once(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=45, mode="development", latency_ms=5)
+    client = client_for(emu, max_workers=4)
+
+    feed = client.new_releases(source="search")
+    tracks = client.album_tracks([a["id"] for a in feed.albums])
+    again = client.album_tracks([a["id"] for a in feed.albums][:3])
+
+    assert feed.fallback_reason is None
+    assert_tracks_match_catalog(emu, dict(tracks))
+    assert (tracks.endpoint, again.endpoint) == ("album_tracks", "album_tracks")
+    assert emu.stats()["by_endpoint"]["albums"] == 1
+    again_pages = sum(math.ceil(len(a.tracks) / 50) for a in emu.catalog.albums[:3])
+    assert client.stats.api_requests == fewest_requests(emu, "development") + 1 + again_pages
+
+
+def test_browse_source_does_not_fall_back(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=10, mode="development")
+    with pytest.raises(SpotifyForbiddenError, match=r"403.*browse/new-releases"):
+        client_for(emu).new_releases(source="browse")
+
+
+def test_market_makes_spotify_report_playability(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=12, mode="extended")
+    ids = [a.id for a in emu.catalog.albums]
+    with_market = client_for(emu, market="SE").album_tracks(ids)
+    without = client_for(emu).album_tracks(ids)
+    assert all("is_playable" in t for listing in with_market.values() for t in listing)
+    assert not any("is_playable" in t for listing in without.values() for t in listing)
+    assert any(
+        "market=SE" in entry["query"]
+        for entry in emu.stats()["log"]
+        if entry["endpoint"] in ("albums", "album_tracks")
+    )
+
+
+@pytest.mark.parametrize("mode", ["extended", "development"])
+def test_unknown_albums_are_reported_missing_not_fatal(
+    mode: str, emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=5, mode=mode)
+    ids = [a.id for a in emu.catalog.albums]
+    unknown = "0000000000000000000000"
+    tracks = client_for(emu).album_tracks([ids[0], unknown, *ids[1:], ids[0]])
+    assert list(tracks) == ids
+    assert tracks.missing == (unknown,)
+
+
+def test_settings_outside_spotifys_limits_are_refused_before_any_request() -> None:
+    with pytest.raises(SpotifyConfigError, match=r"page_size must be 1\.\.50"):
+        SpotifyClient("id", "secret", page_size=51)
+    with pytest.raises(SpotifyConfigError, match=r"search_page_size must be 1\.\.10"):
+        SpotifyClient("id", "secret", search_page_size=20)
+    with pytest.raises(SpotifyConfigError, match="client_secret is empty"):
+        SpotifyClient("id", "")
