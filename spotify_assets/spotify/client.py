@@ -6,19 +6,22 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from pathlib import Path
 from typing import Literal, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from spotify_assets.spotify.api import SpotifyApi
+from spotify_assets.spotify.api import SpotifyApi, origin
 from spotify_assets.spotify.auth import ClientCredentialsAuth
+from spotify_assets.spotify.capabilities import Capabilities, app_key, default_cache_file
 from spotify_assets.spotify.errors import (
     SpotifyConfigError,
     SpotifyForbiddenError,
     SpotifyNotFoundError,
     SpotifyPagingError,
+    SpotifyRateLimitError,
 )
 from spotify_assets.spotify.paging import Page, fetch, follow
 from spotify_assets.spotify.ratelimit import RateLimiter
@@ -54,8 +57,9 @@ class _Drift(Exception):
 class SpotifyClient:
     """Spotify Web API client for batch extraction with client credentials.
 
-    Thread-safe. One instance is one "run": it remembers which endpoints the app may not use (403)
-    and counts everything it did in `stats`.
+    Thread-safe. One instance is one "run": it counts everything it did in `stats`. Which endpoints
+    the app may not use (403) it remembers for its life and, in `capabilities_file` (None: not at
+    all), for a week across runs (see capabilities.py).
     """
 
     def __init__(
@@ -80,6 +84,7 @@ class SpotifyClient:
         connect_timeout_s: float = 5.0,
         read_timeout_s: float = 30.0,
         token_refresh_margin_s: float = 60.0,
+        capabilities_file: Path | Literal["default"] | None = "default",
     ) -> None:
         for name, value in (("client_id", client_id), ("client_secret", client_secret)):
             if not value:
@@ -128,7 +133,10 @@ class SpotifyClient:
         limiter = RateLimiter(max_requests_per_second)
         self._api = SpotifyApi(api_base_url, transport=transport, auth=auth, limiter=limiter)
         self._lock = threading.Lock()
-        self._forbidden: dict[str, str] = {}
+        self._capabilities = Capabilities(
+            default_cache_file() if capabilities_file == "default" else capabilities_file,
+            app_key(client_id, "://".join(origin(api_base_url))),
+        )
         self._allowed: set[str] = set()
 
     @property
@@ -156,18 +164,25 @@ class SpotifyClient:
             raise SpotifyConfigError(f"source must be auto, browse or search, not {source!r}")
         if source == "browse":
             return self._browse()
-        fallback_reason = None
         if source == "auto":
-            if "browse" not in self._forbidden:
+            fallback_reason = self._capabilities.reason("browse")
+            if fallback_reason is None:
                 try:
                     return self._browse()
                 except SpotifyForbiddenError as exc:
-                    self._forbid("browse", str(exc))
+                    fallback_reason = str(exc)
+                    self._capabilities.forbid("browse", fallback_reason)
                     # Spotify withdrew /browse/new-releases and /albums?ids= from Development Mode
                     # apps together (2026-02-11 / 2026-03-09): an app refused one is refused both.
-                    self._forbid("albums", f"not tried after {exc}")
-            fallback_reason = self._forbidden["browse"]
+                    self._capabilities.forbid("albums", f"not tried after {exc}")
+                except SpotifyRateLimitError as exc:
+                    # Restricted apps have been seen getting a 429 instead of the 403 on an
+                    # endpoint they lost; search may still answer. Not remembered: it may just
+                    # have been the rate limit, and then search fails the same way.
+                    fallback_reason = str(exc)
             log.warning("Falling back to search (q=%s): %s", NEW_RELEASES_QUERY, fallback_reason)
+        else:
+            fallback_reason = None
         albums, total = self._collect_feed(
             self._api.url("/search"),
             {"q": NEW_RELEASES_QUERY, "type": "album", "limit": self.search_page_size},
@@ -185,12 +200,12 @@ class SpotifyClient:
         ids = list(dict.fromkeys(album_ids))
         market = market or self.market
         tracks: dict[str, list[SpotifyObject]] = {}
-        if "albums" not in self._forbidden and ids:
+        if self._capabilities.reason("albums") is None and ids:
             try:
                 for part in self._albums_batches(ids, market):
                     tracks.update(part)
             except SpotifyForbiddenError as exc:
-                self._forbid("albums", str(exc))
+                self._capabilities.forbid("albums", str(exc))
             else:
                 return self._tracks_result(ids, tracks, "albums")
         for album_id, listing in zip(
@@ -198,7 +213,7 @@ class SpotifyClient:
         ):
             if listing is not None:
                 tracks[album_id] = listing
-        return self._tracks_result(ids, tracks, "album_tracks", self._forbidden.get("albums"))
+        return self._tracks_result(ids, tracks, "album_tracks", self._capabilities.reason("albums"))
 
     def _browse(self) -> NewReleases:
         """The feed from `/browse/new-releases`."""
@@ -206,11 +221,6 @@ class SpotifyClient:
             self._api.url("/browse/new-releases"), {"limit": self.page_size}
         )
         return NewReleases(albums, total, "browse")
-
-    def _forbid(self, endpoint: str, reason: str) -> None:
-        """Remember that the app may not use `endpoint`, so the run does not ask again."""
-        with self._lock:
-            self._forbidden.setdefault(endpoint, reason)
 
     def _collect_feed(
         self, url: str, params: dict[str, str | int], max_offset: int | None = None

@@ -159,7 +159,7 @@ def test_retry_after_above_the_maximum_fails_in_under_a_second(
     )
     started = time.monotonic()
     with pytest.raises(SpotifyRateLimitError) as caught:
-        client_for(emu).new_releases()
+        client_for(emu).new_releases(source="browse")
     assert time.monotonic() - started < 1.0
     assert caught.value.retry_after_s == 86400
     message = str(caught.value)
@@ -173,7 +173,7 @@ def test_an_endless_429_is_not_retried_forever(
 ) -> None:
     emu.add_fault(Fault(endpoint="new_releases", action="rate_limit", retry_after_s=1, times=50))
     with pytest.raises(SpotifyRateLimitError, match="kept answering 429"):
-        client_for(emu, max_rate_limit_retries=1).new_releases()
+        client_for(emu, max_rate_limit_retries=1).new_releases(source="browse")
     assert emu.stats()["http_429"] == 2
 
 
