@@ -226,37 +226,46 @@ class SpotifyClient:
         self, url: str, params: dict[str, str | int], max_offset: int | None = None
     ) -> tuple[list[SpotifyObject], int]:
         """All albums of a feed listing and its reported total, restarting when it drifts."""
+
+        def pages(attempt: int) -> Iterator[Page]:
+            listing = fetch(self._api, url, params, key="albums")
+            return listing if max_offset is None else self._stop_beyond(listing, max_offset)
+
+        return self._settled("The new-releases feed", pages)
+
+    def _settled(
+        self, what: str, pages: Callable[[int], Iterator[Page]]
+    ) -> tuple[list[SpotifyObject], int]:
+        """Items and total of the first pass over `pages(attempt)` that does not drift."""
         for attempt in range(self._max_drift_restarts + 1):
             try:
-                return self._feed_once(url, params, max_offset)
+                return self._read_once(pages(attempt))
             except _Drift as drift:
                 self._stats.add(drift_restarts=1)
-                log.warning("The feed changed while being paged (%s); restart %d", drift, attempt)
+                log.warning("%s changed while paged (%s); restart %d", what, drift, attempt + 1)
                 last = drift
         raise SpotifyPagingError(
-            f"The new-releases feed kept changing while it was paged ({last}); "
+            f"{what} kept changing while it was paged ({last}); "
             f"gave up after {self._max_drift_restarts} restarts. Run again later."
         )
 
-    def _feed_once(
-        self, url: str, params: dict[str, str | int], max_offset: int | None
-    ) -> tuple[list[SpotifyObject], int]:
-        """One pass over a feed listing; raises `_Drift` when it changes under us."""
-        albums: list[SpotifyObject] = []
+    @staticmethod
+    def _read_once(pages: Iterator[Page]) -> tuple[list[SpotifyObject], int]:
+        """One pass over a listing; raises `_Drift` when its total changes or an id repeats."""
+        items: list[SpotifyObject] = []
         seen: set[str] = set()
-        pages = fetch(self._api, url, params, key="albums")
-        if max_offset is not None:
-            pages = self._stop_beyond(pages, max_offset)
-        total = None
+        total: int | None = None
         for page in pages:
-            total = self._check_total(total, page)
-            for album in page.items:
-                album_id = str(album.get("id"))
-                if album_id in seen:
-                    raise _Drift(f"album {album_id} appeared twice")
-                seen.add(album_id)
-                albums.append(album)
-        return albums, total or 0
+            if total is not None and page.total != total:
+                raise _Drift(f"total changed from {total} to {page.total}")
+            total = page.total
+            for item in page.items:
+                item_id = str(item.get("id"))
+                if item_id in seen:
+                    raise _Drift(f"{item.get('type', 'item')} {item_id} appeared twice")
+                seen.add(item_id)
+                items.append(item)
+        return items, total or 0
 
     @staticmethod
     def _stop_beyond(pages: Iterator[Page], max_offset: int) -> Iterator[Page]:
@@ -274,13 +283,6 @@ class SpotifyClient:
                     page.total,
                 )
                 return
-
-    @staticmethod
-    def _check_total(total: int | None, page: Page) -> int:
-        """The listing's total, raising `_Drift` when a page reports a different one."""
-        if total is not None and page.total != total:
-            raise _Drift(f"total changed from {total} to {page.total}")
-        return page.total
 
     def _albums_batches(
         self, ids: list[str], market: str | None
@@ -331,40 +333,16 @@ class SpotifyClient:
         self, album_id: str, market: str | None, first: Page | None
     ) -> list[SpotifyObject]:
         """All tracks of an album, from `first` (embedded) or a fresh listing; restarts on drift."""
-        for attempt in range(self._max_drift_restarts + 1):
-            if first is not None:
-                pages = follow(self._api, first)
-            else:
-                params: dict[str, str | int] = {"limit": self.page_size}
-                if market:
-                    params["market"] = market
-                pages = fetch(self._api, self._api.url(f"/albums/{album_id}/tracks"), params)
-            try:
-                return self._tracks_once(pages)
-            except _Drift as drift:
-                self._stats.add(drift_restarts=1)
-                log.warning("Album %s changed while paged (%s); retry %d", album_id, drift, attempt)
-                last = drift
-                first = None
-        raise SpotifyPagingError(
-            f"The tracks of album {album_id} kept changing while paged ({last}); "
-            f"gave up after {self._max_drift_restarts} restarts."
-        )
 
-    def _tracks_once(self, pages: Iterator[Page]) -> list[SpotifyObject]:
-        """One pass over an album's track listing; raises `_Drift` when it changes under us."""
-        tracks: list[SpotifyObject] = []
-        seen: set[str] = set()
-        total = None
-        for page in pages:
-            total = self._check_total(total, page)
-            for track in page.items:
-                track_id = str(track.get("id"))
-                if track_id in seen:
-                    raise _Drift(f"track {track_id} appeared twice")
-                seen.add(track_id)
-                tracks.append(track)
-        return tracks
+        def pages(attempt: int) -> Iterator[Page]:
+            if first is not None and attempt == 0:
+                return follow(self._api, first)
+            params: dict[str, str | int] = {"limit": self.page_size}
+            if market:
+                params["market"] = market
+            return fetch(self._api, self._api.url(f"/albums/{album_id}/tracks"), params)
+
+        return self._settled(f"Album {album_id}", pages)[0]
 
     @staticmethod
     def _tracks_result(
