@@ -23,6 +23,7 @@ from dotenv import load_dotenv
 
 from spotify_assets import settings
 from spotify_assets.definitions import build_defs
+from spotify_assets.io_manager import data_root
 from spotify_assets.jobs import DAILY_JOB_NAME
 from spotify_assets.partitions import today
 from spotify_assets.run_summary import summarize
@@ -132,7 +133,12 @@ def run(args: argparse.Namespace) -> int:
                 partition_key=partition, instance=instance, raise_on_error=False
             )
         summary = summarize(result, backend.description)
+        root = data_root(settings.env(settings.DATA_DIR) or "")
         print(summary.text)
+        print(
+            f"\nRead every day at once: pandas.read_parquet('{root}/album_tracks'), "
+            f"or in DuckDB: SELECT * FROM '{root}/album_tracks/*.parquet'"
+        )
         return 0 if summary.ok else 1
 
 

@@ -115,6 +115,16 @@ def test_dagster_asset_materialize_works_headless(
     assert emu.stats()["by_endpoint"]["search"] == 2
 
 
+def test_dagster_cli_without_credentials_fails_at_once_naming_them(tmp_path: Path) -> None:
+    command: list[str | Path] = [BIN / "dagster", "asset", "materialize"]
+    command += ["-m", "spotify_assets.definitions", "--select", "*", "--partition", str(today())]
+    done = run_command(command, tmp_path, clean_environment(tmp_path))
+    assert done.returncode != 0
+    for variable in (settings.CLIENT_ID, settings.CLIENT_SECRET):
+        assert f'environment variable "{variable}" which is not set' in done.stderr
+    assert not (tmp_path / "data").exists()
+
+
 def emulator_processes() -> list[psutil.Process]:
     """Emulators started by `spotify_assets.cli` that are still running."""
     found = []
