@@ -153,7 +153,8 @@ def dev(args: argparse.Namespace) -> int:
             return process.wait()
         except KeyboardInterrupt:
             process.send_signal(signal.SIGINT)
-            return process.wait()
+            process.wait()
+            return 0
 
 
 def main(argv: list[str] | None = None) -> int:
