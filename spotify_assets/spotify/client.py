@@ -6,9 +6,9 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from functools import partial
 from pathlib import Path
 from typing import Literal, TypeVar
-from urllib.parse import parse_qs, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -23,7 +23,15 @@ from spotify_assets.spotify.errors import (
     SpotifyPagingError,
     SpotifyRateLimitError,
 )
-from spotify_assets.spotify.paging import Page, fetch, follow
+from spotify_assets.spotify.paging import (
+    ListingChanged,
+    Page,
+    collect,
+    fetch,
+    follow,
+    get_page,
+    read_ahead,
+)
 from spotify_assets.spotify.ratelimit import RateLimiter
 from spotify_assets.spotify.results import (
     AlbumTracks,
@@ -43,15 +51,12 @@ MAX_PAGE_SIZE = 50
 MAX_SEARCH_PAGE_SIZE = 10
 MAX_SEARCH_OFFSET = 1000
 MAX_IDS_PER_REQUEST = 20
+FEED_WINDOW = 4
 NEW_RELEASES_QUERY = "tag:new"
 
 Source = Literal["auto", "browse", "search"]
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class _Drift(Exception):
-    """A listing changed between two of its pages."""
 
 
 class SpotifyClient:
@@ -72,7 +77,7 @@ class SpotifyClient:
         market: str | None = None,
         page_size: int = MAX_PAGE_SIZE,
         search_page_size: int = MAX_SEARCH_PAGE_SIZE,
-        max_workers: int = 8,
+        max_workers: int = 16,
         max_requests_per_second: float | None = None,
         max_retries: int = 5,
         retry_budget: int = 100,
@@ -202,15 +207,13 @@ class SpotifyClient:
         tracks: dict[str, list[SpotifyObject]] = {}
         if self._capabilities.reason("albums") is None and ids:
             try:
-                for part in self._albums_batches(ids, market):
-                    tracks.update(part)
+                tracks = self._albums_batches(ids, market)
             except SpotifyForbiddenError as exc:
                 self._capabilities.forbid("albums", str(exc))
             else:
                 return self._tracks_result(ids, tracks, "albums")
-        for album_id, listing in zip(
-            ids, self._run_all(self._album_tracks_or_none, ids, market), strict=True
-        ):
+        listings = self._run_all([partial(self._album_tracks_or_none, a, market) for a in ids])
+        for album_id, listing in zip(ids, listings, strict=True):
             if listing is not None:
                 tracks[album_id] = listing
         return self._tracks_result(ids, tracks, "album_tracks", self._capabilities.reason("albums"))
@@ -225,11 +228,23 @@ class SpotifyClient:
     def _collect_feed(
         self, url: str, params: dict[str, str | int], max_offset: int | None = None
     ) -> tuple[list[SpotifyObject], int]:
-        """All albums of a feed listing and its reported total, restarting when it drifts."""
+        """All albums of a feed listing and its reported total, restarting when it drifts.
+
+        The feed is read FEED_WINDOW pages at a time: it is what a run asks for first, before the
+        rate limiter knows the pace, so a few pages at once speed it up several times while a
+        cold start against a tight rate limit meets only a handful of 429s.
+        """
 
         def pages(attempt: int) -> Iterator[Page]:
-            listing = fetch(self._api, url, params, key="albums")
-            return listing if max_offset is None else self._stop_beyond(listing, max_offset)
+            first = get_page(self._api, url, "albums", params)
+            return read_ahead(
+                self._api,
+                first,
+                "albums",
+                self._run_all,
+                window=FEED_WINDOW,
+                max_offset=max_offset,
+            )
 
         return self._settled("The new-releases feed", pages)
 
@@ -239,68 +254,41 @@ class SpotifyClient:
         """Items and total of the first pass over `pages(attempt)` that does not drift."""
         for attempt in range(self._max_drift_restarts + 1):
             try:
-                return self._read_once(pages(attempt))
-            except _Drift as drift:
+                return collect(pages(attempt))
+            except ListingChanged as change:
                 self._stats.add(drift_restarts=1)
-                log.warning("%s changed while paged (%s); restart %d", what, drift, attempt + 1)
-                last = drift
+                log.warning("%s changed while paged (%s); restart %d", what, change, attempt + 1)
+                last = change
         raise SpotifyPagingError(
             f"{what} kept changing while it was paged ({last}); "
             f"gave up after {self._max_drift_restarts} restarts. Run again later."
         )
 
-    @staticmethod
-    def _read_once(pages: Iterator[Page]) -> tuple[list[SpotifyObject], int]:
-        """One pass over a listing; raises `_Drift` when its total changes or an id repeats."""
-        items: list[SpotifyObject] = []
-        seen: set[str] = set()
-        total: int | None = None
-        for page in pages:
-            if total is not None and page.total != total:
-                raise _Drift(f"total changed from {total} to {page.total}")
-            total = page.total
-            for item in page.items:
-                item_id = str(item.get("id"))
-                if item_id in seen:
-                    raise _Drift(f"{item.get('type', 'item')} {item_id} appeared twice")
-                seen.add(item_id)
-                items.append(item)
-        return items, total or 0
-
-    @staticmethod
-    def _stop_beyond(pages: Iterator[Page], max_offset: int) -> Iterator[Page]:
-        """Stop before a `next` link beyond the deepest offset the endpoint accepts."""
-        for page in pages:
-            yield page
-            if page.next is None:
-                continue
-            offset = parse_qs(urlsplit(page.next).query).get("offset", ["0"])[0]
-            if int(offset) > max_offset:
-                log.warning(
-                    "Spotify pages no deeper than offset %d: %d of %d albums are reachable",
-                    max_offset,
-                    page.offset + len(page.items),
-                    page.total,
-                )
-                return
-
-    def _albums_batches(
-        self, ids: list[str], market: str | None
-    ) -> list[dict[str, list[SpotifyObject]]]:
-        """Tracks of all albums via `/albums?ids=`; the first request alone probes whether the app
-        may use the endpoint, so a 403 costs one request rather than one per worker."""
+    def _albums_batches(self, ids: list[str], market: str | None) -> dict[str, list[SpotifyObject]]:
+        """Tracks of all albums via `/albums?ids=`, in two waves on the worker pool: the batches,
+        then the extra pages of albums over 50 tracks (all such albums at once, not batch by
+        batch). The first request alone probes whether the app may use the endpoint, so a 403
+        costs one request rather than one per worker."""
         chunks = [ids[i : i + MAX_IDS_PER_REQUEST] for i in range(0, len(ids), MAX_IDS_PER_REQUEST)]
-        if "albums" in self._allowed:
-            return self._run_all(self._albums_batch, chunks, market)
-        first = self._albums_batch(chunks[0], market)
-        with self._lock:
-            self._allowed.add("albums")
-        return [first, *self._run_all(self._albums_batch, chunks[1:], market)]
+        batches = []
+        if "albums" not in self._allowed:
+            batches.append(self._albums_batch(chunks.pop(0), market))
+            with self._lock:
+                self._allowed.add("albums")
+        batches += self._run_all([partial(self._albums_batch, chunk, market) for chunk in chunks])
+        first_pages = {album_id: page for batch in batches for album_id, page in batch.items()}
+        longer = [album_id for album_id, page in first_pages.items() if page.next is not None]
+        rest = self._run_all(
+            [partial(self._album_listing, a, market, first_pages[a]) for a in longer]
+        )
+        tracks = dict(zip(longer, rest, strict=True))
+        for album_id, page in first_pages.items():
+            if album_id not in tracks:
+                tracks[album_id] = self._album_listing(album_id, market, page)
+        return tracks
 
-    def _albums_batch(
-        self, ids: Sequence[str], market: str | None
-    ) -> dict[str, list[SpotifyObject]]:
-        """Tracks of up to 20 albums from one `/albums?ids=` request plus their extra pages."""
+    def _albums_batch(self, ids: Sequence[str], market: str | None) -> dict[str, Page]:
+        """The first track page of up to 20 albums from one `/albums?ids=` request."""
         params: dict[str, str | int] = {"ids": ",".join(ids)}
         if market:
             params["market"] = market
@@ -311,13 +299,11 @@ class SpotifyClient:
                 f"/albums answered {len(albums) if isinstance(albums, list) else 'no'} albums "
                 f"for {len(ids)} ids"
             )
-        found: dict[str, list[SpotifyObject]] = {}
-        for album_id, album in zip(ids, albums, strict=True):
-            if album is None:
-                continue
-            first = Page.parse(album.get("tracks"), f"album {album_id} in /albums")
-            found[album_id] = self._album_listing(album_id, market, first)
-        return found
+        return {
+            album_id: Page.parse(album.get("tracks"), f"album {album_id} in /albums")
+            for album_id, album in zip(ids, albums, strict=True)
+            if album is not None
+        }
 
     def _album_tracks_or_none(
         self, album_id: str, market: str | None
@@ -356,14 +342,12 @@ class SpotifyClient:
         missing = tuple(album_id for album_id in ids if album_id not in tracks)
         return AlbumTracks(ordered, endpoint, missing, fallback_reason)
 
-    def _run_all(
-        self, task: Callable[[T, str | None], R], items: Sequence[T], market: str | None
-    ) -> list[R]:
-        """Run `task` over `items` on the worker pool; the first error cancels the rest."""
-        if not items:
-            return []
+    def _run_all(self, calls: Sequence[Callable[[], R]]) -> list[R]:
+        """Run `calls` on the worker pool, results in order; the first error cancels the rest."""
+        if len(calls) <= 1:
+            return [call() for call in calls]
         with ThreadPoolExecutor(self.max_workers, thread_name_prefix="spotify") as pool:
-            futures: list[Future[R]] = [pool.submit(task, item, market) for item in items]
+            futures: list[Future[R]] = [pool.submit(call) for call in calls]
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
             failed = next((f for f in done if f.exception() is not None), None)
             if failed is not None:

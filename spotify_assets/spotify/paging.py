@@ -1,20 +1,38 @@
-"""Spotify paging objects followed through their `next` links, safely.
+"""Spotify paging objects read safely, and as fast as their `next` links allow.
 
-A `next` link is followed only when it points at the configured API host (the request carries the
+A `next` link is used only when it points at the configured API host (the request carries the
 access token, which must never go anywhere else), never twice, and never beyond the number of
 pages the reported total allows, so a misbehaving server cannot keep a run looping.
+
+`read_ahead` fetches a window of pages at once: Spotify's `next` links page by `offset`, so the
+links of the coming pages are the first `next` link with its offset advanced. Every page must
+then carry exactly the `next` link that was predicted for it and the same total, or the listing
+changed while it was read (`ListingChanged`); the reading stops at the first page without `next`,
+so a total that overstates the listing (search's often does) costs at most a window of requests.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from spotify_assets.spotify.api import SpotifyApi
 from spotify_assets.spotify.errors import SpotifyPagingError, SpotifyProtocolError
 from spotify_assets.spotify.transport import request_label
+
+log = logging.getLogger(__name__)
+
+RunAll = Callable[[Sequence[Callable[[], "Page"]]], list["Page"]]
+"""Runs calls concurrently and returns their results in order (the client's worker pool)."""
+
+
+class ListingChanged(Exception):
+    """A listing changed between two of its pages (total, links or items): read it again."""
 
 
 @dataclass(frozen=True)
@@ -46,28 +64,43 @@ class Page:
         return page
 
 
+def ensure_own(api: SpotifyApi, link: str) -> None:
+    """Refuse a link to any host but the configured API host."""
+    if not api.is_own(link):
+        raise SpotifyPagingError(
+            f"Refusing to follow a `next` link to {link.split('?', maxsplit=1)[0]}: it is not on "
+            f"the configured API host {api.base_url}, and the request would carry the access "
+            "token there. Check SPOTIFY_API_BASE_URL and any proxy in between."
+        )
+
+
+def get_page(
+    api: SpotifyApi, url: str, key: str | None, params: Mapping[str, str | int] | None = None
+) -> Page:
+    """GET one page; `key` unwraps `{key: paging}` bodies."""
+    body = api.get(url, params)
+    where = request_label("GET", url)
+    if key is not None and key not in body:
+        raise SpotifyProtocolError(f"{where} answered without `{key}`")
+    return Page.parse(body[key] if key else body, where)
+
+
 def follow(api: SpotifyApi, first: Page, key: str | None = None) -> Iterator[Page]:
-    """Yield `first`, then every page its `next` links lead to; `key` unwraps `{key: paging}`."""
+    """Yield `first`, then every page its `next` links lead to, one request at a time."""
     seen: set[str] = set()
     max_pages = math.ceil(first.total / max(first.limit, 1)) + 1
     page = first
     yield page
     while page.next is not None:
         link = page.next
-        if not api.is_own(link):
-            raise SpotifyPagingError(
-                f"Refusing to follow a `next` link to {link.split('?')[0]}: it is not on the "
-                f"configured API host {api.base_url}, and the request would carry the access "
-                "token there. Check SPOTIFY_API_BASE_URL and any proxy in between."
-            )
+        ensure_own(api, link)
         if link in seen or len(seen) >= max_pages:
             raise SpotifyPagingError(
                 f"Paging {request_label('GET', link)} does not end: "
                 f"{len(seen) + 1} pages for a total of {first.total}, last link {link}"
             )
         seen.add(link)
-        body = api.get(link)
-        page = Page.parse(body[key] if key else body, request_label("GET", link))
+        page = get_page(api, link, key)
         yield page
 
 
@@ -75,8 +108,104 @@ def fetch(
     api: SpotifyApi, url: str, params: Mapping[str, str | int], key: str | None = None
 ) -> Iterator[Page]:
     """GET the first page of a listing, then follow its `next` links."""
-    body = api.get(url, params)
-    where = request_label("GET", url)
-    if key is not None and key not in body:
-        raise SpotifyProtocolError(f"{where} answered without `{key}`")
-    return follow(api, Page.parse(body[key] if key else body, where), key)
+    return follow(api, get_page(api, url, key, params), key)
+
+
+def offset_links(first: Page, max_offset: int | None = None) -> list[str] | None:
+    """The `next` links of the pages after `first`, up to its total (and `max_offset`), made
+    from `first.next` by advancing its offset; None when that link does not page by offset."""
+    if first.next is None:
+        return []
+    parts = urlsplit(first.next)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    offsets = [value for name, value in query if name == "offset"]
+    if len(offsets) != 1 or not offsets[0].isdigit() or first.limit < 1:
+        return None
+    end = first.total if max_offset is None else min(first.total, max_offset + 1)
+    return [
+        parts._replace(
+            query=urlencode([(n, str(offset) if n == "offset" else v) for n, v in query])
+        ).geturl()
+        for offset in range(int(offsets[0]), end, first.limit)
+    ]
+
+
+def same_link(a: str | None, b: str | None) -> bool:
+    """Whether two links name the same page (parameter order and encoding aside)."""
+    if a is None or b is None:
+        return a is b
+    first, second = urlsplit(a), urlsplit(b)
+    return (first.scheme, first.netloc, first.path) == (
+        second.scheme,
+        second.netloc,
+        second.path,
+    ) and sorted(parse_qsl(first.query, keep_blank_values=True)) == sorted(
+        parse_qsl(second.query, keep_blank_values=True)
+    )
+
+
+def read_ahead(
+    api: SpotifyApi,
+    first: Page,
+    key: str | None,
+    run_all: RunAll,
+    *,
+    window: int,
+    max_offset: int | None = None,
+) -> Iterator[Page]:
+    """Yield the pages of a listing, fetching up to `window` of them at once through `run_all`.
+
+    Falls back to following `next` one page at a time when the links do not page by offset.
+    Raises ListingChanged when a page does not carry the `next` link predicted for it.
+    """
+    links = offset_links(first, max_offset)
+    if links is None:
+        yield from follow(api, first, key)
+        return
+    if first.next is not None:
+        ensure_own(api, first.next)
+    previous = first
+    yield first
+    for start in range(0, len(links), window):
+        chunk = links[start : start + window]
+        pages = run_all([partial(get_page, api, link, key) for link in chunk])
+        for link, page in zip(chunk, pages, strict=True):
+            if previous.next is None:
+                if page.items:
+                    raise ListingChanged(f"items after the page that ended the listing ({link})")
+                continue
+            if not same_link(previous.next, link):
+                raise ListingChanged(f"a page pointed to {previous.next}, not {link}")
+            previous = page
+            yield page
+        if previous.next is None:
+            return
+    if previous.next is None:
+        return
+    if max_offset is None or first.total <= max_offset + 1:
+        raise ListingChanged(f"more pages than the total of {first.total} allows")
+    log.warning(
+        "Spotify pages no deeper than offset %d: %d of %d items are reachable",
+        max_offset,
+        previous.offset + len(previous.items),
+        previous.total,
+    )
+
+
+def collect(pages: Iterable[Page]) -> tuple[list[dict[str, Any]], int]:
+    """The items of a listing and its total; ListingChanged when the total moves or an id repeats
+    (which is how drift between pages shows)."""
+    items: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    total: int | None = None
+    for page in pages:
+        if total is not None and page.total != total:
+            raise ListingChanged(f"total changed from {total} to {page.total}")
+        total = page.total
+        for item in page.items:
+            item_id = str(item.get("id"))
+            if item_id in seen:
+                raise ListingChanged(f"{item.get('type', 'item')} {item_id} appeared twice")
+            seen.add(item_id)
+            items.append(item)
+    return items, total or 0

@@ -1,0 +1,46 @@
+"""Reading listings ahead by offset: predicted links, overstated totals, search's offset cap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from spotify_assets.emulator import EmulatorServer
+from spotify_assets.spotify.paging import Page, offset_links, same_link
+from spotify_assets_tests.spotify.conftest import ClientFactory
+
+EmulatorFactory = Callable[..., EmulatorServer]
+
+
+def page(next_link: str | None, total: int = 95, limit: int = 10) -> Page:
+    return Page(items=[], total=total, offset=0, limit=limit, next=next_link)
+
+
+def test_links_ahead_advance_the_offset_of_the_first_next_link() -> None:
+    first = page("http://api/v1/search?query=tag%3Anew&type=album&offset=10&limit=10")
+    links = offset_links(first)
+    assert links is not None and len(links) == 9
+    assert same_link(links[-1], "http://api/v1/search?limit=10&offset=90&type=album&query=tag:new")
+    assert offset_links(first, max_offset=40) == links[:4]
+    assert offset_links(page(None)) == []
+    assert offset_links(page("http://api/v1/things?cursor=abc")) is None
+
+
+def test_a_total_that_overstates_the_feed_costs_at_most_a_window(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=30, mode="development")
+    emu.configure(total_offset=15)
+    feed = client_for(emu).new_releases(source="search")
+    assert [a["id"] for a in feed.albums] == [a.id for a in emu.catalog.albums]
+    assert feed.total == 45
+    assert emu.stats()["by_endpoint"]["search"] <= 3 + 4
+
+
+def test_search_stops_at_its_offset_cap(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=1015, mode="development")
+    feed = client_for(emu).new_releases(source="search")
+    assert feed.total == 1015
+    assert [a["id"] for a in feed.albums] == [a.id for a in emu.catalog.albums[:1010]]
+    assert emu.stats()["by_status"].get("400", 0) == 0
