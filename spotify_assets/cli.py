@@ -43,6 +43,9 @@ python_logs:
   python_log_level: INFO
 telemetry:
   enabled: false
+# The "Join the Dagster community" dialog would open over the first page of every fresh home.
+nux:
+  enabled: false
 """
 
 
