@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwr
 from spotify_assets import settings
 from spotify_assets.cli import INSTANCE_YAML
 from spotify_assets.emulator import EmulatorConfig, EmulatorServer, Mode
+from spotify_assets.spotify.capabilities import CACHE_DIR_ENV
 from spotify_assets_tests.e2e import processes
 from spotify_assets_tests.e2e.dagster_dev import DagsterDev
 from spotify_assets_tests.e2e.queries import LOCATION
@@ -112,6 +113,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterator
                 settings.API_BASE_URL: emulator.api_base_url,
                 settings.TOKEN_URL: emulator.token_url,
                 settings.DATA_DIR: str(tmp / "data"),
+                CACHE_DIR_ENV: str(tmp / "cache"),
             }
         )
         log = artifacts / "dagster_dev.log"
