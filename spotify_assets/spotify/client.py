@@ -185,7 +185,11 @@ class SpotifyClient:
                     # endpoint they lost; search may still answer. Not remembered: it may just
                     # have been the rate limit, and then search fails the same way.
                     fallback_reason = str(exc)
-            log.warning("Falling back to search (q=%s): %s", NEW_RELEASES_QUERY, fallback_reason)
+                log.warning(
+                    "Falling back to search (q=%s): %s", NEW_RELEASES_QUERY, fallback_reason
+                )
+            else:
+                log.info("Using search (q=tag:new): browse was %s", fallback_reason)
         else:
             fallback_reason = None
         albums, total = self._collect_feed(

@@ -1,0 +1,19 @@
+"""The project's client, `spotify_assets.spotify.SpotifyClient`, with its default settings."""
+
+from __future__ import annotations
+
+from bench.contenders import Extraction, Target
+from spotify_assets.spotify import SpotifyClient
+
+
+def extract(target: Target) -> Extraction:
+    """The feed (auto: browse, search on 403), then every album's tracks, as a daily run does."""
+    with SpotifyClient(
+        target.client_id, target.client_secret, target.api_base, target.token_url
+    ) as client:
+        releases = client.new_releases()
+        tracks = client.album_tracks(album["id"] for album in releases.albums)
+    return [
+        (album["id"], [track["id"] for track in tracks.get(album["id"], [])])
+        for album in releases.albums
+    ]
