@@ -1,11 +1,11 @@
 """The daily job over both assets (and their checks) and the schedule that runs it."""
 
-from __future__ import annotations
-
 from dagster import (
     AssetSelection,
-    build_schedule_from_partitioned_job,
+    RunRequest,
+    ScheduleEvaluationContext,
     define_asset_job,
+    schedule,
 )
 
 from spotify_assets.assets import album_tracks, new_releases
@@ -18,12 +18,14 @@ spotify_daily = define_asset_job(
     description="Today's new releases and every track of their albums, with their checks.",
 )
 
-spotify_daily_schedule = build_schedule_from_partitioned_job(
-    spotify_daily,
-    name="spotify_daily_schedule",
-    hour_of_day=6,
-    minute_of_hour=0,
-    description="Every day at 06:00 UTC, today's partition of both assets.",
+
+@schedule(
+    job=spotify_daily,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    description="Every day at 06:00 UTC, that day's partition of both assets.",
 )
-"""Runs today's partition: the partitions end one day ahead (end_offset=1), so the last one is
-today's, and new_releases can only be fetched on its own day."""
+def spotify_daily_schedule(context: ScheduleEvaluationContext) -> RunRequest:
+    """The partition of the tick's own UTC day: new_releases can only be fetched on its day."""
+    day = context.scheduled_execution_time.date().isoformat()
+    return RunRequest(run_key=day, partition_key=day)

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 from dagster import AssetExecutionContext, DailyPartitionsDefinition
 
-DAILY = DailyPartitionsDefinition(start_date="2026-11-24", timezone="UTC", end_offset=1)
-"""One partition per UTC day from the project's first day; `end_offset=1` makes today's exist
-(the feed is live). Days on which no run fetched the feed stay missing: Spotify keeps no history."""
+DAILY = DailyPartitionsDefinition(start_date="2026-11-01", timezone="UTC", end_offset=1)
+"""One partition per UTC day; `end_offset=1` makes today's exist (the feed is live). Days on which
+no run fetched the feed stay missing for good: Spotify keeps no history of it."""
 
 
 def today() -> date:

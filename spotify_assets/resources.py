@@ -31,7 +31,7 @@ class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
     market: str | None = Field(default=None, description="ISO country for album tracks.")
     page_size: int = Field(default=50, ge=1, le=50, description="Items per page (max 50).")
     search_page_size: int = Field(default=10, ge=1, le=10, description="Search page (max 10).")
-    max_workers: int = Field(default=8, ge=1, description="Concurrent requests for album tracks.")
+    max_workers: int = Field(default=16, ge=1, description="Concurrent requests (worker pool).")
     max_requests_per_second: float | None = Field(
         default=None, gt=0, description="Ceiling on the pace; unset learns it from 429s."
     )

@@ -66,7 +66,9 @@ def test_defs_hold_the_graph_the_job_and_a_schedule_for_today() -> None:
         next(k for k in graph.get_all_asset_keys() if k.path == ["album_tracks"])
     ).parent_keys == {next(k for k in graph.get_all_asset_keys() if k.path == ["new_releases"])}
     tick = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0)
-    context = build_schedule_context(scheduled_execution_time=tick)
+    context = build_schedule_context(
+        scheduled_execution_time=tick, repository_def=defs.get_repository_def()
+    )
     schedule = defs.resolve_schedule_def(spotify_daily_schedule.name)
     [request] = schedule.evaluate_tick(context).run_requests or []
     assert request.partition_key == today().isoformat()
