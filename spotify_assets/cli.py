@@ -95,6 +95,13 @@ def spotify_backend(args: argparse.Namespace) -> Iterator[Backend]:
     if settings.has_credentials():
         yield Backend(f"Spotify at {settings.env(settings.API_BASE_URL)}", emulated=False)
         return
+    given = [name for name in (settings.CLIENT_ID, settings.CLIENT_SECRET) if settings.env(name)]
+    if given:
+        missing = settings.CLIENT_SECRET if given == [settings.CLIENT_ID] else settings.CLIENT_ID
+        raise SystemExit(
+            f"{missing} is not set but {given[0]} is: set both (in the environment or .env) to "
+            "fetch from Spotify, or neither to run against the bundled emulator."
+        )
     with emulator_process(args.emulator_albums, args.emulator_mode) as base_url:
         os.environ.update(
             {

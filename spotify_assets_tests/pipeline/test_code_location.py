@@ -155,6 +155,14 @@ def test_make_run_without_credentials_uses_the_emulator_and_stops_it(tmp_path: P
     assert emulator_processes() == []
 
 
+def test_make_run_with_half_the_credentials_names_the_missing_one(tmp_path: Path) -> None:
+    environment = clean_environment(tmp_path, SPOTIFY_CLIENT_ID="my-app")
+    done = run_command(MAKE_RUN, tmp_path, environment)
+    assert done.returncode == 1
+    assert "SPOTIFY_CLIENT_SECRET is not set but SPOTIFY_CLIENT_ID is" in done.stderr
+    assert emulator_processes() == []
+
+
 def test_make_run_with_credentials_talks_to_the_configured_api(
     emulator_factory: EmulatorFactory, tmp_path: Path
 ) -> None:
