@@ -110,11 +110,12 @@ def new_releases(context: AssetExecutionContext, spotify: SpotifyResource) -> Ma
             "dagster/row_count": len(frame),
             "preview": _preview(frame, NEW_RELEASES_PREVIEW),
             "api_total": feed.total,
+            "reachable": feed.reachable,
             "source": feed.source,
             "fallback_reason": feed.fallback_reason or "",
             **_request_metadata(client.stats.since(before)),
         },
-        check_results=checks.check_new_releases(frame, feed.total),
+        check_results=checks.check_new_releases(frame, feed.total, feed.reachable),
     )
 
 

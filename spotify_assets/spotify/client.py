@@ -49,7 +49,8 @@ DEFAULT_API_BASE_URL = "https://api.spotify.com/v1"
 DEFAULT_TOKEN_URL = "https://accounts.spotify.com/api/token"
 MAX_PAGE_SIZE = 50
 MAX_SEARCH_PAGE_SIZE = 10
-MAX_SEARCH_OFFSET = 1000
+MAX_SEARCH_ITEMS = 1000
+"""Search pages no deeper than this: "maximum offset (including limit): 1,000"."""
 MAX_IDS_PER_REQUEST = 20
 FEED_WINDOW = 4
 NEW_RELEASES_QUERY = "tag:new"
@@ -195,9 +196,10 @@ class SpotifyClient:
         albums, total = self._collect_feed(
             self._api.url("/search"),
             {"q": NEW_RELEASES_QUERY, "type": "album", "limit": self.search_page_size},
-            max_offset=MAX_SEARCH_OFFSET,
+            max_items=MAX_SEARCH_ITEMS,
         )
-        return NewReleases(albums, total, "search", fallback_reason)
+        reachable = min(total, MAX_SEARCH_ITEMS)
+        return NewReleases(albums, total, reachable, "search", fallback_reason)
 
     def album_tracks(self, album_ids: Iterable[str], *, market: str | None = None) -> AlbumTracks:
         """Every track of every album, with as few requests as the app's access allows.
@@ -227,10 +229,10 @@ class SpotifyClient:
         albums, total = self._collect_feed(
             self._api.url("/browse/new-releases"), {"limit": self.page_size}
         )
-        return NewReleases(albums, total, "browse")
+        return NewReleases(albums, total, total, "browse")
 
     def _collect_feed(
-        self, url: str, params: dict[str, str | int], max_offset: int | None = None
+        self, url: str, params: dict[str, str | int], max_items: int | None = None
     ) -> tuple[list[SpotifyObject], int]:
         """All albums of a feed listing and its reported total, restarting when it drifts.
 
@@ -247,7 +249,7 @@ class SpotifyClient:
                 "albums",
                 self._run_all,
                 window=FEED_WINDOW,
-                max_offset=max_offset,
+                max_items=max_items,
             )
 
         return self._settled("The new-releases feed", pages)

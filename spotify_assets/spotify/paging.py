@@ -111,9 +111,10 @@ def fetch(
     return follow(api, get_page(api, url, key, params), key)
 
 
-def offset_links(first: Page, max_offset: int | None = None) -> list[str] | None:
-    """The `next` links of the pages after `first`, up to its total (and `max_offset`), made
-    from `first.next` by advancing its offset; None when that link does not page by offset."""
+def offset_links(first: Page, max_items: int | None = None) -> list[str] | None:
+    """The `next` links of the pages after `first`, made from `first.next` by advancing its
+    offset, up to the total, and only while `offset + limit <= max_items` (how deep search lets
+    one page); None when that link does not page by offset."""
     if first.next is None:
         return []
     parts = urlsplit(first.next)
@@ -121,12 +122,12 @@ def offset_links(first: Page, max_offset: int | None = None) -> list[str] | None
     offsets = [value for name, value in query if name == "offset"]
     if len(offsets) != 1 or not offsets[0].isdigit() or first.limit < 1:
         return None
-    end = first.total if max_offset is None else min(first.total, max_offset + 1)
     return [
         parts._replace(
             query=urlencode([(n, str(offset) if n == "offset" else v) for n, v in query])
         ).geturl()
-        for offset in range(int(offsets[0]), end, first.limit)
+        for offset in range(int(offsets[0]), first.total, first.limit)
+        if max_items is None or offset + first.limit <= max_items
     ]
 
 
@@ -151,14 +152,14 @@ def read_ahead(
     run_all: RunAll,
     *,
     window: int,
-    max_offset: int | None = None,
+    max_items: int | None = None,
 ) -> Iterator[Page]:
     """Yield the pages of a listing, fetching up to `window` of them at once through `run_all`.
 
     Falls back to following `next` one page at a time when the links do not page by offset.
     Raises ListingChanged when a page does not carry the `next` link predicted for it.
     """
-    links = offset_links(first, max_offset)
+    links = offset_links(first, max_items)
     if links is None:
         yield from follow(api, first, key)
         return
@@ -182,11 +183,11 @@ def read_ahead(
             return
     if previous.next is None:
         return
-    if max_offset is None or first.total <= max_offset + 1:
+    if max_items is None or first.total <= max_items:
         raise ListingChanged(f"more pages than the total of {first.total} allows")
-    log.warning(
-        "Spotify pages no deeper than offset %d: %d of %d items are reachable",
-        max_offset,
+    log.info(
+        "Spotify pages no deeper than %d items: %d of the %d it reports are reachable",
+        max_items,
         previous.offset + len(previous.items),
         previous.total,
     )

@@ -15,12 +15,15 @@ TracksEndpoint = Literal["albums", "album_tracks"]
 class NewReleases:
     """The new-releases feed: simplified album objects in feed order.
 
-    `total` is what Spotify reported, which a check compares with `len(albums)`. `fallback_reason`
-    says why `auto` used search instead of browse (the 403 it got), None when it did not.
+    `total` is what Spotify reported; `reachable` how many of those it lets a client page through
+    (search stops at 1,000 while `tag:new` counts every album of two weeks), which is what a
+    complete feed holds and a check compares with `len(albums)`. `fallback_reason` says why
+    `auto` used search instead of browse, None when it did not.
     """
 
     albums: list[SpotifyObject]
     total: int
+    reachable: int
     source: NewReleasesSource
     fallback_reason: str | None = None
 

@@ -83,6 +83,7 @@ def test_materialize_all_for_today_from_the_ui_passes_every_check(
     assert executions[NEW_RELEASES][checks.ROWS_MATCH_API_TOTAL].metadata == {
         "rows": rows[NEW_RELEASES],
         "api_total": rows[NEW_RELEASES],
+        "reachable": rows[NEW_RELEASES],
         "difference": 0,
     }
 
@@ -138,6 +139,7 @@ def test_a_wrong_api_total_fails_the_blocking_check_and_blocks_album_tracks(
     assert executions[failing].metadata == {
         "rows": albums,
         "api_total": albums + 1,
+        "reachable": albums + 1,
         "difference": -1,
     }
     assert executions[failing].description == reported

@@ -32,7 +32,8 @@ def album(album_id: str | None, total_tracks: int | None = 2, **fields: Any) -> 
 
 
 def releases(*albums: dict[str, Any]) -> pd.DataFrame:
-    return records.new_releases_frame(NewReleases(list(albums), len(albums), "browse"), DAY, NOW)
+    feed = NewReleases(list(albums), len(albums), len(albums), "browse")
+    return records.new_releases_frame(feed, DAY, NOW)
 
 
 def tracks(listing: dict[str, list[tuple[int, int]]]) -> pd.DataFrame:
@@ -67,21 +68,32 @@ def offending(result: AssetCheckResult) -> Any:
 
 
 def test_a_clean_partition_passes_every_new_releases_check() -> None:
-    results = checks.check_new_releases(releases(album("A"), album("B")), api_total=2)
+    results = checks.check_new_releases(releases(album("A"), album("B")), 2, 2)
     assert all(r.passed for r in results) and len(results) == len(checks.NEW_RELEASES_CHECKS)
 
 
 def test_a_total_that_differs_from_the_rows_fails_with_both_numbers() -> None:
-    result = by_name(checks.check_new_releases(releases(album("A")), api_total=3))
+    result = by_name(checks.check_new_releases(releases(album("A")), 3, 3))
     total = result[checks.ROWS_MATCH_API_TOTAL]
     assert not total.passed
     assert (total.metadata["rows"].value, total.metadata["api_total"].value) == (1, 3)
     assert total.description == "1 albums stored, but Spotify reported a total of 3"
 
 
+def test_search_is_complete_at_its_depth_whatever_total_it_reports() -> None:
+    frame = releases(album("A"), album("B"))
+    total = by_name(checks.check_new_releases(frame, 98_765, 2))[checks.ROWS_MATCH_API_TOTAL]
+    assert total.passed
+    short = by_name(checks.check_new_releases(frame, 98_765, 3))[checks.ROWS_MATCH_API_TOTAL]
+    assert not short.passed
+    assert short.description == (
+        "2 albums stored, but Spotify reported a total of 98765, 3 of them reachable"
+    )
+
+
 def test_duplicates_and_missing_fields_name_the_albums() -> None:
     frame = releases(album("A"), album("B", total_tracks=None), album("A"), album(None))
-    result = by_name(checks.check_new_releases(frame, api_total=4))
+    result = by_name(checks.check_new_releases(frame, 4, 4))
     assert offending(result[checks.ALBUM_IDS_UNIQUE]) == ["A"]
     assert offending(result[checks.REQUIRED_FIELDS_PRESENT]) == ["(no id) at position 4", "B"]
     assert result[checks.REQUIRED_FIELDS_PRESENT].metadata["offending_albums_count"].value == 2

@@ -153,6 +153,18 @@ def pa_list_of_strings(type_: object) -> bool:
     return isinstance(type_, pa.ListType) and type_.value_type == pa.string()
 
 
+def test_a_feed_deeper_than_search_pages_passes_its_check_at_search_depth(
+    emulator_factory: EmulatorFactory, run_assets: Materialize, data_dir: Path
+) -> None:
+    emu = emulator_factory(albums=1015, mode="development")
+    result = run_assets(emu)
+    assert result.success and all(check_results(result).values())
+    nr = metadata(result, "new_releases")
+    assert (nr["dagster/row_count"], nr["api_total"], nr["reachable"]) == (1000, 1015, 1000)
+    tracks = pd.read_parquet(partition_file(data_dir, "album_tracks"))
+    assert tracks["album_id"].nunique() == 1000
+
+
 def test_market_fills_is_playable(
     emulator_factory: EmulatorFactory, run_assets: Materialize, data_dir: Path
 ) -> None:
