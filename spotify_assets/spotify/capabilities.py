@@ -6,7 +6,7 @@ users report (a 429 with a day-long Retry-After instead of the 403) just as ofte
 kept for `ttl_s` (a week): the endpoint is probed again after that, which notices an app that was
 moved to Extended Quota Mode. The file holds no secret: entries are keyed by a hash of the client
 id and the API origin. A cache that cannot be read or written only costs that probe; it never
-fails a run.
+fails a run. Two processes writing at once may lose one entry (last writer wins): also one probe.
 """
 
 from __future__ import annotations
@@ -60,11 +60,9 @@ class Capabilities:
         self._clock = clock
         self._lock = threading.Lock()
         self._forbidden: dict[str, str] = {}
-        now = clock()
         for endpoint, entry in self._read().get(key, {}).items():
-            if now - float(entry.get("at", 0)) < ttl_s:
-                when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(entry["at"]))
-                self._forbidden[endpoint] = f"remembered from {when}: {entry.get('reason', '')}"
+            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(entry["at"]))
+            self._forbidden[endpoint] = f"remembered from {when}: {entry['reason']}"
 
     def reason(self, endpoint: str) -> str | None:
         """Why the app may not use `endpoint`, or None when it may (as far as we know)."""
@@ -81,7 +79,7 @@ class Capabilities:
                 self._write(endpoint, reason)
 
     def _read(self) -> dict[str, dict[str, dict[str, Any]]]:
-        """The whole file, or nothing when it is missing or unreadable."""
+        """The unexpired, well-formed entries of the file; nothing when it is missing or bad."""
         if self._path is None or not self._path.exists():
             return {}
         try:
@@ -89,10 +87,18 @@ class Capabilities:
         except (OSError, ValueError) as exc:
             log.warning("Ignoring the capability cache %s: %s", self._path, exc)
             return {}
-        return data if isinstance(data, dict) else {}
+        now = self._clock()
+        fresh: dict[str, dict[str, dict[str, Any]]] = {}
+        for key, entries in data.items() if isinstance(data, dict) else []:
+            for endpoint, entry in entries.items() if isinstance(entries, dict) else []:
+                at = entry.get("at") if isinstance(entry, dict) else None
+                if isinstance(at, int | float) and 0 <= now - at < self._ttl_s:
+                    reason = str(entry.get("reason", ""))
+                    fresh.setdefault(key, {})[endpoint] = {"reason": reason, "at": at}
+        return fresh
 
     def _write(self, endpoint: str, reason: str) -> None:
-        """Add one entry to the file, replacing it atomically."""
+        """Add one entry to the file (dropping expired ones), replacing it atomically."""
         assert self._path is not None
         data = self._read()
         data.setdefault(self._key, {})[endpoint] = {"reason": reason, "at": self._clock()}

@@ -9,6 +9,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from functools import partial
 from pathlib import Path
 from typing import Literal, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -21,6 +22,7 @@ from spotify_assets.spotify.errors import (
     SpotifyForbiddenError,
     SpotifyNotFoundError,
     SpotifyPagingError,
+    SpotifyProtocolError,
     SpotifyRateLimitError,
 )
 from spotify_assets.spotify.paging import (
@@ -103,6 +105,10 @@ class SpotifyClient:
             )
         if max_workers < 1:
             raise SpotifyConfigError(f"max_workers must be at least 1, got {max_workers}")
+        for name, url in (("api_base_url", api_base_url), ("token_url", token_url)):
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise SpotifyConfigError(f"{name} must be an http(s) URL with a host, not {url!r}")
         self.market = market
         self.page_size = page_size
         self.search_page_size = search_page_size
@@ -183,9 +189,10 @@ class SpotifyClient:
                     self._capabilities.forbid("albums", f"not tried after {exc}")
                 except SpotifyRateLimitError as exc:
                     # Restricted apps have been seen getting a 429 instead of the 403 on an
-                    # endpoint they lost; search may still answer. Not remembered: it may just
-                    # have been the rate limit, and then search fails the same way.
+                    # endpoint they lost; search may still answer. Not remembered past the run:
+                    # it may just have been the rate limit, and then search fails the same way.
                     fallback_reason = str(exc)
+                    self._capabilities.forbid("albums", f"not tried after {exc}", persist=False)
                 log.warning(
                     "Falling back to search (q=%s): %s", NEW_RELEASES_QUERY, fallback_reason
                 )
@@ -216,6 +223,12 @@ class SpotifyClient:
                 tracks = self._albums_batches(ids, market)
             except SpotifyForbiddenError as exc:
                 self._capabilities.forbid("albums", str(exc))
+            except SpotifyRateLimitError as exc:
+                if "albums" in self._allowed:
+                    raise
+                # The probe itself was refused with a long 429: the restricted-app variant of
+                # the 403 (see new_releases); per-album listings may still be allowed.
+                self._capabilities.forbid("albums", str(exc), persist=False)
             else:
                 return self._tracks_result(ids, tracks, "albums")
         listings = self._run_all([partial(self._album_tracks_or_none, a, market) for a in ids])
@@ -301,7 +314,7 @@ class SpotifyClient:
         body = self._api.get(self._api.url("/albums"), params)
         albums = body.get("albums")
         if not isinstance(albums, list) or len(albums) != len(ids):
-            raise SpotifyPagingError(
+            raise SpotifyProtocolError(
                 f"/albums answered {len(albums) if isinstance(albums, list) else 'no'} albums "
                 f"for {len(ids)} ids"
             )

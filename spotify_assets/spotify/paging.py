@@ -50,6 +50,10 @@ class Page:
         """Read a paging object, failing with a clear message when it is not one."""
         try:
             items = paging["items"]
+            if None in items:
+                log.warning(
+                    "%s returned %d null items; they are left out", where, items.count(None)
+                )
             page = cls(
                 items=[item for item in items if item is not None],
                 total=int(paging["total"]),
@@ -204,9 +208,10 @@ def collect(pages: Iterable[Page]) -> tuple[list[dict[str, Any]], int]:
             raise ListingChanged(f"total changed from {total} to {page.total}")
         total = page.total
         for item in page.items:
-            item_id = str(item.get("id"))
-            if item_id in seen:
-                raise ListingChanged(f"{item.get('type', 'item')} {item_id} appeared twice")
-            seen.add(item_id)
+            item_id = item.get("id")
+            if item_id is not None:  # local tracks have no id, and may be several
+                if item_id in seen:
+                    raise ListingChanged(f"{item.get('type', 'item')} {item_id} appeared twice")
+                seen.add(item_id)
             items.append(item)
     return items, total or 0

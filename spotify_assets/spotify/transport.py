@@ -46,12 +46,15 @@ def request_label(method: str, url: str) -> str:
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP-date); None when absent or bad."""
+    """Seconds from a Retry-After header (delta-seconds, decimals tolerated, or an HTTP-date);
+    None when absent or unreadable."""
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -141,6 +144,13 @@ class Transport:
                     timeout=(self._timeouts.connect_s, self._timeouts.read_s),
                 )
                 response.content  # noqa: B018 - read the whole body now, so a cut-off body is retried
+            except requests.exceptions.SSLError as exc:
+                raise SpotifyUnavailableError(
+                    f"The TLS connection to {urlsplit(url).netloc} failed ({exc}); retrying "
+                    "cannot fix a certificate problem: check the URL, the clock, and any proxy "
+                    "in between (REQUESTS_CA_BUNDLE for a custom CA).",
+                    url=url,
+                ) from exc
             except requests.Timeout:
                 self._stats.add(timeouts=1)
                 problem = "timed out"
@@ -200,12 +210,21 @@ class Transport:
                 max_retry_after_s=limit,
                 reason=reason,
             )
-        if attempt > self._policy.max_rate_limit_retries or not self._budget.take():
+        if attempt > self._policy.max_rate_limit_retries:
             raise SpotifyRateLimitError(
                 f"Spotify kept answering 429 on {label}{because} ({message}) "
                 f"after {attempt} tries; "
                 "a restricted app can get 429 instead of 403 on an endpoint it may no longer use. "
                 "Check the app's quota mode in the Spotify developer dashboard.",
+                url=response.url,
+                retry_after_s=retry_after,
+                max_retry_after_s=limit,
+                reason=reason,
+            )
+        if not self._budget.take():
+            raise SpotifyRateLimitError(
+                f"Spotify answered 429 on {label}{because} and the client's retry budget is "
+                "spent: the run met more failures than retry_budget allows. Run again later.",
                 url=response.url,
                 retry_after_s=retry_after,
                 max_retry_after_s=limit,

@@ -54,6 +54,8 @@ def test_memories_expire_so_an_upgraded_app_is_noticed(tmp_path: Path) -> None:
     assert Capabilities(path, "other-app", clock=lambda: now[0]).reason("browse") is None
     now[0] += DEFAULT_TTL_S + 1
     assert Capabilities(path, "app", clock=lambda: now[0]).reason("browse") is None
+    Capabilities(path, "app", clock=lambda: now[0]).forbid("albums", "403")
+    assert set(json.loads(path.read_text())["app"]) == {"albums"}
 
 
 def test_an_unusable_cache_costs_a_probe_but_never_the_run(
@@ -66,6 +68,11 @@ def test_an_unusable_cache_costs_a_probe_but_never_the_run(
     assert len(client.new_releases().albums) == 10
     (tmp_path / "garbage.json").write_text("{not json")
     assert Capabilities(tmp_path / "garbage.json", "app").reason("browse") is None
+    (tmp_path / "odd.json").write_text('{"app": {"browse": {"at": "yesterday"}}, "x": [1]}')
+    odd = Capabilities(tmp_path / "odd.json", "app")
+    assert odd.reason("browse") is None
+    odd.forbid("albums", "403")
+    assert json.loads((tmp_path / "odd.json").read_text())["app"]["albums"]["reason"] == "403"
 
 
 def test_a_429_on_the_browse_probe_falls_back_to_search_without_waiting(
@@ -80,3 +87,26 @@ def test_a_429_on_the_browse_probe_falls_back_to_search_without_waiting(
     emu.add_fault(Fault(endpoint="new_releases", action="rate_limit", retry_after_s=86400))
     with pytest.raises(SpotifyRateLimitError):
         client_for(emu).new_releases(source="browse")
+
+
+def test_a_429_on_the_batch_probe_falls_back_to_one_listing_per_album(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    emu = emulator_factory(albums=25, mode="extended")
+    emu.add_fault(Fault(endpoint="albums", action="rate_limit", retry_after_s=86400))
+    tracks = client_for(emu).album_tracks(a.id for a in emu.catalog.albums)
+    assert tracks.endpoint == "album_tracks" and len(tracks) == 25
+    assert tracks.fallback_reason is not None and "86400 s" in tracks.fallback_reason
+    assert emu.stats()["by_endpoint"]["albums"] == 1
+    assert not (capability_cache / "capabilities.json").exists()
+
+
+def test_after_a_429_on_browse_the_batch_endpoint_is_not_probed_either(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=25, mode="extended")
+    emu.add_fault(Fault(endpoint="new_releases", action="rate_limit", retry_after_s=86400))
+    client = client_for(emu)
+    tracks = client.album_tracks(a["id"] for a in client.new_releases().albums)
+    assert tracks.endpoint == "album_tracks" and len(tracks) == 25
+    assert emu.stats()["by_endpoint"]["albums"] == 0

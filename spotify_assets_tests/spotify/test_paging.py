@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from spotify_assets.emulator import EmulatorServer
-from spotify_assets.spotify.paging import Page, offset_links, same_link
+from spotify_assets.spotify.paging import Page, collect, offset_links, same_link
 from spotify_assets_tests.spotify.conftest import ClientFactory
 
 EmulatorFactory = Callable[..., EmulatorServer]
@@ -45,3 +45,13 @@ def test_search_stops_where_spotify_stops_paging(
     assert [a["id"] for a in feed.albums] == [a.id for a in emu.catalog.albums[:1000]]
     offsets = [e["query"] for e in emu.stats()["log"] if e["endpoint"] == "search"]
     assert len(offsets) == 100 and not any("offset=1000" in query for query in offsets)
+
+
+def test_items_without_id_are_kept_and_never_taken_for_drift() -> None:
+    local = {"type": "track", "id": None, "name": "a local file"}
+    pages = [
+        Page(items=[{"id": "a"}, local], total=4, offset=0, limit=2, next="n"),
+        Page(items=[local, {"id": "b"}], total=4, offset=2, limit=2, next=None),
+    ]
+    items, total = collect(pages)
+    assert (len(items), total) == (4, 4)

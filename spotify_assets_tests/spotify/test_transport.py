@@ -1,0 +1,58 @@
+"""Reading Retry-After in every form Spotify (or a proxy) may send, and refusing bad settings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from email.utils import formatdate
+
+import pytest
+
+from spotify_assets.emulator import EmulatorServer, Fault
+from spotify_assets.spotify import (
+    SpotifyClient,
+    SpotifyConfigError,
+    SpotifyRateLimitError,
+    SpotifyUnavailableError,
+)
+from spotify_assets.spotify.transport import parse_retry_after
+from spotify_assets_tests.spotify.conftest import ClientFactory
+
+EmulatorFactory = Callable[..., EmulatorServer]
+
+
+def test_retry_after_in_seconds_decimals_or_an_http_date() -> None:
+    assert parse_retry_after("30") == 30.0
+    assert parse_retry_after(" 1.5 ") == 1.5
+    assert parse_retry_after(formatdate(time.time() + 120, usegmt=True)) == pytest.approx(
+        120, abs=2
+    )
+    assert parse_retry_after(formatdate(time.time() - 60, usegmt=True)) == 0.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+
+
+def test_urls_that_cannot_work_are_refused_up_front() -> None:
+    with pytest.raises(SpotifyConfigError, match="api_base_url must be an http"):
+        SpotifyClient("id", "secret", api_base_url="api.spotify.com/v1")
+    with pytest.raises(SpotifyConfigError, match="token_url must be an http"):
+        SpotifyClient("id", "secret", token_url="ftp://accounts.spotify.com/api/token")
+
+
+def test_a_tls_failure_is_not_retried(emulator: EmulatorServer) -> None:
+    https = emulator.base_url.replace("http://", "https://")
+    client = SpotifyClient(
+        emulator.client_id, emulator.client_secret, f"{https}/v1", f"{https}/api/token"
+    )
+    with pytest.raises(SpotifyUnavailableError, match=r"TLS connection to 127\.0\.0\.1"):
+        client.new_releases()
+    assert client.stats.requests == 1 and client.stats.retries == 0
+
+
+def test_a_spent_retry_budget_says_so_on_a_429(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=5)
+    emu.add_fault(Fault(endpoint="new_releases", action="rate_limit", retry_after_s=1))
+    with pytest.raises(SpotifyRateLimitError, match="retry budget is spent"):
+        client_for(emu, retry_budget=0).new_releases(source="browse")
