@@ -1,15 +1,17 @@
 """The two daily assets: the new-releases feed, and every track of its albums."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 from dagster import (
+    AssetCheckResult,
     AssetExecutionContext,
     Failure,
     FreshnessPolicy,
-    MaterializeResult,
     MetadataValue,
+    Output,
     PythonObjectDagsterType,
     asset,
 )
@@ -17,7 +19,7 @@ from dagster import (
 from spotify_assets import checks, records, schemas
 from spotify_assets.partitions import DAILY, partition_day, today
 from spotify_assets.resources import SpotifyResource
-from spotify_assets.spotify import ClientStats, SpotifyClient
+from spotify_assets.spotify import ClientStats
 
 GROUP = "spotify"
 POOL = "spotify_api"
@@ -29,7 +31,9 @@ FRESHNESS = FreshnessPolicy.time_window(
 )
 """Refreshed daily by the schedule: warn after 26 h without a materialization, fail after 30 h."""
 FRAME = PythonObjectDagsterType(pd.DataFrame, name="PandasDataFrame")
-"""The output type: the return annotation is MaterializeResult, which carries the frame."""
+"""The type of both outputs, a pandas frame with the dtypes of schemas.to_frame."""
+NEW_RELEASES_COLUMNS = schemas.table_schema(schemas.NEW_RELEASES, "new_releases")
+ALBUM_TRACKS_COLUMNS = schemas.table_schema(schemas.ALBUM_TRACKS, "album_tracks")
 PREVIEW_ROWS = 10
 NEW_RELEASES_PREVIEW = [
     "position",
@@ -77,13 +81,18 @@ def _request_metadata(stats: ClientStats) -> dict[str, Any]:
     freshness_policy=FRESHNESS,
     check_specs=checks.NEW_RELEASES_CHECKS,
     dagster_type=FRAME,
-    metadata={"dagster/column_schema": schemas.table_schema(schemas.NEW_RELEASES, "new_releases")},
+    output_required=False,
+    metadata={"dagster/column_schema": NEW_RELEASES_COLUMNS},
 )
-def new_releases(context: AssetExecutionContext, spotify: SpotifyResource) -> MaterializeResult:  # type: ignore[type-arg]
+def new_releases(
+    context: AssetExecutionContext, spotify: SpotifyResource
+) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
     """Spotify's new album releases of the day, one row per album in feed order.
 
     The feed is live: Spotify only serves today's, so only today's (UTC) partition can be fetched.
     Comes from /browse/new-releases, or from search (q=tag:new) where the app may not use browse.
+    The checks run before anything is stored: a day that fails a blocking check is not published
+    (a file stored earlier for that day stays as it was), and album_tracks does not run.
     """
     day = partition_day(context)
     if day != today():
@@ -104,19 +113,27 @@ def new_releases(context: AssetExecutionContext, spotify: SpotifyResource) -> Ma
         f"{len(frame)} albums from {feed.source} (Spotify reported {feed.total})"
         + (f"; fell back to search because {feed.fallback_reason}" if feed.fallback_reason else "")
     )
-    return MaterializeResult(
-        value=frame,
-        metadata={
-            "dagster/row_count": len(frame),
-            "preview": _preview(frame, NEW_RELEASES_PREVIEW),
-            "api_total": feed.total,
-            "reachable": feed.reachable,
-            "source": feed.source,
-            "fallback_reason": feed.fallback_reason or "",
-            **_request_metadata(client.stats.since(before)),
-        },
-        check_results=checks.check_new_releases(frame, feed.total, feed.reachable),
-    )
+    results = checks.check_new_releases(frame, feed.total, feed.reachable)
+    failed = checks.failed_blocking(results)
+    if failed:
+        context.log.error(
+            f"Not publishing new_releases for {day}: blocking checks failed ({', '.join(failed)})"
+        )
+    else:
+        yield Output(
+            frame,
+            metadata={
+                "dagster/row_count": len(frame),
+                "dagster/column_schema": NEW_RELEASES_COLUMNS,
+                "preview": _preview(frame, NEW_RELEASES_PREVIEW),
+                "api_total": feed.total,
+                "reachable": feed.reachable,
+                "source": feed.source,
+                "fallback_reason": feed.fallback_reason or "",
+                **_request_metadata(client.stats.since(before)),
+            },
+        )
+    yield from results
 
 
 @asset(
@@ -128,17 +145,17 @@ def new_releases(context: AssetExecutionContext, spotify: SpotifyResource) -> Ma
     freshness_policy=FRESHNESS,
     check_specs=checks.ALBUM_TRACKS_CHECKS,
     dagster_type=FRAME,
-    metadata={"dagster/column_schema": schemas.table_schema(schemas.ALBUM_TRACKS, "album_tracks")},
+    metadata={"dagster/column_schema": ALBUM_TRACKS_COLUMNS},
 )
 def album_tracks(
     context: AssetExecutionContext, spotify: SpotifyResource, new_releases: pd.DataFrame
-) -> MaterializeResult:  # type: ignore[type-arg]
+) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
     """Every track of every album in the same day's new_releases, one row per track.
 
     Reads the stored new_releases partition, so any stored day can be backfilled. Uses
     /albums?ids= (20 albums a request) where the app may, /albums/{id}/tracks otherwise.
     """
-    client: SpotifyClient = spotify.get_client()
+    client = spotify.get_client()
     before = client.stats
     album_ids = new_releases["album_id"].dropna().tolist()
     tracks = client.album_tracks(album_ids)
@@ -147,15 +164,16 @@ def album_tracks(
         f"{len(frame)} tracks of {len(tracks)} albums via {tracks.endpoint}"
         + (f"; Spotify does not know {len(tracks.missing)} albums" if tracks.missing else "")
     )
-    return MaterializeResult(
-        value=frame,
+    yield Output(
+        frame,
         metadata={
             "dagster/row_count": len(frame),
+            "dagster/column_schema": ALBUM_TRACKS_COLUMNS,
             "preview": _preview(frame, ALBUM_TRACKS_PREVIEW),
             "albums_requested": len(album_ids),
             "albums_unknown_to_spotify": MetadataValue.json(list(tracks.missing)),
             "tracks_endpoint": tracks.endpoint,
             **_request_metadata(client.stats.since(before)),
         },
-        check_results=checks.check_album_tracks(frame, new_releases),
     )
+    yield from checks.check_album_tracks(frame, new_releases)

@@ -101,6 +101,12 @@ with warnings.catch_warnings():
     ]
 
 
+def failed_blocking(results: Iterable[AssetCheckResult]) -> list[str]:
+    """Names of the failed results whose check is blocking."""
+    blocking = {spec.name for spec in [*NEW_RELEASES_CHECKS, *ALBUM_TRACKS_CHECKS] if spec.blocking}
+    return [r.check_name or "" for r in results if not r.passed and r.check_name in blocking]
+
+
 def _result(
     name: str, offending: Iterable[str], description: str, **metadata: MetadataValue[Any]
 ) -> AssetCheckResult:

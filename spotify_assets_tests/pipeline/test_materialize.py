@@ -190,13 +190,26 @@ def test_a_wrong_api_total_fails_the_check_and_blocks_album_tracks(
     ]
     assert evaluation.metadata["api_total"].value == 14
     assert evaluation.metadata["rows"].value == 12
-    assert partition_file(data_dir, "new_releases").exists()
-    assert not partition_file(data_dir, "album_tracks").exists()
-    assert not [
-        e
-        for e in result.get_asset_materialization_events()
-        if e.asset_key == AssetKey("album_tracks")
-    ]
+    assert evaluation.partition == str(today())
+    assert result.get_asset_materialization_events() == []
+    assert not (data_dir / "new_releases").exists() and not (data_dir / "album_tracks").exists()
+
+
+def test_a_day_that_fails_a_blocking_check_leaves_the_published_day_alone(
+    emulator_factory: EmulatorFactory, run_assets: Materialize, data_dir: Path
+) -> None:
+    emu = emulator_factory(albums=12)
+    assert run_assets(emu).success
+    published = {
+        asset: partition_file(data_dir, asset).read_bytes()
+        for asset in ("new_releases", "album_tracks")
+    }
+    emu.configure(total_offset=1)
+
+    assert not run_assets(emu).success
+
+    for asset, content in published.items():
+        assert partition_file(data_dir, asset).read_bytes() == content, asset
 
 
 def test_a_dropped_track_fails_the_track_count_check_naming_the_album(
