@@ -41,6 +41,9 @@ python_logs:
   managed_python_loggers:
     - spotify_assets
   python_log_level: INFO
+run_monitoring:
+  # Enforces the spotify_daily job's dagster/max_runtime tag.
+  enabled: true
 telemetry:
   enabled: false
 # The "Join the Dagster community" dialog would open over the first page of every fresh home.

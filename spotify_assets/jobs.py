@@ -4,11 +4,13 @@ from dagster import (
     AssetSelection,
     RunRequest,
     ScheduleEvaluationContext,
+    SkipReason,
     define_asset_job,
     schedule,
 )
 
 from spotify_assets.assets import album_tracks, new_releases
+from spotify_assets.partitions import today
 
 DAILY_JOB_NAME = "spotify_daily"
 
@@ -16,6 +18,9 @@ spotify_daily = define_asset_job(
     DAILY_JOB_NAME,
     selection=AssetSelection.assets(new_releases, album_tracks),
     description="Today's new releases and every track of their albums, with their checks.",
+    # A run stuck behind a long Retry-After or a dripping connection must not hold the
+    # spotify_api pool forever (enforced by the daemon's run monitoring, see cli.INSTANCE_YAML).
+    tags={"dagster/max_runtime": 2 * 3600},
 )
 
 
@@ -25,7 +30,10 @@ spotify_daily = define_asset_job(
     execution_timezone="UTC",
     description="Every day at 06:00 UTC, that day's partition of both assets.",
 )
-def spotify_daily_schedule(context: ScheduleEvaluationContext) -> RunRequest:
-    """The partition of the tick's own UTC day: new_releases can only be fetched on its day."""
-    day = context.scheduled_execution_time.date().isoformat()
-    return RunRequest(run_key=day, partition_key=day)
+def spotify_daily_schedule(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
+    """The partition of the tick's own UTC day, which new_releases can only fetch on that day; a
+    tick evaluated late (the daemon catching up after downtime) is skipped for that reason."""
+    day = context.scheduled_execution_time.date()
+    if day != today():
+        return SkipReason(f"The {day} tick came on {today()}: that day's feed is gone")
+    return RunRequest(run_key=day.isoformat(), partition_key=day.isoformat())

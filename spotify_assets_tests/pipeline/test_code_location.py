@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -73,6 +73,12 @@ def test_defs_hold_the_graph_the_job_and_a_schedule_for_today() -> None:
     [request] = schedule.evaluate_tick(context).run_requests or []
     assert request.partition_key == today().isoformat()
     assert schedule.cron_schedule == "0 6 * * *"
+    late = build_schedule_context(
+        scheduled_execution_time=tick - timedelta(days=2), repository_def=defs.get_repository_def()
+    )
+    skipped = schedule.evaluate_tick(late)
+    assert not skipped.run_requests
+    assert f"tick came on {today()}" in (skipped.skip_message or "")
 
 
 def test_configuration_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
