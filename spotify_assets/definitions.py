@@ -25,12 +25,12 @@ def build_defs() -> Definitions:
             "spotify": SpotifyResource(
                 client_id=EnvVar(settings.CLIENT_ID),
                 client_secret=EnvVar(settings.CLIENT_SECRET),
-                api_base_url=settings.env(settings.API_BASE_URL) or "",
-                token_url=settings.env(settings.TOKEN_URL) or "",
+                api_base_url=settings.value(settings.API_BASE_URL),
+                token_url=settings.value(settings.TOKEN_URL),
                 new_releases_source=settings.new_releases_source(),
                 market=settings.env(settings.MARKET),
             ),
-            IO_MANAGER: ParquetIOManager(base_path=settings.env(settings.DATA_DIR) or ""),
+            IO_MANAGER: ParquetIOManager(base_path=settings.value(settings.DATA_DIR)),
         },
         # One process per run: both steps share the run's Spotify client (what it learned about
         # the app's access and the rate limit), and the client parallelizes the requests itself.

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from typing import Literal
 
 from dagster import ConfigurableResource, Failure, InitResourceContext
 from pydantic import Field, PrivateAttr
 
 from spotify_assets import settings
-from spotify_assets.spotify import DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL, SpotifyClient
+from spotify_assets.spotify import Source, SpotifyClient
+from spotify_assets.spotify import client as defaults
 
 
 class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
@@ -22,26 +22,52 @@ class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
 
     client_id: str = Field(description="Spotify app client id (SPOTIFY_CLIENT_ID).")
     client_secret: str = Field(description="Spotify app client secret (SPOTIFY_CLIENT_SECRET).")
-    api_base_url: str = Field(default=DEFAULT_API_BASE_URL, description="Web API base URL.")
-    token_url: str = Field(default=DEFAULT_TOKEN_URL, description="Token endpoint URL.")
-    new_releases_source: Literal["auto", "browse", "search"] = Field(
+    api_base_url: str = Field(
+        default=defaults.DEFAULT_API_BASE_URL, description="Web API base URL."
+    )
+    token_url: str = Field(default=defaults.DEFAULT_TOKEN_URL, description="Token endpoint URL.")
+    new_releases_source: Source = Field(
         default="auto",
         description="browse, search (q=tag:new) or auto (browse, then search on 403).",
     )
     market: str | None = Field(default=None, description="ISO country for album tracks.")
-    page_size: int = Field(default=50, ge=1, le=50, description="Items per page (max 50).")
-    search_page_size: int = Field(default=10, ge=1, le=10, description="Search page (max 10).")
-    max_workers: int = Field(default=16, ge=1, description="Concurrent requests (worker pool).")
+    page_size: int = Field(
+        default=defaults.MAX_PAGE_SIZE, ge=1, le=defaults.MAX_PAGE_SIZE, description="Page size."
+    )
+    search_page_size: int = Field(
+        default=defaults.MAX_SEARCH_PAGE_SIZE,
+        ge=1,
+        le=defaults.MAX_SEARCH_PAGE_SIZE,
+        description="Search page size.",
+    )
+    max_workers: int = Field(
+        default=defaults.DEFAULT_MAX_WORKERS, ge=1, description="Concurrent requests."
+    )
     max_requests_per_second: float | None = Field(
         default=None, gt=0, description="Ceiling on the pace; unset learns it from 429s."
     )
-    max_retries: int = Field(default=5, ge=0, description="Retries of one failing request.")
-    retry_budget: int = Field(default=100, ge=0, description="Retries the whole run may spend.")
-    max_retry_after_s: float = Field(
-        default=60.0, ge=0, description="Longest Retry-After worth waiting; longer fails at once."
+    max_retries: int = Field(
+        default=defaults.DEFAULT_MAX_RETRIES, ge=0, description="Retries of one failing request."
     )
-    connect_timeout_s: float = Field(default=5.0, gt=0, description="Connect timeout (s).")
-    read_timeout_s: float = Field(default=30.0, gt=0, description="Read timeout (s).")
+    max_rate_limit_retries: int = Field(
+        default=defaults.DEFAULT_MAX_RATE_LIMIT_RETRIES,
+        ge=0,
+        description="429s one request may wait out before the run gives up.",
+    )
+    retry_budget: int = Field(
+        default=defaults.DEFAULT_RETRY_BUDGET, ge=0, description="Retries the run may spend."
+    )
+    max_retry_after_s: float = Field(
+        default=defaults.DEFAULT_MAX_RETRY_AFTER_S,
+        ge=0,
+        description="Longest Retry-After worth waiting; longer fails at once.",
+    )
+    connect_timeout_s: float = Field(
+        default=defaults.DEFAULT_CONNECT_TIMEOUT_S, gt=0, description="Connect timeout (s)."
+    )
+    read_timeout_s: float = Field(
+        default=defaults.DEFAULT_READ_TIMEOUT_S, gt=0, description="Read timeout (s)."
+    )
 
     _client: SpotifyClient | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -83,6 +109,7 @@ class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
             max_workers=self.max_workers,
             max_requests_per_second=self.max_requests_per_second,
             max_retries=self.max_retries,
+            max_rate_limit_retries=self.max_rate_limit_retries,
             retry_budget=self.retry_budget,
             max_retry_after_s=self.max_retry_after_s,
             connect_timeout_s=self.connect_timeout_s,

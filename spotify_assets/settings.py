@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Literal, cast
+from typing import cast
 
-from spotify_assets.spotify import DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL
+from spotify_assets.spotify import DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL, Source
 
 CLIENT_ID = "SPOTIFY_CLIENT_ID"
 CLIENT_SECRET = "SPOTIFY_CLIENT_SECRET"
@@ -30,15 +30,17 @@ def env(name: str, environ: Mapping[str, str] | None = None) -> str | None:
     return value or DEFAULTS.get(name)
 
 
-NewReleasesSource = Literal["auto", "browse", "search"]
+def value(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """The value of a variable that has a default (see DEFAULTS)."""
+    return env(name, environ) or DEFAULTS[name]
 
 
-def new_releases_source(environ: Mapping[str, str] | None = None) -> NewReleasesSource:
+def new_releases_source(environ: Mapping[str, str] | None = None) -> Source:
     """SPOTIFY_NEW_RELEASES_SOURCE, refusing anything but auto, browse or search."""
-    value = env(NEW_RELEASES_SOURCE, environ)
-    if value not in ("auto", "browse", "search"):
-        raise ValueError(f"{NEW_RELEASES_SOURCE} must be auto, browse or search, not {value!r}")
-    return cast(NewReleasesSource, value)
+    source = value(NEW_RELEASES_SOURCE, environ)
+    if source not in ("auto", "browse", "search"):
+        raise ValueError(f"{NEW_RELEASES_SOURCE} must be auto, browse or search, not {source!r}")
+    return cast(Source, source)
 
 
 def has_credentials(environ: Mapping[str, str] | None = None) -> bool:

@@ -3,6 +3,7 @@
 from spotify_assets.spotify.client import (
     DEFAULT_API_BASE_URL,
     DEFAULT_TOKEN_URL,
+    Source,
     SpotifyClient,
 )
 from spotify_assets.spotify.errors import (
@@ -28,6 +29,7 @@ __all__ = [
     "AlbumTracks",
     "ClientStats",
     "NewReleases",
+    "Source",
     "SpotifyAuthError",
     "SpotifyClient",
     "SpotifyConfigError",

@@ -55,6 +55,13 @@ MAX_SEARCH_ITEMS = 1000
 """Search pages no deeper than this: "maximum offset (including limit): 1,000"."""
 MAX_IDS_PER_REQUEST = 20
 FEED_WINDOW = 4
+DEFAULT_MAX_WORKERS = 16
+DEFAULT_MAX_RETRIES = 5
+DEFAULT_RETRY_BUDGET = 100
+DEFAULT_MAX_RETRY_AFTER_S = 60.0
+DEFAULT_MAX_RATE_LIMIT_RETRIES = 10
+DEFAULT_CONNECT_TIMEOUT_S = 5.0
+DEFAULT_READ_TIMEOUT_S = 30.0
 NEW_RELEASES_QUERY = "tag:new"
 
 Source = Literal["auto", "browse", "search"]
@@ -80,17 +87,17 @@ class SpotifyClient:
         market: str | None = None,
         page_size: int = MAX_PAGE_SIZE,
         search_page_size: int = MAX_SEARCH_PAGE_SIZE,
-        max_workers: int = 16,
+        max_workers: int = DEFAULT_MAX_WORKERS,
         max_requests_per_second: float | None = None,
-        max_retries: int = 5,
-        retry_budget: int = 100,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        retry_budget: int = DEFAULT_RETRY_BUDGET,
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 30.0,
-        max_retry_after_s: float = 60.0,
-        max_rate_limit_retries: int = 10,
+        max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S,
+        max_rate_limit_retries: int = DEFAULT_MAX_RATE_LIMIT_RETRIES,
         max_drift_restarts: int = 2,
-        connect_timeout_s: float = 5.0,
-        read_timeout_s: float = 30.0,
+        connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+        read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
         token_refresh_margin_s: float = 60.0,
         capabilities_file: Path | Literal["default"] | None = "default",
     ) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 import pytest
+import requests
 from dagster import build_schedule_context
 
 from spotify_assets import settings
@@ -36,9 +40,14 @@ def run_command(
 
 
 def clean_environment(tmp_path: Path, **variables: str) -> dict[str, str]:
-    """This process's environment without any SPOTIFY_* setting, plus `variables`."""
+    """This process's environment without any SPOTIFY_* setting, plus `variables` (and the
+    test's own capability cache, so no run touches the user's)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("SPOTIFY_")}
-    environ.update(DAGSTER_HOME=str(tmp_path / "dagster_home"), **variables)
+    environ.update(
+        DAGSTER_HOME=str(tmp_path / "dagster_home"),
+        SPOTIFY_ASSETS_CACHE_DIR=str(tmp_path / "cache"),
+        **variables,
+    )
     (tmp_path / "dagster_home").mkdir(exist_ok=True)
     return environ
 
@@ -133,12 +142,12 @@ def test_dagster_cli_without_credentials_fails_at_once_naming_them(tmp_path: Pat
     assert not (tmp_path / "data").exists()
 
 
-def emulator_processes() -> list[psutil.Process]:
-    """Emulators started by `spotify_assets.cli` that are still running."""
+def processes_started_in(folder: Path) -> list[psutil.Process]:
+    """Processes still running with `folder` as their working directory (what a command run
+    there started and left behind)."""
     found = []
-    for process in psutil.process_iter(["cmdline"]):
-        command = " ".join(process.info["cmdline"] or [])
-        if "spotify_assets.emulator" in command and "--port 0" in command:
+    for process in psutil.process_iter(["cwd"]):
+        if process.info["cwd"] == str(folder) and process.pid != os.getpid():
             found.append(process)
     return found
 
@@ -153,12 +162,14 @@ def test_make_run_without_credentials_uses_the_emulator_and_stops_it(tmp_path: P
     out = done.stdout
     assert "NO SPOTIFY CREDENTIALS" in out and "bundled emulator" in out
     assert "checks        7 passed, 0 failed" in out
-    data = tmp_path / "data"
+    data = tmp_path / "data" / "emulator"
     assert f"{data / 'album_tracks' / today().isoformat()}.parquet" in out
     releases = pd.read_parquet(data / "new_releases")
     assert len(releases) == 25 and set(releases["source"]) == {"search"}
-    assert (tmp_path / "dagster_home" / "dagster.yaml").read_text().count("default_limit: 1") == 1
-    assert emulator_processes() == []
+    home = tmp_path / ".dagster_home-emulator"
+    assert (home / "dagster.yaml").read_text().count("default_limit: 1") == 1
+    assert not list((tmp_path / "dagster_home").iterdir()), "the real instance was touched"
+    assert processes_started_in(tmp_path) == []
 
 
 def test_make_run_with_half_the_credentials_names_the_missing_one(tmp_path: Path) -> None:
@@ -166,7 +177,7 @@ def test_make_run_with_half_the_credentials_names_the_missing_one(tmp_path: Path
     done = run_command(MAKE_RUN, tmp_path, environment)
     assert done.returncode == 1
     assert "SPOTIFY_CLIENT_SECRET is not set but SPOTIFY_CLIENT_ID is" in done.stderr
-    assert emulator_processes() == []
+    assert processes_started_in(tmp_path) == []
 
 
 def test_make_run_with_credentials_talks_to_the_configured_api(
@@ -199,3 +210,58 @@ def test_make_run_reports_a_failing_check_and_exits_non_zero(
         done.stdout
     )
     assert "album_tracks  not materialized" in done.stdout
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_make_dev_serves_the_ui_on_the_emulator_and_stops_everything_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "workspace.yaml").write_text((ROOT / "workspace.yaml").read_text())
+    port = free_port()
+    command = [sys.executable, "-m", "spotify_assets.cli", "--emulator-albums", "5"]
+    process = subprocess.Popen(
+        [*command, "dev", "--port", str(port)],
+        cwd=tmp_path,
+        env=clean_environment(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, "make dev ended on its own"
+            try:
+                info = requests.get(f"http://127.0.0.1:{port}/server_info", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "the Dagster UI never answered"
+                time.sleep(0.5)
+        assert info.json()["dagster_version"]
+        started = processes_started_in(tmp_path)
+        assert any("spotify_assets.emulator" in " ".join(p.cmdline()) for p in started)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert "NO SPOTIFY CREDENTIALS" in output
+    psutil.wait_procs(started, timeout=30)
+    assert processes_started_in(tmp_path) == []
+
+
+def test_make_dev_refuses_an_env_file_that_would_override_the_emulator(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("SPOTIFY_CLIENT_ID=\nSPOTIFY_CLIENT_SECRET=\n")
+    command: list[str | Path] = [sys.executable, "-m", "spotify_assets.cli", "dev"]
+    done = run_command(command, tmp_path, clean_environment(tmp_path))
+    assert done.returncode == 1
+    assert ".env sets SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET, which dagster dev" in done.stderr
+    assert processes_started_in(tmp_path) == []
