@@ -13,7 +13,9 @@ How it paces:
 - That 429 drops the pace to `recovery_backoff` x the pace that crossed the quota; from then on
   it probes upward by `settled_growth` per window, halving the probe after every further 429,
   so a long run settles just under the quota with a handful of 429s in all.
-The constants were chosen by simulating rolling windows of 1 s to 30 s (see bench/).
+The constants were chosen by simulating rolling windows of 1 s to 30 s; bench/ measures the 1 s
+case (W3). What no pacing can avoid: when the window first fills, every request then in flight
+(up to max_workers) gets its 429, once per cold start.
 """
 
 from __future__ import annotations

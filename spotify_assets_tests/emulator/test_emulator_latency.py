@@ -17,6 +17,9 @@ from spotify_assets.emulator import EmulatorServer
 from .helpers import Api
 
 REQUESTS = 30
+STALL_S = 0.040
+"""What a delayed ACK adds to every request; the bounds below sit well clear of it, so only a
+stall (not a busy machine) fails them."""
 
 
 def _timings(api: Api, path: str, query: dict[str, str], token: str | None = None) -> list[float]:
@@ -37,19 +40,18 @@ def _timings(api: Api, path: str, query: dict[str, str], token: str | None = Non
 )
 def test_keep_alive_requests_do_not_stall(api: Api, path: str, params: dict[str, str]) -> None:
     timings = _timings(api, path, params)
-    assert statistics.median(timings) < 0.020, timings
-    assert sum(t > 0.035 for t in timings) <= 2, timings
+    assert statistics.median(timings) < STALL_S * 0.75, timings
     assert api.emulator.stats()["api_requests"] == REQUESTS + 1
 
 
 def test_small_error_bodies_do_not_stall(api: Api) -> None:
     timings = _timings(api, "/browse/new-releases", {}, token="unknown")
-    assert statistics.median(timings) < 0.020, timings
+    assert statistics.median(timings) < STALL_S * 0.75, timings
 
 
 def test_injected_latency_is_the_latency(emulator_factory: Callable[..., EmulatorServer]) -> None:
     api = Api(emulator_factory(latency_ms=40))
     timings = _timings(api, "/browse/new-releases", {"limit": "1"})
     assert min(timings) >= 0.040
-    assert statistics.median(timings) < 0.060, timings
+    assert statistics.median(timings) < 0.040 + STALL_S * 0.75, timings
     api.close()
