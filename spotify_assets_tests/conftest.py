@@ -71,6 +71,11 @@ def emulator_factory() -> Iterator[Callable[..., EmulatorServer]]:
 @pytest.fixture(scope="session")
 def openapi_spec() -> dict[str, Any]:
     """Spotify's official OpenAPI document, parsed."""
+    if not OPENAPI_PATH.exists():
+        pytest.fail(
+            f"{OPENAPI_PATH} is missing: the tests expect the project's shared/ folder (with "
+            "spotify-web-api/) beside the repository, as CI provides it."
+        )
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with OPENAPI_PATH.open(encoding="utf-8") as handle:
         spec: dict[str, Any] = yaml.load(handle, Loader=loader)
