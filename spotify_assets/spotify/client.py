@@ -65,7 +65,6 @@ DEFAULT_READ_TIMEOUT_S = 30.0
 NEW_RELEASES_QUERY = "tag:new"
 
 Source = Literal["auto", "browse", "search"]
-T = TypeVar("T")
 R = TypeVar("R")
 
 
@@ -220,7 +219,7 @@ class SpotifyClient:
 
         Uses `/albums?ids=` (20 albums a request, first 50 tracks embedded) when the app may, and
         one `/albums/{id}/tracks` listing per album otherwise; a 403 on the batch endpoint is
-        remembered for the life of the client.
+        remembered like the one on browse (see capabilities.py).
         """
         ids = list(dict.fromkeys(album_ids))
         market = market or self.market
