@@ -11,6 +11,7 @@ from spotify_assets.spotify.errors import (
     SpotifyAuthError,
     SpotifyForbiddenError,
     SpotifyNotFoundError,
+    SpotifyPagingError,
     SpotifyProtocolError,
     SpotifyRequestError,
 )
@@ -49,14 +50,18 @@ class SpotifyApi:
         """The absolute URL of an API path such as `/browse/new-releases`."""
         return f"{self.base_url}{path}"
 
-    def is_own(self, url: str) -> bool:
-        """Whether `url` points at the configured API host, the only place the token may go."""
-        return origin(url) == self._origin
-
     def get(self, url: str, params: Params | None = None) -> dict[str, Any]:
-        """GET `url` with a valid token and return its JSON object, or raise a typed error."""
-        if not self.is_own(url):
-            raise ValueError(f"{url} is not on the configured API host {self.base_url}")
+        """GET `url` with a valid token and return its JSON object, or raise a typed error.
+
+        A URL on any host but the configured API host is refused before anything is sent: the
+        request would carry the access token there (such URLs come from `next` links).
+        """
+        if origin(url) != self._origin:
+            raise SpotifyPagingError(
+                f"Refusing to follow a link to {url.split('?', maxsplit=1)[0]}: it is not on "
+                f"the configured API host {self.base_url}, and the request would carry the "
+                "access token there. Check SPOTIFY_API_BASE_URL and any proxy in between."
+            )
         label = request_label("GET", url)
         for renewed in (False, True):
             token = self._auth.token()

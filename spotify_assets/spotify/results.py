@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 SpotifyObject = dict[str, Any]
@@ -40,7 +40,7 @@ class AlbumTracks(Mapping[str, list[SpotifyObject]]):
     tracks: dict[str, list[SpotifyObject]]
     endpoint: TracksEndpoint
     missing: tuple[str, ...] = ()
-    fallback_reason: str | None = field(default=None)
+    fallback_reason: str | None = None
 
     def __getitem__(self, album_id: str) -> list[SpotifyObject]:
         return self.tracks[album_id]

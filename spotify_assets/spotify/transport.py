@@ -200,35 +200,33 @@ class Transport:
         message, reason = error_detail(response)
         because = f" ({reason})" if reason else ""
         limit = self._policy.max_retry_after_s
-        if retry_after is not None and retry_after > limit:
-            raise SpotifyRateLimitError(
-                f"Spotify asked to wait {retry_after:.0f} s (Retry-After) on {label}{because}; "
-                f"giving up because max_retry_after_s is {limit:g}. Run again after the wait, "
-                "or raise max_retry_after_s if the run may wait that long.",
+
+        def give_up(why: str) -> SpotifyRateLimitError:
+            return SpotifyRateLimitError(
+                why,
                 url=response.url,
                 retry_after_s=retry_after,
                 max_retry_after_s=limit,
                 reason=reason,
             )
+
+        if retry_after is not None and retry_after > limit:
+            raise give_up(
+                f"Spotify asked to wait {retry_after:.0f} s (Retry-After) on {label}{because}; "
+                f"giving up because max_retry_after_s is {limit:g}. Run again after the wait, "
+                "or raise max_retry_after_s if the run may wait that long."
+            )
         if attempt > self._policy.max_rate_limit_retries:
-            raise SpotifyRateLimitError(
+            raise give_up(
                 f"Spotify kept answering 429 on {label}{because} ({message}) "
                 f"after {attempt} tries; "
                 "a restricted app can get 429 instead of 403 on an endpoint it may no longer use. "
-                "Check the app's quota mode in the Spotify developer dashboard.",
-                url=response.url,
-                retry_after_s=retry_after,
-                max_retry_after_s=limit,
-                reason=reason,
+                "Check the app's quota mode in the Spotify developer dashboard."
             )
         if not self._budget.take():
-            raise SpotifyRateLimitError(
+            raise give_up(
                 f"Spotify answered 429 on {label}{because} and the client's retry budget is "
-                "spent: the run met more failures than retry_budget allows. Run again later.",
-                url=response.url,
-                retry_after_s=retry_after,
-                max_retry_after_s=limit,
-                reason=reason,
+                "spent: the run met more failures than retry_budget allows. Run again later."
             )
         wait = retry_after if retry_after is not None else self._policy.backoff_s(attempt)
         log.warning("Spotify rate limit on %s%s; waiting %.1f s", label, because, wait)
