@@ -16,10 +16,10 @@ $(STAMP): pyproject.toml setup.py
 setup: $(STAMP)
 
 run: setup
-	$(BIN)/python -m spotify_assets.cli run
+	$(BIN)/python -m spotify_assets.local run
 
 dev: setup
-	$(BIN)/python -m spotify_assets.cli dev
+	$(BIN)/python -m spotify_assets.local dev
 
 test: setup
 	$(BIN)/ruff check .

@@ -1,48 +1,57 @@
-"""The environment variables users set, their defaults, and how empty values are read."""
+"""The environment variables users set, read in one place into one frozen value.
+
+Credentials are not read here: the Spotify resource takes them through EnvVar at run time, so
+their values never appear in run config. Blank values count as unset.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import cast
+from dataclasses import dataclass, field
+from typing import Final
 
-from spotify_assets.spotify import DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL, Source
+CLIENT_ID: Final = "SPOTIFY_CLIENT_ID"
+CLIENT_SECRET: Final = "SPOTIFY_CLIENT_SECRET"
+API_BASE_URL: Final = "SPOTIFY_API_BASE_URL"
+TOKEN_URL: Final = "SPOTIFY_TOKEN_URL"
+DATA_DIR: Final = "SPOTIFY_ASSETS_DATA_DIR"
+NEW_RELEASES_SOURCE: Final = "SPOTIFY_NEW_RELEASES_SOURCE"
+MARKET: Final = "SPOTIFY_MARKET"
 
-CLIENT_ID = "SPOTIFY_CLIENT_ID"
-CLIENT_SECRET = "SPOTIFY_CLIENT_SECRET"
-API_BASE_URL = "SPOTIFY_API_BASE_URL"
-TOKEN_URL = "SPOTIFY_TOKEN_URL"
-DATA_DIR = "SPOTIFY_ASSETS_DATA_DIR"
-NEW_RELEASES_SOURCE = "SPOTIFY_NEW_RELEASES_SOURCE"
-MARKET = "SPOTIFY_MARKET"
-
-DEFAULTS: Mapping[str, str] = {
-    API_BASE_URL: DEFAULT_API_BASE_URL,
-    TOKEN_URL: DEFAULT_TOKEN_URL,
-    DATA_DIR: "./data",
-    NEW_RELEASES_SOURCE: "auto",
+CLIENT_FIELDS: Final = {
+    API_BASE_URL: "api_base_url",
+    TOKEN_URL: "token_url",
+    NEW_RELEASES_SOURCE: "new_releases_source",
+    MARKET: "market",
 }
+"""Variables that set a field of the Spotify resource (whose defaults are the client's)."""
+DEFAULT_DATA_DIR: Final = "./data"
 
 
-def env(name: str, environ: Mapping[str, str] | None = None) -> str | None:
-    """The variable's value, its default when unset or blank, or None when it has no default."""
-    value = (os.environ if environ is None else environ).get(name, "").strip()
-    return value or DEFAULTS.get(name)
+@dataclass(frozen=True)
+class Settings:
+    """What the environment configures: resource fields it sets, the data folder, credentials."""
 
+    client: Mapping[str, str] = field(default_factory=dict)
+    data_dir: str = DEFAULT_DATA_DIR
+    credentials_given: tuple[str, ...] = ()
 
-def value(name: str, environ: Mapping[str, str] | None = None) -> str:
-    """The value of a variable that has a default (see DEFAULTS)."""
-    return env(name, environ) or DEFAULTS[name]
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the variables from `environ` (default: this process's environment)."""
+        values = {
+            name: value.strip()
+            for name, value in (os.environ if environ is None else environ).items()
+            if name.startswith("SPOTIFY_") and value.strip()
+        }
+        return cls(
+            client={key: values[name] for name, key in CLIENT_FIELDS.items() if name in values},
+            data_dir=values.get(DATA_DIR, DEFAULT_DATA_DIR),
+            credentials_given=tuple(name for name in (CLIENT_ID, CLIENT_SECRET) if name in values),
+        )
 
-
-def new_releases_source(environ: Mapping[str, str] | None = None) -> Source:
-    """SPOTIFY_NEW_RELEASES_SOURCE, refusing anything but auto, browse or search."""
-    source = value(NEW_RELEASES_SOURCE, environ)
-    if source not in ("auto", "browse", "search"):
-        raise ValueError(f"{NEW_RELEASES_SOURCE} must be auto, browse or search, not {source!r}")
-    return cast(Source, source)
-
-
-def has_credentials(environ: Mapping[str, str] | None = None) -> bool:
-    """Whether both app credentials are set to something non-blank."""
-    return bool(env(CLIENT_ID, environ) and env(CLIENT_SECRET, environ))
+    @property
+    def has_credentials(self) -> bool:
+        """Whether both app credentials are set to something non-blank."""
+        return len(self.credentials_given) == 2

@@ -1,11 +1,7 @@
 """Spotify Web API client for batch extraction: plain Python on requests, nothing of Dagster."""
 
-from spotify_assets.spotify.client import (
-    DEFAULT_API_BASE_URL,
-    DEFAULT_TOKEN_URL,
-    Source,
-    SpotifyClient,
-)
+from spotify_assets.spotify.client import SpotifyClient
+from spotify_assets.spotify.config import ClientConfig, Source
 from spotify_assets.spotify.errors import (
     SpotifyAuthError,
     SpotifyConfigError,
@@ -24,9 +20,8 @@ from spotify_assets.spotify.results import AlbumTracks, NewReleases
 from spotify_assets.spotify.stats import ClientStats
 
 __all__ = [
-    "DEFAULT_API_BASE_URL",
-    "DEFAULT_TOKEN_URL",
     "AlbumTracks",
+    "ClientConfig",
     "ClientStats",
     "NewReleases",
     "Source",

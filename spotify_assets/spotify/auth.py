@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from spotify_assets.spotify.config import ClientConfig
 from spotify_assets.spotify.errors import (
     SpotifyCredentialsError,
     SpotifyHTTPError,
@@ -35,20 +36,17 @@ class ClientCredentialsAuth:
 
     def __init__(
         self,
-        client_id: str,
-        client_secret: str,
-        token_url: str,
+        config: ClientConfig,
         *,
         transport: Transport,
         stats: StatsRecorder,
-        refresh_margin_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._credentials = (client_id, client_secret)
-        self._token_url = token_url
+        self._credentials = (config.client_id, config.client_secret)
+        self._token_url = config.token_url
         self._transport = transport
         self._stats = stats
-        self._refresh_margin_s = refresh_margin_s
+        self._refresh_margin_s = config.token_refresh_margin_s
         self._clock = clock
         self._lock = threading.Lock()
         self._token: _Token | None = None

@@ -202,3 +202,26 @@ def collect(pages: Iterable[Page]) -> tuple[list[dict[str, Any]], int]:
                 seen.add(item_id)
             items.append(item)
     return items, total or 0
+
+
+def settled(
+    what: str,
+    pages: Callable[[int], Iterator[Page]],
+    *,
+    max_restarts: int,
+    on_restart: Callable[[], None],
+) -> tuple[list[dict[str, Any]], int]:
+    """Items and total of the first pass over `pages(attempt)` that does not drift; a listing
+    that keeps changing after `max_restarts` restarts fails with SpotifyPagingError."""
+    last: ListingChanged | None = None
+    for attempt in range(max_restarts + 1):
+        try:
+            return collect(pages(attempt))
+        except ListingChanged as change:
+            on_restart()
+            log.warning("%s changed while paged (%s); restart %d", what, change, attempt + 1)
+            last = change
+    raise SpotifyPagingError(
+        f"{what} kept changing while it was paged ({last}); "
+        f"gave up after {max_restarts} restarts. Run again later."
+    )

@@ -1,4 +1,4 @@
-"""When to retry a failed request and how long to back off, within a budget shared by the run."""
+"""How long to back off before a retry, and the retry budget shared by the whole run."""
 
 from __future__ import annotations
 
@@ -8,23 +8,18 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """Limits for retrying one request, and the backoff between attempts.
+class Backoff:
+    """The wait before a retry: "full jitter", a uniform draw between 0 and an exponential ceiling,
+    which spreads the retries of many workers instead of letting them hit a recovering server in
+    lockstep."""
 
-    Backoff uses "full jitter" (a uniform draw between 0 and the exponential ceiling), which spreads
-    the retries of many workers instead of letting them hit a recovering server in lockstep.
-    """
-
-    max_retries: int = 5
-    backoff_base_s: float = 0.5
-    backoff_max_s: float = 30.0
-    max_rate_limit_retries: int = 10
-    max_retry_after_s: float = 60.0
+    base_s: float
+    max_s: float
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
-    def backoff_s(self, attempt: int) -> float:
+    def seconds(self, attempt: int) -> float:
         """Seconds to wait before retry number `attempt` (1-based)."""
-        ceiling = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
+        ceiling = min(self.max_s, self.base_s * 2 ** (attempt - 1))
         return self.rng.uniform(0.0, ceiling)
 
 

@@ -15,29 +15,21 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
 import requests
 
+from spotify_assets.spotify.config import ClientConfig
 from spotify_assets.spotify.errors import SpotifyRateLimitError, SpotifyUnavailableError
 from spotify_assets.spotify.ratelimit import RateLimiter
-from spotify_assets.spotify.retry import RetryBudget, RetryPolicy
+from spotify_assets.spotify.retry import Backoff, RetryBudget
 from spotify_assets.spotify.stats import StatsRecorder
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 Endpoint = Literal["api", "token"]
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """Seconds to wait for a connection and, once connected, for each read."""
-
-    connect_s: float = 5.0
-    read_s: float = 30.0
 
 
 def request_label(method: str, url: str) -> str:
@@ -97,18 +89,17 @@ class Transport:
     def __init__(
         self,
         session: requests.Session,
+        config: ClientConfig,
         *,
-        policy: RetryPolicy,
-        budget: RetryBudget,
         stats: StatsRecorder,
-        timeouts: Timeouts,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._session = session
-        self._policy = policy
-        self._budget = budget
+        self._config = config
+        self._backoff = Backoff(config.backoff_base_s, config.backoff_max_s)
+        self._budget = RetryBudget(config.retry_budget)
         self._stats = stats
-        self._timeouts = timeouts
+        self._timeouts = (config.connect_timeout_s, config.read_timeout_s)
         self._sleep = sleep
 
     def send(
@@ -141,7 +132,7 @@ class Transport:
                     headers=headers,
                     data=data,
                     auth=auth,
-                    timeout=(self._timeouts.connect_s, self._timeouts.read_s),
+                    timeout=self._timeouts,
                 )
                 response.content  # noqa: B018 - read the whole body now, so a cut-off body is retried
             except requests.exceptions.SSLError as exc:
@@ -171,10 +162,10 @@ class Transport:
                 status = response.status_code
                 problem = f"answered {status} ({error_detail(response)[0]})"
             failures += 1
-            if failures > self._policy.max_retries or not self._budget.take():
+            if failures > self._config.max_retries or not self._budget.take():
                 why = (
                     f"after {failures} attempts"
-                    if failures > self._policy.max_retries
+                    if failures > self._config.max_retries
                     else "and the client's retry budget is spent"
                 )
                 raise SpotifyUnavailableError(
@@ -183,7 +174,7 @@ class Transport:
                     url=url,
                     status=status,
                 )
-            delay = self._policy.backoff_s(failures)
+            delay = self._backoff.seconds(failures)
             log.warning("Spotify %s on %s; retry %d in %.2f s", problem, label, failures, delay)
             self._stats.add(retries=1, waited_s=delay)
             self._sleep(delay)
@@ -199,7 +190,7 @@ class Transport:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         message, reason = error_detail(response)
         because = f" ({reason})" if reason else ""
-        limit = self._policy.max_retry_after_s
+        limit = self._config.max_retry_after_s
 
         def give_up(why: str) -> SpotifyRateLimitError:
             return SpotifyRateLimitError(
@@ -216,7 +207,7 @@ class Transport:
                 f"giving up because max_retry_after_s is {limit:g}. Run again after the wait, "
                 "or raise max_retry_after_s if the run may wait that long."
             )
-        if attempt > self._policy.max_rate_limit_retries:
+        if attempt > self._config.max_rate_limit_retries:
             raise give_up(
                 f"Spotify kept answering 429 on {label}{because} ({message}) "
                 f"after {attempt} tries; "
@@ -228,7 +219,7 @@ class Transport:
                 f"Spotify answered 429 on {label}{because} and the client's retry budget is "
                 "spent: the run met more failures than retry_budget allows. Run again later."
             )
-        wait = retry_after if retry_after is not None else self._policy.backoff_s(attempt)
+        wait = retry_after if retry_after is not None else self._backoff.seconds(attempt)
         log.warning("Spotify rate limit on %s%s; waiting %.1f s", label, because, wait)
         self._stats.add(retries=1)
         if limiter is not None:

@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from spotify_assets import settings
-from spotify_assets.cli import INSTANCE_YAML
 from spotify_assets.emulator import EmulatorConfig, EmulatorServer, Mode
+from spotify_assets.local.instance import INSTANCE_YAML
 from spotify_assets.spotify.capabilities import CACHE_DIR_ENV
 from spotify_assets_tests.e2e import processes
 from spotify_assets_tests.e2e.dagster_dev import DagsterDev

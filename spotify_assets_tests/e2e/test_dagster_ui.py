@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from spotify_assets import checks
-from spotify_assets.jobs import DAILY_JOB_NAME, spotify_daily_schedule
-from spotify_assets.partitions import today
+from spotify_assets.contract import names
+from spotify_assets.defs.spotify import checks
+from spotify_assets.defs.spotify.partitions import today
+from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME, spotify_daily_schedule
 from spotify_assets_tests.e2e import queries, ui
 from spotify_assets_tests.e2e.conftest import Stack
 
@@ -57,30 +58,30 @@ def test_materialize_all_for_today_from_the_ui_passes_every_check(
     ui.expect_upstream(page, NEW_RELEASES)
 
     ui.open_asset(page, NEW_RELEASES, "Checks")
-    ui.open_check(page, checks.ROWS_MATCH_API_TOTAL, "Passed")
+    ui.open_check(page, names.ROWS_MATCH_API_TOTAL, "Passed")
     ui.expect_metadata(page, "rows", rows[NEW_RELEASES])
     ui.expect_metadata(page, "api_total", rows[NEW_RELEASES])
     ui.screenshot(page, artifacts / "checks.png")
 
     graph = ui.open_lineage(page)
-    for asset, names in CHECKS.items():
-        passed = f"{len(names)} / {len(names)} Passed"
+    for asset, check_names in CHECKS.items():
+        passed = f"{len(check_names)} / {len(check_names)} Passed"
         expect(ui.graph_node(graph, asset)).to_contain_text(passed)
     ui.screenshot(page, artifacts / "lineage.png")
 
     run = queries.finished_run(stack.dagster, run_id)
     assert (run.status, run.tags.get(PARTITION_TAG)) == ("SUCCESS", partition)
     executions = {asset: queries.check_executions(stack.dagster, asset, run_id) for asset in CHECKS}
-    for asset, names in CHECKS.items():
+    for asset, check_names in CHECKS.items():
         stored = queries.materializations(stack.dagster, asset, partition)
         in_run = [m.metadata.get(ROW_COUNT) for m in stored if m.run_id == run_id]
         assert in_run == [rows[asset]], (
             f"{asset}: expected one materialization of {rows[asset]} rows in run {run_id}"
         )
         assert {name: (e.status, e.passed) for name, e in executions[asset].items()} == {
-            name: ("SUCCEEDED", True) for name in names
+            name: ("SUCCEEDED", True) for name in check_names
         }
-    assert executions[NEW_RELEASES][checks.ROWS_MATCH_API_TOTAL].metadata == {
+    assert executions[NEW_RELEASES][names.ROWS_MATCH_API_TOTAL].metadata == {
         "rows": rows[NEW_RELEASES],
         "api_total": rows[NEW_RELEASES],
         "reachable": rows[NEW_RELEASES],
@@ -93,7 +94,7 @@ def test_a_wrong_api_total_fails_the_blocking_check_and_blocks_album_tracks(
 ) -> None:
     partition = today().isoformat()
     albums = expected_rows(stack)[NEW_RELEASES]
-    failing = checks.ROWS_MATCH_API_TOTAL
+    failing = names.ROWS_MATCH_API_TOTAL
     reported = f"{albums} albums stored, but Spotify reported a total of {albums + 1}"
 
     stack.emulator.configure(total_offset=1)

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from dagster import AssetsDefinition, DagsterInstance, ExecuteInProcessResult, materialize
 
-from spotify_assets.assets import IO_MANAGER, album_tracks, new_releases
+from spotify_assets.defs.io_manager import IO_MANAGER, ParquetIOManager
+from spotify_assets.defs.spotify.assets import album_tracks, new_releases
+from spotify_assets.defs.spotify.partitions import today
+from spotify_assets.defs.spotify.resources import SpotifyResource
 from spotify_assets.emulator import EmulatorServer
-from spotify_assets.io_manager import ParquetIOManager
-from spotify_assets.partitions import today
-from spotify_assets.resources import SpotifyResource
 
 Materialize = Callable[..., ExecuteInProcessResult]
 

@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 from dagster import AssetCheckResult
 
-from spotify_assets import checks, records
+from spotify_assets.contract import names, rows
+from spotify_assets.defs.spotify import checks
 from spotify_assets.spotify import NewReleases
 
 DAY = date(2026, 11, 24)
@@ -33,12 +34,12 @@ def album(album_id: str | None, total_tracks: int | None = 2, **fields: Any) -> 
 
 def releases(*albums: dict[str, Any]) -> pd.DataFrame:
     feed = NewReleases(list(albums), len(albums), len(albums), "browse")
-    return records.new_releases_frame(feed, DAY, NOW)
+    return rows.new_releases_frame(feed, DAY, NOW)
 
 
 def tracks(listing: dict[str, list[tuple[int, int]]]) -> pd.DataFrame:
     """Tracks per album as (disc, number) pairs."""
-    return records.album_tracks_frame(
+    return rows.album_tracks_frame(
         {
             album_id: [
                 {
@@ -74,7 +75,7 @@ def test_a_clean_partition_passes_every_new_releases_check() -> None:
 
 def test_a_total_that_differs_from_the_rows_fails_with_both_numbers() -> None:
     result = by_name(checks.check_new_releases(releases(album("A")), 3, 3))
-    total = result[checks.ROWS_MATCH_API_TOTAL]
+    total = result[names.ROWS_MATCH_API_TOTAL]
     assert not total.passed
     assert (total.metadata["rows"].value, total.metadata["api_total"].value) == (1, 3)
     assert total.description == "1 albums stored, but Spotify reported a total of 3"
@@ -82,9 +83,9 @@ def test_a_total_that_differs_from_the_rows_fails_with_both_numbers() -> None:
 
 def test_search_is_complete_at_its_depth_whatever_total_it_reports() -> None:
     frame = releases(album("A"), album("B"))
-    total = by_name(checks.check_new_releases(frame, 98_765, 2))[checks.ROWS_MATCH_API_TOTAL]
+    total = by_name(checks.check_new_releases(frame, 98_765, 2))[names.ROWS_MATCH_API_TOTAL]
     assert total.passed
-    short = by_name(checks.check_new_releases(frame, 98_765, 3))[checks.ROWS_MATCH_API_TOTAL]
+    short = by_name(checks.check_new_releases(frame, 98_765, 3))[names.ROWS_MATCH_API_TOTAL]
     assert not short.passed
     assert short.description == (
         "2 albums stored, but Spotify reported a total of 98765, 3 of them reachable"
@@ -94,9 +95,9 @@ def test_search_is_complete_at_its_depth_whatever_total_it_reports() -> None:
 def test_duplicates_and_missing_fields_name_the_albums() -> None:
     frame = releases(album("A"), album("B", total_tracks=None), album("A"), album(None))
     result = by_name(checks.check_new_releases(frame, 4, 4))
-    assert offending(result[checks.ALBUM_IDS_UNIQUE]) == ["A"]
-    assert offending(result[checks.REQUIRED_FIELDS_PRESENT]) == ["(no id) at position 4", "B"]
-    assert result[checks.REQUIRED_FIELDS_PRESENT].metadata["offending_albums_count"].value == 2
+    assert offending(result[names.ALBUM_IDS_UNIQUE]) == ["A"]
+    assert offending(result[names.REQUIRED_FIELDS_PRESENT]) == ["(no id) at position 4", "B"]
+    assert result[names.REQUIRED_FIELDS_PRESENT].metadata["offending_albums_count"].value == 2
 
 
 def test_album_tracks_checks_pass_when_every_album_is_complete() -> None:
@@ -113,9 +114,9 @@ def test_album_tracks_checks_name_every_kind_of_offender() -> None:
             releases(album("A"), album("B"), album("C")),
         )
     )
-    counts = result[checks.TRACK_COUNTS_MATCH_TOTAL_TRACKS]
+    counts = result[names.TRACK_COUNTS_MATCH_TOTAL_TRACKS]
     assert offending(counts) == ["A"]
     assert counts.metadata["expected_vs_stored"].value == {"A": [2, 1]}
-    assert offending(result[checks.EVERY_ALBUM_PRESENT]) == ["B"]
-    assert offending(result[checks.NO_UNKNOWN_ALBUMS]) == ["X"]
-    assert offending(result[checks.TRACK_KEYS_UNIQUE]) == ["C"]
+    assert offending(result[names.EVERY_ALBUM_PRESENT]) == ["B"]
+    assert offending(result[names.NO_UNKNOWN_ALBUMS]) == ["X"]
+    assert offending(result[names.TRACK_KEYS_UNIQUE]) == ["C"]

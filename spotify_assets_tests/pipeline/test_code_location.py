@@ -19,15 +19,15 @@ import requests
 from dagster import build_schedule_context
 
 from spotify_assets import settings
-from spotify_assets.definitions import build_defs, defs
+from spotify_assets.definitions import defs
+from spotify_assets.defs.spotify.partitions import today
+from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME, spotify_daily_schedule
 from spotify_assets.emulator import EmulatorServer
-from spotify_assets.jobs import DAILY_JOB_NAME, spotify_daily_schedule
-from spotify_assets.partitions import today
 
 EmulatorFactory = Callable[..., EmulatorServer]
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-MAKE_RUN: list[str | Path] = [sys.executable, "-m", "spotify_assets.cli", "run"]
+MAKE_RUN: list[str | Path] = [sys.executable, "-m", "spotify_assets.local", "run"]
 
 
 def run_command(
@@ -65,25 +65,27 @@ def emulator_environment(emu: EmulatorServer, tmp_path: Path) -> dict[str, str]:
 
 
 def test_defs_hold_the_graph_the_job_and_a_schedule_for_today() -> None:
-    job = defs.resolve_job_def(DAILY_JOB_NAME)
+    definitions = defs()
+    job = definitions.resolve_job_def(DAILY_JOB_NAME)
     assert {key.to_user_string() for key in job.asset_layer.executable_asset_keys} == {
         "new_releases",
         "album_tracks",
     }
-    graph = defs.resolve_asset_graph()
+    graph = definitions.resolve_asset_graph()
     assert graph.get(
         next(k for k in graph.get_all_asset_keys() if k.path == ["album_tracks"])
     ).parent_keys == {next(k for k in graph.get_all_asset_keys() if k.path == ["new_releases"])}
     tick = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0)
     context = build_schedule_context(
-        scheduled_execution_time=tick, repository_def=defs.get_repository_def()
+        scheduled_execution_time=tick, repository_def=definitions.get_repository_def()
     )
-    schedule = defs.resolve_schedule_def(spotify_daily_schedule.name)
+    schedule = definitions.resolve_schedule_def(spotify_daily_schedule.name)
     [request] = schedule.evaluate_tick(context).run_requests or []
     assert request.partition_key == today().isoformat()
     assert schedule.cron_schedule == "0 6 * * *"
     late = build_schedule_context(
-        scheduled_execution_time=tick - timedelta(days=2), repository_def=defs.get_repository_def()
+        scheduled_execution_time=tick - timedelta(days=2),
+        repository_def=definitions.get_repository_def(),
     )
     skipped = schedule.evaluate_tick(late)
     assert not skipped.run_requests
@@ -95,7 +97,7 @@ def test_configuration_comes_from_the_environment(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv(settings.NEW_RELEASES_SOURCE, "search")
     monkeypatch.setenv(settings.MARKET, "SE")
     monkeypatch.setenv(settings.DATA_DIR, "s3://bucket/prefix")
-    resources = build_defs().resources or {}
+    resources = defs().resources or {}
     spotify = resources["spotify"]
     assert (spotify.api_base_url, spotify.new_releases_source, spotify.market) == (
         "http://proxy.internal/v1",
@@ -104,8 +106,11 @@ def test_configuration_comes_from_the_environment(monkeypatch: pytest.MonkeyPatc
     )
     assert resources["parquet_io_manager"].base_path == "s3://bucket/prefix"
     monkeypatch.setenv(settings.NEW_RELEASES_SOURCE, "charts")
-    with pytest.raises(ValueError, match="SPOTIFY_NEW_RELEASES_SOURCE must be auto, browse or"):
-        build_defs()
+    with pytest.raises(Exception, match="spotify/resources.py") as refused:
+        defs()
+    assert isinstance(refused.value.__cause__, ValueError)
+    assert "new_releases_source" in str(refused.value.__cause__)
+    assert "'auto', 'browse' or 'search'" in str(refused.value.__cause__)
 
 
 def test_dagster_definitions_validate_is_clean(tmp_path: Path) -> None:
@@ -154,7 +159,7 @@ def processes_started_in(folder: Path) -> list[psutil.Process]:
 
 def test_make_run_without_credentials_uses_the_emulator_and_stops_it(tmp_path: Path) -> None:
     done = run_command(
-        [sys.executable, "-m", "spotify_assets.cli", "--emulator-albums", "25", "run"],
+        [sys.executable, "-m", "spotify_assets.local", "--emulator-albums", "25", "run"],
         tmp_path,
         clean_environment(tmp_path),
     )
@@ -185,7 +190,7 @@ def test_make_run_with_credentials_talks_to_the_configured_api(
 ) -> None:
     emu = emulator_factory(albums=12, mode="extended")
     done = run_command(
-        [sys.executable, "-m", "spotify_assets.cli", "run"],
+        [sys.executable, "-m", "spotify_assets.local", "run"],
         tmp_path,
         emulator_environment(emu, tmp_path),
     )
@@ -201,7 +206,7 @@ def test_make_run_reports_a_failing_check_and_exits_non_zero(
     emu = emulator_factory(albums=12, mode="extended")
     emu.configure(total_offset=1)
     done = run_command(
-        [sys.executable, "-m", "spotify_assets.cli", "run"],
+        [sys.executable, "-m", "spotify_assets.local", "run"],
         tmp_path,
         emulator_environment(emu, tmp_path),
     )
@@ -225,7 +230,7 @@ def test_make_dev_serves_the_ui_on_the_emulator_and_stops_everything_on_sigterm(
 ) -> None:
     (tmp_path / "workspace.yaml").write_text((ROOT / "workspace.yaml").read_text())
     port = free_port()
-    command = [sys.executable, "-m", "spotify_assets.cli", "--emulator-albums", "5"]
+    command = [sys.executable, "-m", "spotify_assets.local", "--emulator-albums", "5"]
     process = subprocess.Popen(
         [*command, "dev", "--port", str(port)],
         cwd=tmp_path,
@@ -260,7 +265,7 @@ def test_make_dev_serves_the_ui_on_the_emulator_and_stops_everything_on_sigterm(
 
 def test_make_dev_refuses_an_env_file_that_would_override_the_emulator(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("SPOTIFY_CLIENT_ID=\nSPOTIFY_CLIENT_SECRET=\n")
-    command: list[str | Path] = [sys.executable, "-m", "spotify_assets.cli", "dev"]
+    command: list[str | Path] = [sys.executable, "-m", "spotify_assets.local", "dev"]
     done = run_command(command, tmp_path, clean_environment(tmp_path))
     assert done.returncode == 1
     assert ".env sets SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET, which dagster dev" in done.stderr

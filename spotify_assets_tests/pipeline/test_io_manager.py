@@ -14,11 +14,12 @@ import pytest
 from dagster import build_output_context, materialize
 from upath import UPath
 
-from spotify_assets import io_manager, schemas
-from spotify_assets.assets import IO_MANAGER, album_tracks, new_releases
+from spotify_assets.contract import schemas
+from spotify_assets.defs import io_manager
+from spotify_assets.defs.io_manager import IO_MANAGER, ParquetIOManager, write_parquet_atomically
+from spotify_assets.defs.spotify.assets import album_tracks, new_releases
+from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.emulator import EmulatorServer
-from spotify_assets.io_manager import ParquetIOManager, write_parquet_atomically
-from spotify_assets.partitions import today
 from spotify_assets_tests.pipeline.conftest import spotify_resource
 
 EmulatorFactory = Callable[..., EmulatorServer]
@@ -48,7 +49,7 @@ def test_a_write_that_fails_half_way_leaves_the_old_file_and_no_debris(
 
 
 def test_a_frame_that_breaks_the_contract_is_refused_before_writing(tmp_path: Path) -> None:
-    manager = io_manager.ParquetUPathIOManager(UPath(tmp_path), io_manager.ASSET_SCHEMAS)
+    manager = io_manager.ParquetUPathIOManager(UPath(tmp_path), schemas.SCHEMAS)
     context = build_output_context(asset_key="new_releases", partition_key=str(today()))
     wrong = pd.DataFrame({"album_id": ["x"]})
     with pytest.raises(KeyError, match="snapshot_date"):

@@ -13,11 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 from dagster import AssetKey, ExecuteInProcessResult
 
-from spotify_assets import assets as assets_module
-from spotify_assets import checks, schemas
-from spotify_assets.assets import album_tracks, new_releases
+from spotify_assets.contract import names, schemas
+from spotify_assets.defs.spotify import assets as assets_module
+from spotify_assets.defs.spotify import checks
+from spotify_assets.defs.spotify.assets import album_tracks, new_releases
+from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.emulator import EmulatorServer, Fault
-from spotify_assets.partitions import today
 from spotify_assets_tests.pipeline.conftest import Materialize
 
 EmulatorFactory = Callable[..., EmulatorServer]
@@ -186,7 +187,7 @@ def test_a_wrong_api_total_fails_the_check_and_blocks_album_tracks(
     [evaluation] = [
         e
         for e in result.get_asset_check_evaluations()
-        if e.check_name == checks.ROWS_MATCH_API_TOTAL
+        if e.check_name == names.ROWS_MATCH_API_TOTAL
     ]
     assert evaluation.metadata["api_total"].value == 14
     assert evaluation.metadata["rows"].value == 12
@@ -224,7 +225,7 @@ def test_a_dropped_track_fails_the_track_count_check_naming_the_album(
     [evaluation] = [
         e
         for e in result.get_asset_check_evaluations()
-        if e.check_name == checks.TRACK_COUNTS_MATCH_TOTAL_TRACKS
+        if e.check_name == names.TRACK_COUNTS_MATCH_TOTAL_TRACKS
     ]
     assert evaluation.metadata["offending_albums"].value == [broken.id]
     assert evaluation.metadata["expected_vs_stored"].value == {

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from spotify_assets.emulator import EmulatorServer
-from spotify_assets.spotify import SpotifyClient
+from spotify_assets.spotify import ClientConfig, SpotifyClient
 
 ClientFactory = Callable[..., SpotifyClient]
 
@@ -20,10 +20,12 @@ def client_for() -> Iterator[ClientFactory]:
     clients: list[SpotifyClient] = []
 
     def build(emu: EmulatorServer, **settings: Any) -> SpotifyClient:
+        memory = {key: settings.pop(key) for key in ("capabilities_file",) if key in settings}
         options: dict[str, Any] = {"backoff_base_s": 0.01, "backoff_max_s": 0.05, **settings}
-        client = SpotifyClient(
+        config = ClientConfig(
             emu.client_id, emu.client_secret, emu.api_base_url, emu.token_url, **options
         )
+        client = SpotifyClient(config, **memory)
         clients.append(client)
         return client
 

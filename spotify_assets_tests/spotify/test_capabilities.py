@@ -86,7 +86,7 @@ def test_a_429_on_the_browse_probe_falls_back_to_search_without_waiting(
     assert not (capability_cache / "capabilities.json").exists()
     emu.add_fault(Fault(endpoint="new_releases", action="rate_limit", retry_after_s=86400))
     with pytest.raises(SpotifyRateLimitError):
-        client_for(emu).new_releases(source="browse")
+        client_for(emu, new_releases_source="browse").new_releases()
 
 
 def test_a_429_on_the_batch_probe_falls_back_to_one_listing_per_album(

@@ -11,6 +11,7 @@ import requests
 
 from spotify_assets.emulator import EmulatorServer, Fault
 from spotify_assets.spotify import (
+    ClientConfig,
     SpotifyAuthError,
     SpotifyClient,
     SpotifyCredentialsError,
@@ -20,9 +21,8 @@ from spotify_assets.spotify import (
     SpotifyUnavailableError,
 )
 from spotify_assets.spotify.auth import ClientCredentialsAuth
-from spotify_assets.spotify.retry import RetryBudget, RetryPolicy
 from spotify_assets.spotify.stats import StatsRecorder
-from spotify_assets.spotify.transport import Timeouts, Transport
+from spotify_assets.spotify.transport import Transport
 from spotify_assets_tests.spotify.conftest import ClientFactory
 
 EmulatorFactory = Callable[..., EmulatorServer]
@@ -75,23 +75,12 @@ def test_tokens_are_renewed_before_they_expire_and_shared_by_threads(
 ) -> None:
     now = [0.0]
     stats = StatsRecorder()
-    transport = Transport(
-        requests.Session(),
-        policy=RetryPolicy(),
-        budget=RetryBudget(10),
-        stats=stats,
-        timeouts=Timeouts(),
+    config = ClientConfig(
+        emu.client_id, emu.client_secret, emu.api_base_url, emu.token_url, token_refresh_margin_s=60
     )
+    transport = Transport(requests.Session(), config, stats=stats)
     emu.configure(token_ttl_s=600)
-    auth = ClientCredentialsAuth(
-        emu.client_id,
-        emu.client_secret,
-        emu.token_url,
-        transport=transport,
-        stats=stats,
-        refresh_margin_s=60,
-        clock=lambda: now[0],
-    )
+    auth = ClientCredentialsAuth(config, transport=transport, stats=stats, clock=lambda: now[0])
     tokens: list[str] = []
     threads = [threading.Thread(target=lambda: tokens.append(auth.token())) for _ in range(8)]
     for thread in threads:
@@ -109,7 +98,9 @@ def test_tokens_are_renewed_before_they_expire_and_shared_by_threads(
 def test_invalid_client_fails_at_once_naming_the_variables(
     emu: EmulatorServer,
 ) -> None:
-    client = SpotifyClient(emu.client_id, "wrong-secret", emu.api_base_url, emu.token_url)
+    client = SpotifyClient(
+        ClientConfig(emu.client_id, "wrong-secret", emu.api_base_url, emu.token_url)
+    )
     with pytest.raises(SpotifyCredentialsError) as caught:
         client.new_releases()
     message = str(caught.value)
@@ -159,7 +150,7 @@ def test_retry_after_above_the_maximum_fails_in_under_a_second(
     )
     started = time.monotonic()
     with pytest.raises(SpotifyRateLimitError) as caught:
-        client_for(emu).new_releases(source="browse")
+        client_for(emu, new_releases_source="browse").new_releases()
     assert time.monotonic() - started < 1.0
     assert caught.value.retry_after_s == 86400
     message = str(caught.value)
@@ -173,7 +164,7 @@ def test_an_endless_429_is_not_retried_forever(
 ) -> None:
     emu.add_fault(Fault(endpoint="new_releases", action="rate_limit", retry_after_s=1, times=50))
     with pytest.raises(SpotifyRateLimitError, match="kept answering 429"):
-        client_for(emu, max_rate_limit_retries=1).new_releases(source="browse")
+        client_for(emu, max_rate_limit_retries=1, new_releases_source="browse").new_releases()
     assert emu.stats()["http_429"] == 2
 
 

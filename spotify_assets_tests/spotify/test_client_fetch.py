@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from spotify_assets.emulator import EmulatorServer
-from spotify_assets.spotify import SpotifyClient, SpotifyConfigError, SpotifyForbiddenError
+from spotify_assets.spotify import ClientConfig, SpotifyConfigError, SpotifyForbiddenError
 from spotify_assets_tests.spotify.conftest import ClientFactory, extra_track_pages, fewest_requests
 
 EmulatorFactory = Callable[..., EmulatorServer]
@@ -81,9 +81,9 @@ def test_search_source_in_development_mode_probes_the_batch_endpoint_once(
     emulator_factory: EmulatorFactory, client_for: ClientFactory
 ) -> None:
     emu = emulator_factory(albums=45, mode="development", latency_ms=5)
-    client = client_for(emu, max_workers=4)
+    client = client_for(emu, max_workers=4, new_releases_source="search")
 
-    feed = client.new_releases(source="search")
+    feed = client.new_releases()
     tracks = client.album_tracks([a["id"] for a in feed.albums])
     again = client.album_tracks([a["id"] for a in feed.albums][:3])
 
@@ -100,7 +100,7 @@ def test_browse_source_does_not_fall_back(
 ) -> None:
     emu = emulator_factory(albums=10, mode="development")
     with pytest.raises(SpotifyForbiddenError, match=r"403.*browse/new-releases"):
-        client_for(emu).new_releases(source="browse")
+        client_for(emu, new_releases_source="browse").new_releases()
 
 
 def test_market_makes_spotify_report_playability(
@@ -133,8 +133,8 @@ def test_unknown_albums_are_reported_missing_not_fatal(
 
 def test_settings_outside_spotifys_limits_are_refused_before_any_request() -> None:
     with pytest.raises(SpotifyConfigError, match=r"page_size must be 1\.\.50"):
-        SpotifyClient("id", "secret", page_size=51)
+        ClientConfig("id", "secret", page_size=51)
     with pytest.raises(SpotifyConfigError, match=r"search_page_size must be 1\.\.10"):
-        SpotifyClient("id", "secret", search_page_size=20)
+        ClientConfig("id", "secret", search_page_size=20)
     with pytest.raises(SpotifyConfigError, match="client_secret is empty"):
-        SpotifyClient("id", "")
+        ClientConfig("id", "")

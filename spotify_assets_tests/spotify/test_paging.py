@@ -30,7 +30,7 @@ def test_a_total_that_overstates_the_feed_costs_at_most_a_window(
 ) -> None:
     emu = emulator_factory(albums=30, mode="development")
     emu.configure(total_offset=15)
-    feed = client_for(emu).new_releases(source="search")
+    feed = client_for(emu, new_releases_source="search").new_releases()
     assert [a["id"] for a in feed.albums] == [a.id for a in emu.catalog.albums]
     assert feed.total == 45
     assert emu.stats()["by_endpoint"]["search"] <= 3 + 4
@@ -40,7 +40,7 @@ def test_search_stops_where_spotify_stops_paging(
     emulator_factory: EmulatorFactory, client_for: ClientFactory
 ) -> None:
     emu = emulator_factory(albums=1015, mode="development")
-    feed = client_for(emu).new_releases(source="search")
+    feed = client_for(emu, new_releases_source="search").new_releases()
     assert (feed.total, feed.reachable) == (1015, 1000)
     assert [a["id"] for a in feed.albums] == [a.id for a in emu.catalog.albums[:1000]]
     offsets = [e["query"] for e in emu.stats()["log"] if e["endpoint"] == "search"]

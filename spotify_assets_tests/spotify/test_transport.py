@@ -10,6 +10,7 @@ import pytest
 
 from spotify_assets.emulator import EmulatorServer, Fault
 from spotify_assets.spotify import (
+    ClientConfig,
     SpotifyClient,
     SpotifyConfigError,
     SpotifyRateLimitError,
@@ -34,15 +35,17 @@ def test_retry_after_in_seconds_decimals_or_an_http_date() -> None:
 
 def test_urls_that_cannot_work_are_refused_up_front() -> None:
     with pytest.raises(SpotifyConfigError, match="api_base_url must be an http"):
-        SpotifyClient("id", "secret", api_base_url="api.spotify.com/v1")
+        ClientConfig("id", "secret", api_base_url="api.spotify.com/v1")
     with pytest.raises(SpotifyConfigError, match="token_url must be an http"):
-        SpotifyClient("id", "secret", token_url="ftp://accounts.spotify.com/api/token")
+        ClientConfig("id", "secret", token_url="ftp://accounts.spotify.com/api/token")
 
 
 def test_a_tls_failure_is_not_retried(emulator: EmulatorServer) -> None:
     https = emulator.base_url.replace("http://", "https://")
     client = SpotifyClient(
-        emulator.client_id, emulator.client_secret, f"{https}/v1", f"{https}/api/token"
+        ClientConfig(
+            emulator.client_id, emulator.client_secret, f"{https}/v1", f"{https}/api/token"
+        )
     )
     with pytest.raises(SpotifyUnavailableError, match=r"TLS connection to 127\.0\.0\.1"):
         client.new_releases()
@@ -55,4 +58,4 @@ def test_a_spent_retry_budget_says_so_on_a_429(
     emu = emulator_factory(albums=5)
     emu.add_fault(Fault(endpoint="new_releases", action="rate_limit", retry_after_s=1))
     with pytest.raises(SpotifyRateLimitError, match="retry budget is spent"):
-        client_for(emu, retry_budget=0).new_releases(source="browse")
+        client_for(emu, retry_budget=0, new_releases_source="browse").new_releases()

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from spotify_assets import schemas
+from spotify_assets.contract import schemas
 from spotify_assets.spotify import NewReleases
 
 Row = dict[str, Any]

@@ -8,8 +8,7 @@ from typing import Any
 
 from dagster import ExecuteInProcessResult
 
-ASSETS = ("new_releases", "album_tracks")
-REQUEST_COUNTERS = ("requests", "token_requests", "retries", "http_429", "waited_s")
+from spotify_assets.contract import names
 
 
 @dataclass(frozen=True)
@@ -40,26 +39,26 @@ def summarize(result: ExecuteInProcessResult, backend: str) -> Summary:
         f"(partition {result.dagster_run.tags.get('dagster/partition', '?')}, {backend})",
         "",
     ]
-    totals = dict.fromkeys(REQUEST_COUNTERS, 0.0)
-    for asset in ASSETS:
+    totals = dict.fromkeys(names.REQUEST_COUNTERS, 0.0)
+    for asset in names.ASSETS:
         metadata = materialized.get(asset)
         if metadata is None:
             lines.append(f"  {asset:<13} not materialized")
             continue
-        rows = _value(metadata, "dagster/row_count", 0)
+        rows = _value(metadata, names.ROW_COUNT, 0)
         how = (
-            f"from {_value(metadata, 'source')}"
-            if asset == "new_releases"
-            else f"via {_value(metadata, 'tracks_endpoint')}"
+            f"from {_value(metadata, names.SOURCE)}"
+            if asset == names.NEW_RELEASES
+            else f"via {_value(metadata, names.TRACKS_ENDPOINT)}"
         )
-        lines.append(f"  {asset:<13} {rows:>7,} rows {how:<22} {_value(metadata, 'path')}")
-        for counter in REQUEST_COUNTERS:
+        lines.append(f"  {asset:<13} {rows:>7,} rows {how:<22} {_value(metadata, names.PATH)}")
+        for counter in names.REQUEST_COUNTERS:
             totals[counter] += float(_value(metadata, counter, 0))
     lines += [
         "",
-        f"  requests      {int(totals['requests'])} to the API + {int(totals['token_requests'])} "
-        f"for tokens, {int(totals['retries'])} retries, {int(totals['http_429'])} x 429, "
-        f"{totals['waited_s']:.1f} s waited",
+        f"  requests      {int(totals[names.REQUESTS])} to the API + "
+        f"{int(totals[names.TOKEN_REQUESTS])} for tokens, {int(totals[names.RETRIES])} retries, "
+        f"{int(totals[names.HTTP_429])} x 429, {totals[names.WAITED_S]:.1f} s waited",
         f"  checks        {len(evaluations) - len(failed_checks)} passed, "
         f"{len(failed_checks)} failed",
     ]

@@ -16,20 +16,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from dagster import (
     ConfigurableIOManagerFactory,
+    Definitions,
     InitResourceContext,
     InputContext,
     OutputContext,
     UPathIOManager,
+    definitions,
 )
 from pydantic import Field
 from upath import UPath
 
-from spotify_assets import schemas, settings
+from spotify_assets import settings
+from spotify_assets.contract import schemas
 
-ASSET_SCHEMAS: Mapping[str, pa.Schema] = {
-    "new_releases": schemas.NEW_RELEASES,
-    "album_tracks": schemas.ALBUM_TRACKS,
-}
+IO_MANAGER = "parquet_io_manager"
+"""The resource key of the IO manager both assets are stored with."""
 
 
 def write_parquet_atomically(table: pa.Table, path: UPath) -> None:
@@ -61,7 +62,7 @@ class ParquetUPathIOManager(UPathIOManager):
     def _schema(self, context: InputContext | OutputContext) -> pa.Schema:
         name = context.asset_key.path[-1]
         if name not in self._schemas:
-            raise KeyError(f"No Arrow schema is declared for asset {name!r} in ASSET_SCHEMAS")
+            raise KeyError(f"No Arrow schema is declared for asset {name!r} in contract.schemas")
         return self._schemas[name]
 
     def dump_to_path(self, context: OutputContext, obj: pd.DataFrame, path: UPath) -> None:
@@ -97,7 +98,9 @@ class ParquetIOManager(ConfigurableIOManagerFactory[ParquetUPathIOManager]):
     )
 
     def create_io_manager(self, context: InitResourceContext) -> ParquetUPathIOManager:
-        return ParquetUPathIOManager(data_root(self.base_path, self.storage_options), ASSET_SCHEMAS)
+        return ParquetUPathIOManager(
+            data_root(self.base_path, self.storage_options), schemas.SCHEMAS
+        )
 
 
 def data_root(base_path: str, storage_options: Mapping[str, Any] | None = None) -> UPath:
@@ -108,3 +111,10 @@ def data_root(base_path: str, storage_options: Mapping[str, Any] | None = None) 
     else:
         root = UPath(Path(base_path).expanduser().resolve())
     return root
+
+
+@definitions
+def storage() -> Definitions:
+    """The IO manager of the code location, writing under SPOTIFY_ASSETS_DATA_DIR."""
+    data_dir = settings.Settings.from_environ().data_dir
+    return Definitions(resources={IO_MANAGER: ParquetIOManager(base_path=data_dir)})

@@ -9,8 +9,8 @@ from dagster import (
     schedule,
 )
 
-from spotify_assets.assets import album_tracks, new_releases
-from spotify_assets.partitions import today
+from spotify_assets.defs.spotify.assets import album_tracks, new_releases
+from spotify_assets.defs.spotify.partitions import today
 
 DAILY_JOB_NAME = "spotify_daily"
 
@@ -19,7 +19,7 @@ spotify_daily = define_asset_job(
     selection=AssetSelection.assets(new_releases, album_tracks),
     description="Today's new releases and every track of their albums, with their checks.",
     # A run stuck behind a long Retry-After or a dripping connection must not hold the
-    # spotify_api pool forever (enforced by the daemon's run monitoring, see cli.INSTANCE_YAML).
+    # spotify_api pool forever (enforced by the daemon's run monitoring: see dagster.yaml).
     tags={"dagster/max_runtime": 2 * 3600},
 )
 

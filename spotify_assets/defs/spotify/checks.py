@@ -15,18 +15,18 @@ from typing import Any
 import pandas as pd
 from dagster import AssetCheckResult, AssetCheckSpec, MetadataValue, PreviewWarning
 
-from spotify_assets.partitions import DAILY
-
-NEW_RELEASES = "new_releases"
-ALBUM_TRACKS = "album_tracks"
-
-ROWS_MATCH_API_TOTAL = "rows_match_api_total"
-ALBUM_IDS_UNIQUE = "album_ids_unique"
-REQUIRED_FIELDS_PRESENT = "required_fields_present"
-TRACK_COUNTS_MATCH_TOTAL_TRACKS = "track_counts_match_total_tracks"
-EVERY_ALBUM_PRESENT = "every_album_present"
-NO_UNKNOWN_ALBUMS = "no_tracks_of_unknown_albums"
-TRACK_KEYS_UNIQUE = "track_keys_unique"
+from spotify_assets.contract.names import (
+    ALBUM_IDS_UNIQUE,
+    ALBUM_TRACKS,
+    EVERY_ALBUM_PRESENT,
+    NEW_RELEASES,
+    NO_UNKNOWN_ALBUMS,
+    REQUIRED_FIELDS_PRESENT,
+    ROWS_MATCH_API_TOTAL,
+    TRACK_COUNTS_MATCH_TOTAL_TRACKS,
+    TRACK_KEYS_UNIQUE,
+)
+from spotify_assets.defs.spotify.partitions import DAILY
 
 REQUIRED_ALBUM_FIELDS = (
     "album_id",

@@ -7,11 +7,13 @@ and types and a folder of them reads back as one table. Columns filled from Spot
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-from dagster import TableColumn, TableColumnConstraints, TableSchema
+
+from spotify_assets.contract import names
 
 STRINGS = pa.list_(pa.string())
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -66,7 +68,13 @@ ALBUM_TRACKS = pa.schema(
     ]
 )
 
-UNIQUE_COLUMNS = {"new_releases": {"album_id"}}
+SCHEMAS: Mapping[str, pa.Schema] = {
+    names.NEW_RELEASES: NEW_RELEASES,
+    names.ALBUM_TRACKS: ALBUM_TRACKS,
+}
+"""Each asset's schema, by asset name."""
+UNIQUE_COLUMNS: Mapping[str, frozenset[str]] = {names.NEW_RELEASES: frozenset({"album_id"})}
+"""Columns whose values are unique within a partition."""
 
 
 def pandas_dtype(type_: pa.DataType) -> Any:
@@ -89,21 +97,3 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
     """An Arrow table as a pandas frame with the dtypes of `pandas_dtype`."""
     frame: pd.DataFrame = table.to_pandas(types_mapper=pandas_dtype)
     return frame
-
-
-def table_schema(schema: pa.Schema, asset: str) -> TableSchema:
-    """The Arrow schema as Dagster column metadata (dagster/column_schema) for the UI."""
-    unique = UNIQUE_COLUMNS.get(asset, set())
-    return TableSchema(
-        columns=[
-            TableColumn(
-                name=field.name,
-                type=str(field.type),
-                description=(field.metadata or {}).get(b"description", b"").decode(),
-                constraints=TableColumnConstraints(
-                    nullable=field.nullable, unique=field.name in unique
-                ),
-            )
-            for field in schema
-        ]
-    )

@@ -1,0 +1,60 @@
+"""Names users and tools see: assets, checks, metadata keys and preview columns, written once."""
+
+from __future__ import annotations
+
+from typing import Final
+
+NEW_RELEASES: Final = "new_releases"
+ALBUM_TRACKS: Final = "album_tracks"
+ASSETS: Final = (NEW_RELEASES, ALBUM_TRACKS)
+
+ROWS_MATCH_API_TOTAL: Final = "rows_match_api_total"
+ALBUM_IDS_UNIQUE: Final = "album_ids_unique"
+REQUIRED_FIELDS_PRESENT: Final = "required_fields_present"
+TRACK_COUNTS_MATCH_TOTAL_TRACKS: Final = "track_counts_match_total_tracks"
+EVERY_ALBUM_PRESENT: Final = "every_album_present"
+NO_UNKNOWN_ALBUMS: Final = "no_tracks_of_unknown_albums"
+TRACK_KEYS_UNIQUE: Final = "track_keys_unique"
+
+ROW_COUNT: Final = "dagster/row_count"
+COLUMN_SCHEMA: Final = "dagster/column_schema"
+PREVIEW: Final = "preview"
+PATH: Final = "path"
+API_TOTAL: Final = "api_total"
+REACHABLE: Final = "reachable"
+SOURCE: Final = "source"
+FALLBACK_REASON: Final = "fallback_reason"
+ALBUMS_REQUESTED: Final = "albums_requested"
+ALBUMS_UNKNOWN: Final = "albums_unknown_to_spotify"
+TRACKS_ENDPOINT: Final = "tracks_endpoint"
+REQUESTS: Final = "requests"
+TOKEN_REQUESTS: Final = "token_requests"
+RETRIES: Final = "retries"
+HTTP_429: Final = "http_429"
+WAITED_S: Final = "waited_s"
+TOKEN_REFRESHES: Final = "token_refreshes"
+REQUEST_COUNTERS: Final = (REQUESTS, TOKEN_REQUESTS, RETRIES, HTTP_429, WAITED_S, TOKEN_REFRESHES)
+"""What the client did for one materialization, one metadata entry each."""
+
+PREVIEW_ROWS: Final = 10
+PREVIEW_COLUMNS: Final = {
+    NEW_RELEASES: (
+        "position",
+        "album_id",
+        "album_name",
+        "album_type",
+        "release_date",
+        "total_tracks",
+        "artist_names",
+    ),
+    ALBUM_TRACKS: (
+        "album_id",
+        "disc_number",
+        "track_number",
+        "track_name",
+        "duration_ms",
+        "explicit",
+        "artist_names",
+    ),
+}
+"""The columns of each asset's preview in the UI."""

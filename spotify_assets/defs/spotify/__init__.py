@@ -1,0 +1,1 @@
+"""Spotify: the daily new releases and their albums' tracks, their checks, job and schedule."""

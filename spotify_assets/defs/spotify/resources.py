@@ -1,0 +1,110 @@
+"""SpotifyResource: the configured Spotify client of a run, as the environment sets it."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import fields
+from typing import Any
+
+from dagster import (
+    ConfigurableResource,
+    Definitions,
+    EnvVar,
+    Failure,
+    InitResourceContext,
+    definitions,
+)
+from pydantic import Field, PrivateAttr
+
+from spotify_assets import settings
+from spotify_assets.spotify import ClientConfig, Source, SpotifyClient, SpotifyConfigError
+from spotify_assets.spotify.config import defaults
+
+DEFAULT = defaults()
+"""The client's defaults, which are the resource's: each knob's default is written once."""
+
+
+class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
+    """Builds one SpotifyClient per run and hands the same one to every asset of the run.
+
+    Its fields are ClientConfig's (defaults and validation live there). Sharing the client lets
+    the run remember what it learned: which endpoints the app may not use (a 403 is asked once)
+    and the pace the rate limit allows. Credentials come in through EnvVar, so they never appear
+    in run config, logs or metadata.
+    """
+
+    client_id: str = Field(description="Spotify app client id (SPOTIFY_CLIENT_ID).")
+    client_secret: str = Field(description="Spotify app client secret (SPOTIFY_CLIENT_SECRET).")
+    api_base_url: str = Field(DEFAULT["api_base_url"], description="Web API base URL.")
+    token_url: str = Field(DEFAULT["token_url"], description="Token endpoint URL.")
+    new_releases_source: Source = Field(
+        DEFAULT["new_releases_source"],
+        description="browse, search (q=tag:new) or auto (browse, then search on 403).",
+    )
+    market: str | None = Field(DEFAULT["market"], description="ISO country for album tracks.")
+    page_size: int = Field(DEFAULT["page_size"], description="Page size (1-50).")
+    search_page_size: int = Field(DEFAULT["search_page_size"], description="Search page (1-10).")
+    max_workers: int = Field(DEFAULT["max_workers"], description="Requests in flight at once.")
+    max_requests_per_second: float | None = Field(
+        DEFAULT["max_requests_per_second"],
+        description="Ceiling on the pace; unset learns it from 429s.",
+    )
+    max_retries: int = Field(DEFAULT["max_retries"], description="Retries of one failing request.")
+    retry_budget: int = Field(DEFAULT["retry_budget"], description="Retries the run may spend.")
+    backoff_base_s: float = Field(DEFAULT["backoff_base_s"], description="First backoff ceiling.")
+    backoff_max_s: float = Field(DEFAULT["backoff_max_s"], description="Largest backoff ceiling.")
+    max_retry_after_s: float = Field(
+        DEFAULT["max_retry_after_s"],
+        description="Longest Retry-After worth waiting; longer fails at once.",
+    )
+    max_rate_limit_retries: int = Field(
+        DEFAULT["max_rate_limit_retries"],
+        description="429s one request may wait out before the run gives up.",
+    )
+    max_drift_restarts: int = Field(
+        DEFAULT["max_drift_restarts"], description="Re-reads of a listing that changed."
+    )
+    connect_timeout_s: float = Field(DEFAULT["connect_timeout_s"], description="Connect (s).")
+    read_timeout_s: float = Field(DEFAULT["read_timeout_s"], description="Read timeout (s).")
+    token_refresh_margin_s: float = Field(
+        DEFAULT["token_refresh_margin_s"], description="Renew the token this long before expiry."
+    )
+
+    _client: SpotifyClient | None = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def client_config(self) -> ClientConfig:
+        """The client configuration these fields describe; a setting that cannot work fails the
+        run at once, without retries, saying which and why."""
+        try:
+            return ClientConfig(**{f.name: getattr(self, f.name) for f in fields(ClientConfig)})
+        except SpotifyConfigError as exc:
+            raise Failure(description=str(exc), allow_retries=False) from exc
+
+    def get_client(self) -> SpotifyClient:
+        """The run's client, created on first use."""
+        with self._lock:
+            if self._client is None:
+                self._client = SpotifyClient(self.client_config())
+            return self._client
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        """Close the client's connections at the end of the run."""
+        if self._client is not None:
+            self._client.close()
+
+
+def spotify_resource(environ: settings.Settings) -> SpotifyResource:
+    """The resource as the environment configures it, credentials through EnvVar."""
+    configured: dict[str, Any] = dict(environ.client)
+    return SpotifyResource(
+        client_id=EnvVar(settings.CLIENT_ID),
+        client_secret=EnvVar(settings.CLIENT_SECRET),
+        **configured,
+    )
+
+
+@definitions
+def resources() -> Definitions:
+    """The `spotify` resource of the code location."""
+    return Definitions(resources={"spotify": spotify_resource(settings.Settings.from_environ())})

@@ -1,0 +1,147 @@
+"""Where a local run's requests go: Spotify with the user's credentials, or the bundled emulator.
+
+The answer is an explicit environment for the child processes (the run, or `dagster dev`); this
+process's own environment is never rewritten.
+"""
+
+from __future__ import annotations
+
+import select
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from spotify_assets import settings
+from spotify_assets.defs.io_manager import data_root
+from spotify_assets.local.instance import prepare_dagster_home
+from spotify_assets.spotify.config import defaults
+
+EMULATOR_CLIENT_ID = "emulator-client-id"
+EMULATOR_CLIENT_SECRET = "emulator-client-secret"
+EMULATED_DATA_DIR = Path("data") / "emulator"
+EMULATED_DAGSTER_HOME = Path(".dagster_home-emulator")
+"""Where runs against the emulator keep their data and run history: never with real data."""
+ENV_FILE = Path(".env")
+EMULATOR_START_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where a run's requests go, and the environment its processes get."""
+
+    description: str
+    emulated: bool
+    environ: dict[str, str]
+
+    @property
+    def data_dir(self) -> str:
+        """Where this backend's Parquet files go."""
+        return self.environ[settings.DATA_DIR]
+
+
+def local_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` with the variables of `.env` it does not set itself."""
+    from_file = {k: v for k, v in dotenv_values(ENV_FILE).items() if v is not None}
+    return {**from_file, **environ}
+
+
+@contextmanager
+def emulator_process(albums: int, mode: str) -> Iterator[str]:
+    """Run the emulator in a child process on a free loopback port; yield its base URL."""
+    command = [sys.executable, "-m", "spotify_assets.emulator", "--host", "127.0.0.1"]
+    command += ["--port", "0", "--albums", str(albums), "--mode", mode]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], EMULATOR_START_TIMEOUT_S)
+        line = process.stdout.readline() if ready else ""
+        if "listening on " not in line:
+            raise SystemExit(f"The emulator did not start (exit code {process.poll()}): {line}")
+        yield line.split("listening on ", 1)[1].split()[0]
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def spotify_backend(
+    environ: Mapping[str, str], emulator_albums: int, emulator_mode: str
+) -> Iterator[Backend]:
+    """Spotify itself when credentials are set, otherwise a freshly started emulator.
+
+    The yielded environment sets DAGSTER_HOME and SPOTIFY_ASSETS_DATA_DIR (made absolute); runs
+    against the emulator get folders of their own, so synthetic data never mixes with real data.
+    """
+    environ = dict(environ)
+    configured = settings.Settings.from_environ(environ)
+    if configured.has_credentials:
+        home = prepare_dagster_home(Path(environ.get("DAGSTER_HOME") or ".dagster_home"))
+        environ.update(
+            DAGSTER_HOME=str(home), **{settings.DATA_DIR: str(data_root(configured.data_dir))}
+        )
+        url = configured.client.get("api_base_url", defaults()["api_base_url"])
+        yield Backend(f"Spotify at {url}", emulated=False, environ=environ)
+        return
+    if configured.credentials_given:
+        [given] = configured.credentials_given
+        missing = settings.CLIENT_SECRET if given == settings.CLIENT_ID else settings.CLIENT_ID
+        raise SystemExit(
+            f"{missing} is not set but {given} is: set both (in the environment or .env) to "
+            "fetch from Spotify, or neither to run against the bundled emulator."
+        )
+    home = prepare_dagster_home(EMULATED_DAGSTER_HOME)
+    with emulator_process(emulator_albums, emulator_mode) as base_url:
+        data = EMULATED_DATA_DIR.resolve()
+        environ.update(
+            {
+                "DAGSTER_HOME": str(home),
+                settings.CLIENT_ID: EMULATOR_CLIENT_ID,
+                settings.CLIENT_SECRET: EMULATOR_CLIENT_SECRET,
+                settings.API_BASE_URL: f"{base_url}/v1",
+                settings.TOKEN_URL: f"{base_url}/api/token",
+                settings.DATA_DIR: str(data),
+            }
+        )
+        description = (
+            f"the bundled emulator at {base_url} ({emulator_mode} mode, {emulator_albums} albums)"
+        )
+        print(banner(description, data, home), flush=True)
+        yield Backend(description, emulated=True, environ=environ)
+
+
+def banner(description: str, data: Path, home: Path) -> str:
+    """The loud notice that a run uses synthetic data, and where it goes."""
+    rule = "=" * 78
+    text = textwrap.fill(
+        f"NO SPOTIFY CREDENTIALS: {settings.CLIENT_ID} and {settings.CLIENT_SECRET} are not set "
+        f"in the environment or .env, so this run talks to {description}. The data is "
+        f"synthetic and goes to {data} (runs recorded in {home}), apart from real data. Put "
+        "your app's credentials in .env (see .env.example) to fetch from Spotify.",
+        width=76,
+    )
+    return f"{rule}\n{textwrap.indent(text, '  ')}\n{rule}"
+
+
+def conflicts_in_env_file() -> list[str]:
+    """Variables `.env` sets that `dagster dev` would force over the emulator's settings (it
+    loads `.env` into its processes over the environment, blank values included)."""
+    if not ENV_FILE.exists():
+        return []
+    ours = (
+        settings.CLIENT_ID,
+        settings.CLIENT_SECRET,
+        settings.API_BASE_URL,
+        settings.TOKEN_URL,
+        settings.DATA_DIR,
+    )
+    return [name for name in ours if name in dotenv_values(ENV_FILE)]

@@ -1,0 +1,81 @@
+"""`make run` and `make dev`: run today's partition headless, or start the Dagster UI.
+
+Both read `.env`, and without Spotify credentials start the bundled emulator (loudly) and point
+the run at it; the emulator is stopped when the command ends. The run itself happens in a child
+process given an explicit environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import FrameType
+
+from spotify_assets.local.backend import (
+    ENV_FILE,
+    Backend,
+    conflicts_in_env_file,
+    local_environ,
+    spotify_backend,
+)
+
+
+def run(backend: Backend) -> int:
+    """Materialize today's partition of both assets with their checks and print a summary."""
+    command = [sys.executable, "-m", "spotify_assets.local.today", backend.description]
+    return _wait(subprocess.Popen(command, env=backend.environ))
+
+
+def dev(backend: Backend, host: str, port: int) -> int:
+    """Start `dagster dev` (webserver and daemon) until interrupted."""
+    conflicts = conflicts_in_env_file() if backend.emulated else []
+    if conflicts:
+        raise SystemExit(
+            f"{ENV_FILE} sets {', '.join(conflicts)}, which dagster dev would force over the "
+            "emulator's settings: comment those lines out to use the emulator, or set both "
+            "credentials to use Spotify."
+        )
+    command = [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml"]
+    print(f"Dagster UI on http://{host}:{port} (Ctrl-C stops it)", flush=True)
+    return _wait(subprocess.Popen([*command, "-h", host, "-p", str(port)], env=backend.environ))
+
+
+def _wait(process: subprocess.Popen[bytes]) -> int:
+    """The child's exit code; Ctrl-C (or SIGTERM) is passed on to it as a normal way to stop."""
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGINT)
+        process.wait()
+        return 0
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (kill, timeout, an IDE's stop button) ends the command like Ctrl-C: cleanly."""
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run `run` or `dev`."""
+    parser = argparse.ArgumentParser(prog="python -m spotify_assets.local", description=__doc__)
+    parser.add_argument("--emulator-albums", type=int, default=100, help="albums (emulator)")
+    parser.add_argument(
+        "--emulator-mode",
+        choices=["development", "extended"],
+        default="development",
+        help="which kind of Spotify app the emulator plays (default: development)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="materialize today's partition headless")
+    dev_parser = commands.add_parser("dev", help="start the Dagster UI and daemon")
+    dev_parser.add_argument("--host", default="127.0.0.1")
+    dev_parser.add_argument("--port", type=int, default=3000)
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    environ = local_environ(os.environ)
+    with spotify_backend(environ, args.emulator_albums, args.emulator_mode) as backend:
+        return run(backend) if args.command == "run" else dev(backend, args.host, args.port)

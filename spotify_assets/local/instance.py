@@ -1,0 +1,37 @@
+"""The Dagster instance of `make run` / `make dev`: a DAGSTER_HOME with a local dagster.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+INSTANCE_YAML = """\
+# Written by spotify_assets for `make run` / `make dev` into a new DAGSTER_HOME; edit freely.
+concurrency:
+  pools:
+    # One run in the spotify_api pool at a time; the others wait in the queue: Spotify's rate
+    # limit is per app, so parallel runs would only slow each other down with 429s.
+    default_limit: 1
+    granularity: run
+python_logs:
+  managed_python_loggers:
+    - spotify_assets
+  python_log_level: INFO
+run_monitoring:
+  # Enforces the spotify_daily job's dagster/max_runtime tag.
+  enabled: true
+telemetry:
+  enabled: false
+# The "Join the Dagster community" dialog would open over the first page of every fresh home.
+nux:
+  enabled: false
+"""
+
+
+def prepare_dagster_home(home: Path) -> Path:
+    """DAGSTER_HOME as an absolute path; a new or empty one gets the dagster.yaml above (an
+    existing instance keeps its own configuration)."""
+    home = home.resolve()
+    if not home.exists() or not any(home.iterdir()):
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "dagster.yaml").write_text(INSTANCE_YAML)
+    return home

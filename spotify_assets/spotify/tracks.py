@@ -1,0 +1,128 @@
+"""Every track of a list of albums, with as few requests as the app's access allows.
+
+`/albums?ids=` answers 20 albums a request with their first 50 tracks embedded; Development Mode
+apps lost it in 2026 (403), and then each album is listed with `/albums/{id}/tracks`. The first
+batch request alone probes whether the app may use the endpoint, so a refusal costs one request
+rather than one per worker; the refusal is remembered like the one on browse (capabilities.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
+
+from spotify_assets.spotify.context import ClientContext
+from spotify_assets.spotify.errors import (
+    SpotifyForbiddenError,
+    SpotifyNotFoundError,
+    SpotifyProtocolError,
+    SpotifyRateLimitError,
+)
+from spotify_assets.spotify.paging import Page, fetch, follow
+from spotify_assets.spotify.results import AlbumTracks, SpotifyObject, TracksEndpoint
+
+log = logging.getLogger(__name__)
+
+MAX_IDS_PER_REQUEST = 20
+
+
+class Tracks:
+    """Fetches album tracks in batches where the app may, one listing per album otherwise."""
+
+    def __init__(self, context: ClientContext) -> None:
+        self._config = context.config
+        self._api = context.api
+        self._workers = context.workers
+        self._capabilities = context.capabilities
+        self._context = context
+        self._batches_allowed = False
+
+    def read(self, album_ids: Iterable[str]) -> AlbumTracks:
+        """Every track of every album (duplicates asked once), in the order asked."""
+        ids = list(dict.fromkeys(album_ids))
+        if self._capabilities.reason("albums") is None and ids:
+            try:
+                return self._result(ids, self._batched(ids), "albums")
+            except SpotifyForbiddenError as exc:
+                self._capabilities.forbid("albums", str(exc))
+            except SpotifyRateLimitError as exc:
+                if self._batches_allowed:
+                    raise
+                # The probe itself was refused with a long 429: the restricted-app variant of
+                # the 403 (see feed.py); per-album listings may still be allowed.
+                self._capabilities.forbid("albums", str(exc), persist=False)
+        listings = self._workers.run_all([partial(self._listing_or_none, a) for a in ids])
+        tracks = {
+            a: listing for a, listing in zip(ids, listings, strict=True) if listing is not None
+        }
+        return self._result(ids, tracks, "album_tracks", self._capabilities.reason("albums"))
+
+    def _batched(self, ids: list[str]) -> dict[str, list[SpotifyObject]]:
+        """Tracks of all albums via `/albums?ids=`, in two waves on the worker pool: the batches,
+        then the extra pages of albums over 50 tracks (all such albums at once)."""
+        chunks = [ids[i : i + MAX_IDS_PER_REQUEST] for i in range(0, len(ids), MAX_IDS_PER_REQUEST)]
+        batches = []
+        if not self._batches_allowed:
+            batches.append(self._batch(chunks.pop(0)))
+            self._batches_allowed = True
+        batches += self._workers.run_all([partial(self._batch, chunk) for chunk in chunks])
+        first_pages = {album_id: page for batch in batches for album_id, page in batch.items()}
+        longer = [album_id for album_id, page in first_pages.items() if page.next is not None]
+        rest = self._workers.run_all([partial(self._listing, a, first_pages[a]) for a in longer])
+        tracks = dict(zip(longer, rest, strict=True))
+        for album_id, page in first_pages.items():
+            if album_id not in tracks:
+                tracks[album_id] = self._listing(album_id, page)
+        return tracks
+
+    def _batch(self, ids: Sequence[str]) -> dict[str, Page]:
+        """The first track page of up to 20 albums from one `/albums?ids=` request."""
+        params: dict[str, str | int] = {"ids": ",".join(ids)}
+        if self._config.market:
+            params["market"] = self._config.market
+        body = self._api.get(self._api.url("/albums"), params)
+        albums = body.get("albums")
+        if not isinstance(albums, list) or len(albums) != len(ids):
+            raise SpotifyProtocolError(
+                f"/albums answered {len(albums) if isinstance(albums, list) else 'no'} albums "
+                f"for {len(ids)} ids"
+            )
+        return {
+            album_id: Page.parse(album.get("tracks"), f"album {album_id} in /albums")
+            for album_id, album in zip(ids, albums, strict=True)
+            if album is not None
+        }
+
+    def _listing_or_none(self, album_id: str) -> list[SpotifyObject] | None:
+        """Tracks of one album from `/albums/{id}/tracks`; None when Spotify does not know it."""
+        try:
+            return self._listing(album_id, None)
+        except SpotifyNotFoundError:
+            log.warning("Spotify does not know album %s (404)", album_id)
+            return None
+
+    def _listing(self, album_id: str, first: Page | None) -> list[SpotifyObject]:
+        """All tracks of an album, from `first` (embedded) or a fresh listing; restarts on drift."""
+
+        def pages(attempt: int) -> Iterator[Page]:
+            if first is not None and attempt == 0:
+                return follow(self._api, first)
+            params: dict[str, str | int] = {"limit": self._config.page_size}
+            if self._config.market:
+                params["market"] = self._config.market
+            return fetch(self._api, self._api.url(f"/albums/{album_id}/tracks"), params)
+
+        return self._context.settled(f"Album {album_id}", pages)[0]
+
+    @staticmethod
+    def _result(
+        ids: list[str],
+        tracks: dict[str, list[SpotifyObject]],
+        endpoint: TracksEndpoint,
+        fallback_reason: str | None = None,
+    ) -> AlbumTracks:
+        """The result in request order, with the ids Spotify did not know."""
+        ordered = {album_id: tracks[album_id] for album_id in ids if album_id in tracks}
+        missing = tuple(album_id for album_id in ids if album_id not in tracks)
+        return AlbumTracks(ordered, endpoint, missing, fallback_reason)
