@@ -106,7 +106,7 @@ def test_configuration_comes_from_the_environment(monkeypatch: pytest.MonkeyPatc
     )
     assert resources["parquet_io_manager"].base_path == "s3://bucket/prefix"
     monkeypatch.setenv(settings.NEW_RELEASES_SOURCE, "charts")
-    with pytest.raises(Exception, match="spotify/resources.py") as refused:
+    with pytest.raises(Exception, match=r"spotify/resources\.py") as refused:
         defs()
     assert isinstance(refused.value.__cause__, ValueError)
     assert "new_releases_source" in str(refused.value.__cause__)
