@@ -32,8 +32,8 @@ from spotify_assets.emulator.responses import (
     phrase,
 )
 from spotify_assets.emulator.state import EmulatorState, InvalidClient
-from spotify_assets.emulator.stats import UNKNOWN, Served
 from spotify_assets.emulator.tokens import TokenStatus
+from spotify_assets.emulator.traffic import UNKNOWN, Served
 
 Handler = Callable[[handlers.Call, Request], Reply]
 RATE_LIMITED = "API rate limit exceeded"

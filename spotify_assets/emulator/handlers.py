@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from starlette.datastructures import QueryParams
 
 from spotify_assets.emulator import params
-from spotify_assets.emulator.catalog import Album, Catalog, Track
+from spotify_assets.emulator.catalog import Catalog
 from spotify_assets.emulator.config import EmulatorConfig
 from spotify_assets.emulator.objects import (
     JSON,
@@ -18,6 +18,7 @@ from spotify_assets.emulator.objects import (
     simplified_album,
     track_object,
 )
+from spotify_assets.emulator.records import Album, Track
 from spotify_assets.emulator.responses import ApiError, Reply
 
 NEW_RELEASES_LIMIT = (20, 50)  # (default, maximum)

@@ -12,9 +12,9 @@ from typing import Any
 from spotify_assets.emulator.catalog import Catalog, generate_catalog
 from spotify_assets.emulator.config import EmulatorConfig
 from spotify_assets.emulator.faults import Fault, FaultBook
-from spotify_assets.emulator.ratelimit import RollingWindow
-from spotify_assets.emulator.stats import Served, Stats
+from spotify_assets.emulator.rolling_window import RollingWindow
 from spotify_assets.emulator.tokens import TokenStatus, TokenStore
+from spotify_assets.emulator.traffic import Served, Stats
 
 SERVER_ERRORS = (500, 502, 503)
 

@@ -1,4 +1,4 @@
-"""Counters and a bounded request log of what the emulator served, for tests and benchmarks."""
+"""Traffic counters and a bounded request log of what the emulator served, for tests and bench."""
 
 from __future__ import annotations
 
