@@ -113,7 +113,7 @@ class ApiRoutes:
             return fault, False, bad_auth, None
         if token_status is not TokenStatus.VALID:
             return fault, False, _unauthorized(config.auth_errors, token_status), None
-        refusal = self._refusal()
+        refusal = _refusal(self._state)
         if refusal is not None:
             return fault, True, *refusal
         config, catalog = self._state.snapshot()
@@ -130,26 +130,6 @@ class ApiRoutes:
         reply = Reply(reply.status, rewrite_body(reply.body, fault))
         return fault, True, reply.response(), None
 
-    def _refusal(self) -> tuple[Response, str] | None:
-        """What refuses an authorized request before its endpoint runs: whole-app 403, quota,
-        rolling window, random 5xx (in that order), with the reason stats record; else None."""
-        config = self._state.config
-        if config.app_forbidden is not None:
-            message = APP_FORBIDDEN_MESSAGES[config.app_forbidden]
-            return api_error(403, message), traffic.APP_FORBIDDEN
-        if not self._state.spend_quota():
-            body = {"error": {"status": 429, "message": RATE_LIMITED, "reason": QUOTA_EXCEEDED}}
-            headers = {"Retry-After": str(QUOTA_RETRY_AFTER_S)}
-            return json_response(body, 429, headers), traffic.QUOTA
-        retry_after = self._state.admit()
-        if retry_after is not None:
-            headers = {"Retry-After": str(retry_after)}
-            return api_error(429, RATE_LIMITED, headers), traffic.RATE_LIMIT
-        server_error = self._state.draw_server_error()
-        if server_error is not None:
-            return api_error(server_error, phrase(server_error)), traffic.SERVER_ERROR
-        return None
-
     async def _token(self, request: Request) -> Response:
         """POST /api/token: client-credentials grant, Basic auth or form credentials."""
         config, _ = self._state.snapshot()
@@ -160,30 +140,11 @@ class ApiRoutes:
         issued = False
         if response is None:
             form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
-            response = self._grant(request, form)
+            response = _grant(self._state, request, form)
             issued = response.status_code == 200
         response = self._finish(response, fault)
         self._record(request, TOKEN, response, issued, fault)
         return response
-
-    def _grant(self, request: Request, form: dict[str, str]) -> Response:
-        """Check grant type and client, then issue a token (OAuth error shapes on failure)."""
-        grant = form.get("grant_type")
-        if not grant:
-            return oauth_error(400, "unsupported_grant_type", "grant_type parameter is missing")
-        if grant != "client_credentials":
-            return oauth_error(
-                400,
-                "unsupported_grant_type",
-                "grant_type must be client_credentials, authorization_code or refresh_token",
-            )
-        client_id, client_secret = _client_credentials(request, form)
-        try:
-            token, expires_in = self._state.issue_token(client_id, client_secret)
-        except InvalidClient as exc:
-            return oauth_error(400, "invalid_client", str(exc))
-        body = {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}
-        return json_response(body, headers={"Cache-Control": "no-store"})
 
     async def _unknown_api(self, request: Request) -> Response:
         """Any other /v1 path: Spotify's 404."""
@@ -221,6 +182,47 @@ class ApiRoutes:
                 reason=reason,
             )
         )
+
+
+def _refusal(state: EmulatorState) -> tuple[Response, str] | None:
+    """What refuses an authorized request before its endpoint runs: whole-app 403, quota,
+    rolling window, random 5xx (in that order), with the reason stats record; else None."""
+    config = state.config
+    if config.app_forbidden is not None:
+        message = APP_FORBIDDEN_MESSAGES[config.app_forbidden]
+        return api_error(403, message), traffic.APP_FORBIDDEN
+    if not state.spend_quota():
+        body = {"error": {"status": 429, "message": RATE_LIMITED, "reason": QUOTA_EXCEEDED}}
+        headers = {"Retry-After": str(QUOTA_RETRY_AFTER_S)}
+        return json_response(body, 429, headers), traffic.QUOTA
+    retry_after = state.admit()
+    if retry_after is not None:
+        headers = {"Retry-After": str(retry_after)}
+        return api_error(429, RATE_LIMITED, headers), traffic.RATE_LIMIT
+    server_error = state.draw_server_error()
+    if server_error is not None:
+        return api_error(server_error, phrase(server_error)), traffic.SERVER_ERROR
+    return None
+
+
+def _grant(state: EmulatorState, request: Request, form: dict[str, str]) -> Response:
+    """Check grant type and client, then issue a token (OAuth error shapes on failure)."""
+    grant = form.get("grant_type")
+    if not grant:
+        return oauth_error(400, "unsupported_grant_type", "grant_type parameter is missing")
+    if grant != "client_credentials":
+        return oauth_error(
+            400,
+            "unsupported_grant_type",
+            "grant_type must be client_credentials, authorization_code or refresh_token",
+        )
+    client_id, client_secret = _client_credentials(request, form)
+    try:
+        token, expires_in = state.issue_token(client_id, client_secret)
+    except InvalidClient as exc:
+        return oauth_error(400, "invalid_client", str(exc))
+    body = {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}
+    return json_response(body, headers={"Cache-Control": "no-store"})
 
 
 def _api_base(request: Request) -> str:
