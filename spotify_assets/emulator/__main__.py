@@ -9,7 +9,13 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from spotify_assets.emulator.config import MODES, EmulatorConfig, parse_rate_limit
+from spotify_assets.emulator.config import (
+    APP_FORBIDDEN_MESSAGES,
+    AUTH_ERRORS,
+    MODES,
+    EmulatorConfig,
+    parse_rate_limit,
+)
 from spotify_assets.emulator.server import EmulatorServer
 
 
@@ -35,6 +41,34 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[EmulatorConfig, str, 
         help="fraction of /v1 requests answered 500/502/503, seeded",
     )  # fmt: skip
     parser.add_argument("--token-ttl-s", type=float, default=defaults.token_ttl_s)
+    parser.add_argument(
+        "--quota", type=int, default=None, metavar="N",
+        help="after N authorized API requests every one gets 429 QUOTA_EXCEEDED (default: off)",
+    )  # fmt: skip
+    parser.add_argument("--feed-day", type=int, default=defaults.feed_day, help="day of the feed")
+    parser.add_argument(
+        "--feed-turnover", type=float, default=defaults.feed_turnover,
+        help="share of the feed that is new each day",
+    )  # fmt: skip
+    parser.add_argument(
+        "--feed-track-changes", type=int, default=defaults.feed_track_changes,
+        help="albums that gain one track each day",
+    )  # fmt: skip
+    parser.add_argument(
+        "--search-total", type=int, default=None, help="total that search tag:new claims"
+    )
+    parser.add_argument(
+        "--feed-shortfall", type=int, default=defaults.feed_shortfall, metavar="K",
+        help="the feed listing holds K albums fewer than its total",
+    )  # fmt: skip
+    parser.add_argument(
+        "--app-forbidden", choices=tuple(APP_FORBIDDEN_MESSAGES), default=None,
+        help="answer every API request 403 as for an app without Premium or country",
+    )  # fmt: skip
+    parser.add_argument(
+        "--auth-errors", choices=AUTH_ERRORS, default=defaults.auth_errors,
+        help="401 wording: legacy per-cause messages or the single 2026 one",
+    )  # fmt: skip
     parser.add_argument("--client-id", default=defaults.client_id)
     parser.add_argument("--client-secret", default=defaults.client_secret)
     args = parser.parse_args(argv)
@@ -47,6 +81,14 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[EmulatorConfig, str, 
             rate_limit=args.rate_limit,
             error_rate=args.error_rate,
             token_ttl_s=args.token_ttl_s,
+            quota=args.quota,
+            feed_day=args.feed_day,
+            feed_turnover=args.feed_turnover,
+            feed_track_changes=args.feed_track_changes,
+            search_total=args.search_total,
+            feed_shortfall=args.feed_shortfall,
+            app_forbidden=args.app_forbidden,
+            auth_errors=args.auth_errors,
             client_id=args.client_id,
             client_secret=args.client_secret,
         )

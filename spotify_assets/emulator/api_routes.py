@@ -1,7 +1,8 @@
 """The Web API and token routes, and the request pipeline every one of them runs through."""
 
-# Order per API request: injected latency, scripted fault, bearer check, rate limit, random 5xx,
-# then the endpoint itself; finally faults that rewrite or cut the answer, and the stats record.
+# Order per API request: injected latency, scripted fault (its delay, then its answer), bearer
+# check, whole-app 403, quota, rolling window, random 5xx, then the endpoint itself; finally
+# faults that rewrite or cut the answer, and the stats record.
 
 from __future__ import annotations
 
@@ -11,33 +12,35 @@ import binascii
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from spotify_assets.emulator import handlers
+from spotify_assets.emulator import handlers, traffic
+from spotify_assets.emulator.config import APP_FORBIDDEN_MESSAGES, AuthErrors
+from spotify_assets.emulator.fault_replies import RATE_LIMITED, early_answer, rewrite_body
 from spotify_assets.emulator.faults import TOKEN, Fault
 from spotify_assets.emulator.protocol import Connections
 from spotify_assets.emulator.responses import (
     ApiError,
-    DroppedConnection,
     Reply,
     TruncatedResponse,
     api_error,
-    html_error,
     json_response,
     oauth_error,
     phrase,
 )
 from spotify_assets.emulator.state import EmulatorState, InvalidClient
-from spotify_assets.emulator.stats import UNKNOWN, Served
 from spotify_assets.emulator.tokens import TokenStatus
+from spotify_assets.emulator.traffic import UNKNOWN, Served
 
 Handler = Callable[[handlers.Call, Request], Reply]
-RATE_LIMITED = "API rate limit exceeded"
 FEED_ENDPOINTS = frozenset({"new_releases", "search"})
+QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+QUOTA_RETRY_AFTER_S = 86400  # a day, as Development Mode apps see it (2026)
+UNAUTHORIZED_2026 = "Missing/invalid/expired access token"
 
 
 class ApiRoutes:
@@ -76,21 +79,21 @@ class ApiRoutes:
         """The Starlette endpoint for one API route, recording what it served."""
 
         async def serve(request: Request) -> Response:
-            fault, authorized, response = await self._serve_api(request, endpoint, handler)
+            fault, authorized, response, reason = await self._serve_api(request, endpoint, handler)
             response = self._finish(response, fault)
-            self._record(request, endpoint, response, authorized, fault)
+            self._record(request, endpoint, response, authorized, fault, reason=reason)
             return response
 
         return serve
 
     async def _serve_api(
         self, request: Request, endpoint: str, handler: Handler
-    ) -> tuple[Fault | None, bool, Response]:
-        """Run the pipeline for one API request: (fault fired, token valid, response)."""
+    ) -> tuple[Fault | None, bool, Response, str | None]:
+        """Run the pipeline for one API request: (fault fired, token valid, response, reason)."""
         config, _ = self._state.snapshot()
         if config.latency_ms > 0:
             await asyncio.sleep(config.latency_ms / 1000)
-        fault = self._state.take_fault(endpoint)
+        fault = self._state.take_fault(endpoint, _album_ids(request))
         bad_auth: Response | None = None
         try:
             token = _bearer_token(request)
@@ -103,32 +106,29 @@ class ApiRoutes:
                 self._state.expire_token(token)
         token_status = None if token is None else self._state.token_status(token)
         authorized = token_status is TokenStatus.VALID
-        early = await self._fault_answer(fault, oauth=False)
+        early = await early_answer(fault, self._connections, oauth=False)
         if early is not None:
-            return fault, authorized, early
+            return fault, authorized, early, None
         if bad_auth is not None:
-            return fault, False, bad_auth
-        if token_status is None:
-            return fault, False, _unauthorized("No token provided", token_sent=False)
+            return fault, False, bad_auth, None
         if token_status is not TokenStatus.VALID:
-            return fault, False, _unauthorized(token_status.value)
-        retry_after = self._state.admit()
-        if retry_after is not None:
-            return fault, True, api_error(429, RATE_LIMITED, {"Retry-After": str(retry_after)})
-        server_error = self._state.draw_server_error()
-        if server_error is not None:
-            return fault, True, api_error(server_error, phrase(server_error))
+            return fault, False, _unauthorized(config.auth_errors, token_status), None
+        refusal = _refusal(self._state)
+        if refusal is not None:
+            return fault, True, *refusal
         config, catalog = self._state.snapshot()
-        call = handlers.Call(config, catalog, request.query_params, _api_base(request))
+        missing: frozenset[str] = frozenset()
+        if fault is not None and fault.action == "missing_album":
+            missing = frozenset({fault.album_id})
+        call = handlers.Call(config, catalog, request.query_params, _api_base(request), missing)
         try:
             reply = handler(call, request)
         except ApiError as exc:
             reply = exc.reply()
         if reply.status == 200 and endpoint in FEED_ENDPOINTS:
             self._state.page_served()
-        if fault is not None and fault.action == "foreign_next":
-            reply = Reply(reply.status, _foreign_next(reply.body, fault.next_base_url))
-        return fault, True, reply.response()
+        reply = Reply(reply.status, rewrite_body(reply.body, fault))
+        return fault, True, reply.response(), None
 
     async def _token(self, request: Request) -> Response:
         """POST /api/token: client-credentials grant, Basic auth or form credentials."""
@@ -136,67 +136,21 @@ class ApiRoutes:
         if config.latency_ms > 0:
             await asyncio.sleep(config.latency_ms / 1000)
         fault = self._state.take_fault(TOKEN)
-        response = await self._fault_answer(fault, oauth=True)
+        response = await early_answer(fault, self._connections, oauth=True)
         issued = False
         if response is None:
             form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
-            response = self._grant(request, form)
+            response = _grant(self._state, request, form)
             issued = response.status_code == 200
         response = self._finish(response, fault)
         self._record(request, TOKEN, response, issued, fault)
         return response
-
-    def _grant(self, request: Request, form: dict[str, str]) -> Response:
-        """Check grant type and client, then issue a token (OAuth error shapes on failure)."""
-        grant = form.get("grant_type")
-        if not grant:
-            return oauth_error(400, "unsupported_grant_type", "grant_type parameter is missing")
-        if grant != "client_credentials":
-            return oauth_error(
-                400,
-                "unsupported_grant_type",
-                "grant_type must be client_credentials, authorization_code or refresh_token",
-            )
-        client_id, client_secret = _client_credentials(request, form)
-        try:
-            token, expires_in = self._state.issue_token(client_id, client_secret)
-        except InvalidClient as exc:
-            return oauth_error(400, "invalid_client", str(exc))
-        body = {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}
-        return json_response(body, headers={"Cache-Control": "no-store"})
 
     async def _unknown_api(self, request: Request) -> Response:
         """Any other /v1 path: Spotify's 404."""
         response = api_error(404, "Service not found")
         self._record(request, UNKNOWN, response, False, None)
         return response
-
-    async def _fault_answer(self, fault: Fault | None, *, oauth: bool) -> Response | None:
-        """The answer a fault gives instead of the endpoint's, or None to carry on (delays done)."""
-        if fault is None:
-            return None
-        action = fault.action
-        if action == "delay":
-            await asyncio.sleep(fault.delay_s)
-            return None
-        if action == "status":
-            if oauth:
-                return oauth_error(fault.status, _oauth_code(fault.status), phrase(fault.status))
-            return api_error(fault.status, phrase(fault.status))
-        if action == "html":
-            return html_error(fault.status)
-        if action == "drop":
-            return DroppedConnection(self._connections)
-        if action == "rate_limit":
-            headers = {"Retry-After": str(fault.retry_after_s)}
-            if fault.body is not None:
-                return json_response(fault.body, 429, headers)
-            if oauth:
-                return oauth_error(429, "temporarily_unavailable", RATE_LIMITED, headers)
-            return api_error(429, RATE_LIMITED, headers)
-        if action == "invalid_client":
-            return oauth_error(400, "invalid_client", "Invalid client")
-        return None
 
     def _finish(self, response: Response, fault: Fault | None) -> Response:
         """Apply a truncate fault to an otherwise complete response."""
@@ -211,6 +165,8 @@ class ApiRoutes:
         response: Response,
         authorized: bool,
         fault: Fault | None,
+        *,
+        reason: str | None = None,
     ) -> None:
         """Add the request to the stats (status 0 when the connection was dropped)."""
         self._state.record(
@@ -223,8 +179,50 @@ class ApiRoutes:
                 authorized=authorized,
                 fault=None if fault is None else fault.action,
                 time=time.time(),
+                reason=reason,
             )
         )
+
+
+def _refusal(state: EmulatorState) -> tuple[Response, str] | None:
+    """What refuses an authorized request before its endpoint runs: whole-app 403, quota,
+    rolling window, random 5xx (in that order), with the reason stats record; else None."""
+    config = state.config
+    if config.app_forbidden is not None:
+        message = APP_FORBIDDEN_MESSAGES[config.app_forbidden]
+        return api_error(403, message), traffic.APP_FORBIDDEN
+    if not state.spend_quota():
+        body = {"error": {"status": 429, "message": RATE_LIMITED, "reason": QUOTA_EXCEEDED}}
+        headers = {"Retry-After": str(QUOTA_RETRY_AFTER_S)}
+        return json_response(body, 429, headers), traffic.QUOTA
+    retry_after = state.admit()
+    if retry_after is not None:
+        headers = {"Retry-After": str(retry_after)}
+        return api_error(429, RATE_LIMITED, headers), traffic.RATE_LIMIT
+    server_error = state.draw_server_error()
+    if server_error is not None:
+        return api_error(server_error, phrase(server_error)), traffic.SERVER_ERROR
+    return None
+
+
+def _grant(state: EmulatorState, request: Request, form: dict[str, str]) -> Response:
+    """Check grant type and client, then issue a token (OAuth error shapes on failure)."""
+    grant = form.get("grant_type")
+    if not grant:
+        return oauth_error(400, "unsupported_grant_type", "grant_type parameter is missing")
+    if grant != "client_credentials":
+        return oauth_error(
+            400,
+            "unsupported_grant_type",
+            "grant_type must be client_credentials, authorization_code or refresh_token",
+        )
+    client_id, client_secret = _client_credentials(request, form)
+    try:
+        token, expires_in = state.issue_token(client_id, client_secret)
+    except InvalidClient as exc:
+        return oauth_error(400, "invalid_client", str(exc))
+    body = {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}
+    return json_response(body, headers={"Cache-Control": "no-store"})
 
 
 def _api_base(request: Request) -> str:
@@ -243,12 +241,25 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip() or None
 
 
-def _unauthorized(message: str, *, token_sent: bool = True) -> Response:
-    """401 with Spotify's message and a WWW-Authenticate challenge (with error= if a token came)."""
+def _unauthorized(style: AuthErrors, status: TokenStatus | None) -> Response:
+    """401 as Spotify words it: per cause (legacy), or the one 2026 message for every cause."""
     challenge = 'Bearer realm="spotify"'
-    if token_sent:
+    if style == "2026":
+        message = UNAUTHORIZED_2026
+        challenge += ', error="invalid_token"'
+    elif status is None:
+        message = "No token provided"
+    else:
+        message = status.value
         challenge += f', error="invalid_token", error_description="{message}"'
     return api_error(401, message, {"WWW-Authenticate": challenge})
+
+
+def _album_ids(request: Request) -> frozenset[str]:
+    """The album ids a request names (path id or `ids`), unvalidated, for album_id faults."""
+    ids = set(request.query_params.get("ids", "").split(","))
+    ids.add(request.path_params.get("id", ""))
+    return frozenset(ids - {""})
 
 
 def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str]:
@@ -263,27 +274,3 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
         client_id, _, client_secret = decoded.partition(":")
         return client_id, client_secret
     return form.get("client_id", ""), form.get("client_secret", "")
-
-
-def _oauth_code(status: int) -> str:
-    """OAuth error code for a scripted token-endpoint status."""
-    if status == 503:
-        return "temporarily_unavailable"
-    if status >= 500:
-        return "server_error"
-    if status == 401:
-        return "invalid_client"
-    return "invalid_request"
-
-
-def _foreign_next(value: Any, base_url: str) -> Any:
-    """Copy of a body with every paging `next` moved to `base_url`, same path and query."""
-    if isinstance(value, list):
-        return [_foreign_next(item, base_url) for item in value]
-    if not isinstance(value, dict):
-        return value
-    out = {key: _foreign_next(item, base_url) for key, item in value.items()}
-    if "items" in out and isinstance(out.get("next"), str):
-        parts = urlsplit(out["next"])
-        out["next"] = base_url.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
-    return out

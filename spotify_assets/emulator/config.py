@@ -6,10 +6,19 @@ import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 Mode = Literal["extended", "development"]
 MODES: tuple[Mode, ...] = ("extended", "development")
+AuthErrors = Literal["legacy", "2026"]
+AUTH_ERRORS: tuple[AuthErrors, ...] = ("legacy", "2026")
+AppForbidden = Literal["premium", "country"]
+# The whole-app 403 messages users report in 2026, by the value of the app_forbidden knob.
+APP_FORBIDDEN_MESSAGES: dict[AppForbidden, str] = {
+    "premium": "Active premium subscription required for the owner of the app.",
+    "country": "Spotify is unavailable in this country",
+}
+RATE_WINDOW_S = (0.1, 60.0)  # shortest and longest rolling window the emulator accepts
 
 # Knobs that may change while the emulator runs; the catalog (albums, seed) and the app
 # credentials are fixed for the life of an emulator.
@@ -23,6 +32,12 @@ TUNABLE_KEYS = frozenset(
         "total_offset",
         "drop_tracks",
         "drift_after_pages",
+        "quota",
+        "feed_day",
+        "search_total",
+        "feed_shortfall",
+        "app_forbidden",
+        "auth_errors",
     }
 )
 
@@ -43,6 +58,14 @@ class EmulatorConfig:
     total_offset: int = 0
     drop_tracks: frozenset[str] = frozenset()
     drift_after_pages: int | None = None
+    quota: int | None = None
+    feed_day: int = 0
+    feed_turnover: float = 0.1
+    feed_track_changes: int = 0
+    search_total: int | None = None
+    feed_shortfall: int = 0
+    app_forbidden: AppForbidden | None = None
+    auth_errors: AuthErrors = "legacy"
 
     def __post_init__(self) -> None:
         """Reject values the emulator cannot honour, so a typo fails at once and says why."""
@@ -54,16 +77,36 @@ class EmulatorConfig:
             raise ValueError(f"latency_ms must be >= 0, got {self.latency_ms}")
         if self.rate_limit is not None:
             requests, window = self.rate_limit
-            if requests < 1 or not math.isfinite(window) or window <= 0:
-                raise ValueError(f"rate_limit must be (R >= 1, W > 0), got {self.rate_limit}")
+            low, high = RATE_WINDOW_S
+            if requests < 1 or not low <= window <= high:
+                raise ValueError(
+                    f"rate_limit must be (R >= 1, {low:g} <= W <= {high:g} seconds), "
+                    f"got {self.rate_limit}"
+                )
         if not 0.0 <= self.error_rate <= 1.0:
             raise ValueError(f"error_rate must be within [0, 1], got {self.error_rate}")
         if not math.isfinite(self.token_ttl_s) or self.token_ttl_s <= 0:
             raise ValueError(f"token_ttl_s must be > 0, got {self.token_ttl_s}")
         if not self.client_id or not self.client_secret:
             raise ValueError("client_id and client_secret must not be empty")
-        if self.drift_after_pages is not None and self.drift_after_pages < 0:
-            raise ValueError(f"drift_after_pages must be >= 0, got {self.drift_after_pages}")
+        for key in ("drift_after_pages", "quota", "search_total"):
+            value = getattr(self, key)
+            if value is not None and value < 0:
+                raise ValueError(f"{key} must be >= 0 or None, got {value}")
+        for key in ("feed_day", "feed_track_changes", "feed_shortfall"):
+            if getattr(self, key) < 0:
+                raise ValueError(f"{key} must be >= 0, got {getattr(self, key)}")
+        if not 0.0 <= self.feed_turnover <= 1.0:
+            raise ValueError(f"feed_turnover must be within [0, 1], got {self.feed_turnover}")
+        if self.app_forbidden is not None and self.app_forbidden not in APP_FORBIDDEN_MESSAGES:
+            raise ValueError(
+                f"app_forbidden must be one of {', '.join(APP_FORBIDDEN_MESSAGES)} or None, "
+                f"got {self.app_forbidden!r}"
+            )
+        if self.auth_errors not in AUTH_ERRORS:
+            raise ValueError(
+                f"auth_errors must be one of {', '.join(AUTH_ERRORS)}, got {self.auth_errors!r}"
+            )
 
     @property
     def expires_in(self) -> int:
@@ -76,20 +119,10 @@ class EmulatorConfig:
 
     def to_json(self) -> dict[str, Any]:
         """JSON view of the config as the control endpoint reports it (the secret is fake)."""
-        return {
-            "albums": self.albums,
-            "seed": self.seed,
-            "mode": self.mode,
-            "latency_ms": self.latency_ms,
-            "rate_limit": list(self.rate_limit) if self.rate_limit is not None else None,
-            "error_rate": self.error_rate,
-            "token_ttl_s": self.token_ttl_s,
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
-            "total_offset": self.total_offset,
-            "drop_tracks": sorted(self.drop_tracks),
-            "drift_after_pages": self.drift_after_pages,
-        }
+        data = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        data["rate_limit"] = None if self.rate_limit is None else list(self.rate_limit)
+        data["drop_tracks"] = sorted(self.drop_tracks)
+        return data
 
 
 def coerce_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -102,13 +135,15 @@ def coerce_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
         )
     out: dict[str, Any] = {}
     for key, value in changes.items():
-        if key == "mode":
-            out[key] = cast(Mode, str(value))
+        if key in ("mode", "auth_errors"):
+            out[key] = str(value)
+        elif key == "app_forbidden":
+            out[key] = None if value is None else str(value)
         elif key in ("latency_ms", "error_rate", "token_ttl_s"):
             out[key] = _number(key, value)
-        elif key == "total_offset":
+        elif key in ("total_offset", "feed_day", "feed_shortfall"):
             out[key] = _integer(key, value)
-        elif key == "drift_after_pages":
+        elif key in ("drift_after_pages", "quota", "search_total"):
             out[key] = None if value is None else _integer(key, value)
         elif key == "rate_limit":
             out[key] = None if value is None else parse_rate_limit(value)

@@ -45,9 +45,9 @@ class EmulatorControl:
         """Clear stats, scripted faults and issued tokens."""
         self._call("POST", "reset")
 
-    def catalog_json(self) -> dict[str, Any]:
-        """Ground truth: every album in feed order with all its tracks."""
-        return self._call("GET", "catalog")
+    def catalog_json(self, day: int | None = None) -> dict[str, Any]:
+        """Ground truth: every album of the feed of `day` (default today) with all its tracks."""
+        return self._call("GET", "catalog" if day is None else f"catalog?day={day}")
 
     def _call(self, method: str, name: str, payload: Any = None) -> dict[str, Any]:
         """One control request; raises with the emulator's message on an error status."""

@@ -72,9 +72,13 @@ class ControlRoutes:
         return json_response({"status": "ok", "fault": fault.to_json()})
 
     async def _catalog(self, request: Request) -> Response:
-        """Ground truth, links pointing at the host the caller used."""
+        """Ground truth of ?day=d (default today), links pointing at the host the caller used."""
         api_base = f"{request.url.scheme}://{request.url.netloc}/v1"
-        return json_response(self._state.catalog_json(api_base))
+        raw_day = request.query_params.get("day")
+        if raw_day is not None and not raw_day.isdigit():
+            return api_error(400, f"day must be a whole number >= 0, got {raw_day!r}")
+        day = None if raw_day is None else int(raw_day)
+        return json_response(self._state.catalog_json(api_base, day))
 
 
 async def _json_object(request: Request) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,26 +12,41 @@ API_ENDPOINTS = ("new_releases", "search", "album_tracks", "album", "albums")
 ANY_API = "*"
 ENDPOINTS = (TOKEN, *API_ENDPOINTS, ANY_API)
 
+ALBUM_ENDPOINTS = ("album_tracks", "album", "albums")  # requests that name album ids
+
 # Actions and where they make sense: token-only, API-only, or both.
 BOTH_ACTIONS = frozenset({"status", "html", "drop", "truncate", "delay", "rate_limit"})
-API_ACTIONS = frozenset({"revoke_token", "expire_token", "foreign_next"})
+API_ACTIONS = frozenset(
+    {"revoke_token", "expire_token", "foreign_next", "same_next", "missing_album"}
+)
 TOKEN_ACTIONS = frozenset({"invalid_client"})
 ACTIONS = BOTH_ACTIONS | API_ACTIONS | TOKEN_ACTIONS
+# How `status` and `rate_limit` faults shape their body when no `body` is given.
+BODY_FORMATS = ("json", "text", "empty")
 
 
 @dataclass(frozen=True)
 class Fault:
-    """One scripted fault; fires on matching requests nth .. nth+times-1 counted from when added."""
+    """One scripted fault; fires on matching requests nth .. nth+times-1 counted from when added.
+
+    Every fault first waits `delay_s` (a stall), then acts. With `album_id` it only counts
+    requests naming that album (path id, or one of `ids`). Error bodies: `body` verbatim as JSON,
+    else by `body_format`: "json" (the endpoint's error shape, `message` if given), "text"
+    (text/plain) or "empty". `retry_after_s=None` sends a 429 without Retry-After.
+    """
 
     endpoint: str
     action: str
     nth: int = 1
     times: int = 1
     status: int = 500
-    retry_after_s: int = 1
+    retry_after_s: int | None = 1
     delay_s: float = 0.0
     next_base_url: str = ""
     body: dict[str, Any] | None = None
+    message: str = ""
+    body_format: str = "json"
+    album_id: str = ""
 
     def __post_init__(self) -> None:
         """Refuse faults that could never fire as written."""
@@ -53,13 +68,23 @@ class Fault:
             raise ValueError(f"nth and times must be >= 1, got nth={self.nth} times={self.times}")
         if not 400 <= self.status <= 599:
             raise ValueError(f"status must be an HTTP error status (400-599), got {self.status}")
-        if self.retry_after_s < 0 or self.delay_s < 0:
+        if (self.retry_after_s is not None and self.retry_after_s < 0) or self.delay_s < 0:
             raise ValueError("retry_after_s and delay_s must be >= 0")
         if self.action == "foreign_next" and not self.next_base_url:
             raise ValueError("foreign_next needs next_base_url")
+        if self.body_format not in BODY_FORMATS:
+            raise ValueError(
+                f"body_format must be one of {', '.join(BODY_FORMATS)}, got {self.body_format!r}"
+            )
+        if self.album_id and self.endpoint not in ALBUM_ENDPOINTS:
+            raise ValueError(f"album_id only applies to {', '.join(ALBUM_ENDPOINTS)}")
+        if self.action == "missing_album" and not self.album_id:
+            raise ValueError("missing_album needs album_id (the album to answer as unknown)")
 
-    def matches(self, endpoint: str) -> bool:
-        """Whether a request to `endpoint` counts towards this fault (`*` is any API route)."""
+    def matches(self, endpoint: str, album_ids: Collection[str] = ()) -> bool:
+        """Whether a request to `endpoint` (naming `album_ids`) counts towards this fault."""
+        if self.album_id and self.album_id not in album_ids:
+            return False
         return self.endpoint == endpoint or (self.endpoint == ANY_API and endpoint != TOKEN)
 
     @classmethod
@@ -90,14 +115,14 @@ class FaultBook:
         """Arm a fault; its count starts now."""
         self._armed.append((fault, 0))
 
-    def take(self, endpoint: str) -> Fault | None:
+    def take(self, endpoint: str, album_ids: Collection[str] = ()) -> Fault | None:
         """Count this request against every matching fault; return the oldest whose turn it is."""
         # A fault is dropped once its last turn has passed; when two faults want the same request,
         # the older one fires and the younger one's turn is spent.
         fired: Fault | None = None
         armed: list[tuple[Fault, int]] = []
         for fault, seen_before in self._armed:
-            seen = seen_before + 1 if fault.matches(endpoint) else seen_before
+            seen = seen_before + 1 if fault.matches(endpoint, album_ids) else seen_before
             if seen > seen_before and fired is None and fault.nth <= seen < fault.nth + fault.times:
                 fired = fault
             if seen < fault.nth + fault.times - 1:

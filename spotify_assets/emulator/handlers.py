@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from starlette.datastructures import QueryParams
 
 from spotify_assets.emulator import params
-from spotify_assets.emulator.catalog import Album, Catalog, Track
+from spotify_assets.emulator.catalog import Catalog
 from spotify_assets.emulator.config import EmulatorConfig
 from spotify_assets.emulator.objects import (
     JSON,
@@ -18,6 +18,7 @@ from spotify_assets.emulator.objects import (
     simplified_album,
     track_object,
 )
+from spotify_assets.emulator.records import Album, Track
 from spotify_assets.emulator.responses import ApiError, Reply
 
 NEW_RELEASES_LIMIT = (20, 50)  # (default, maximum)
@@ -37,6 +38,11 @@ class Call:
     catalog: Catalog
     query: QueryParams
     api_base: str
+    missing: frozenset[str] = frozenset()  # ids answered as unknown this once (scripted fault)
+
+    def album(self, album_id: str) -> Album | None:
+        """The album with this id as this request sees it, or None."""
+        return None if album_id in self.missing else self.catalog.album(album_id)
 
     def view(self, market: str | None = None) -> View:
         """Rendering options for this request."""
@@ -67,6 +73,8 @@ def search(call: Call) -> Reply:
             raise ApiError(400, f"Bad search type field {kind}")
     limit = params.limit(call.query, default=SEARCH_LIMIT[0], maximum=SEARCH_LIMIT[1])
     offset = params.offset(call.query, maximum=SEARCH_MAX_OFFSET)
+    if offset + limit > SEARCH_MAX_OFFSET:
+        raise ApiError(400, "Bad request.")
     market = params.market(call.query)
     link_params = [("query", query), ("type", raw_types)]
     if market is not None:
@@ -82,6 +90,7 @@ def search(call: Call) -> Reply:
                 limit=limit,
                 link_params=link_params,
                 max_offset=SEARCH_MAX_OFFSET,
+                total=call.config.search_total,
             )
         else:
             body[f"{kind}s"] = paging(
@@ -112,7 +121,7 @@ def albums(call: Call) -> Reply:
         raise ApiError(403, DEVELOPMENT_MODE_FORBIDDEN)
     ids = params.album_ids(call.query)
     view = call.view(params.market(call.query))
-    found = [call.catalog.album(album_id) for album_id in ids]
+    found = [call.album(album_id) for album_id in ids]
     return Reply(
         200, {"albums": [None if a is None else _full_album(call, a, view) for a in found]}
     )
@@ -127,7 +136,7 @@ def listed_tracks(config: EmulatorConfig, album: Album) -> tuple[Track, ...]:
 
 def _album(call: Call, album_id: str) -> Album:
     """The album a path names: 400 when the id is malformed, 404 when unknown."""
-    found = call.catalog.album(params.album_id(album_id))
+    found = call.album(params.album_id(album_id))
     if found is None:
         raise ApiError(404, "Non existing id")
     return found
@@ -141,14 +150,21 @@ def _feed_page(
     limit: int,
     link_params: Sequence[tuple[str, str]] = (),
     max_offset: int | None = None,
+    total: int | None = None,
 ) -> JSON:
-    """One page of the feed; total adds total_offset, next ends with the items (or offsets)."""
+    """One page of the feed, its last `feed_shortfall` albums missing from the listing.
+
+    `total` (default: feed size + total_offset) is what the page claims; `next` is set while the
+    feed has more albums (whether listed or not) and the next page stays within `max_offset`.
+    """
     feed = call.catalog.albums
+    listed = feed[: max(0, len(feed) - call.config.feed_shortfall)]
     view = call.view()
-    items = [simplified_album(a, view) for a in feed[offset : offset + limit]]
+    items = [simplified_album(a, view) for a in listed[offset : offset + limit]]
     following = offset + limit
-    has_next = following < len(feed) and (max_offset is None or following <= max_offset)
-    total = len(feed) + call.config.total_offset
+    has_next = following < len(feed) and (max_offset is None or following + limit <= max_offset)
+    if total is None:
+        total = len(feed) + call.config.total_offset
     return paging(
         url, items, offset=offset, limit=limit, total=total, has_next=has_next, params=link_params
     )

@@ -5,13 +5,11 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from spotify_assets.emulator.config import Mode
-
-if TYPE_CHECKING:
-    from spotify_assets.emulator.catalog import Album, Artist, Catalog, Image, Track
+from spotify_assets.emulator.records import Album, Artist, Image, Track
 
 JSON = dict[str, Any]
 OPEN_SPOTIFY = "https://open.spotify.com"
@@ -144,11 +142,11 @@ def error_body(status: int, message: str) -> JSON:
     return {"error": {"status": status, "message": message}}
 
 
-def catalog_document(catalog: Catalog, api_base: str) -> JSON:
-    """Ground truth: every album of the feed in order, simplified, with all its tracks."""
+def catalog_document(feed: Sequence[Album], api_base: str) -> JSON:
+    """Ground truth: every album of a feed in order, simplified, with all its tracks."""
     view = View(api_base)
     albums = []
-    for album in catalog.albums:
+    for album in feed:
         body = simplified_album(album, view)
         body["tracks"] = [track_object(track, album, view) for track in album.tracks]
         albums.append(body)

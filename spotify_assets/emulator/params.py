@@ -6,7 +6,7 @@ import re
 
 from starlette.datastructures import QueryParams
 
-from spotify_assets.emulator.catalog import is_base62_id
+from spotify_assets.emulator.records import is_base62_id
 from spotify_assets.emulator.responses import ApiError
 
 MAX_IDS = 20

@@ -7,6 +7,7 @@ import contextlib
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -79,10 +80,18 @@ class EmulatorServer:
     """The emulator on a background thread; a context manager that starts and stops it."""
 
     def __init__(
-        self, config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0
+        self,
+        config: EmulatorConfig | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Prepare (catalog included) without listening yet; port 0 picks a free port at start."""
-        self._state = EmulatorState(config or EmulatorConfig())
+        """Prepare (catalog included) without listening yet; port 0 picks a free port at start.
+
+        `clock` (monotonic seconds) drives the rate window and token expiry; tests pass a fake
+        one to move time without sleeping.
+        """
+        self._state = EmulatorState(config or EmulatorConfig(), clock)
         self._host = host
         self._requested_port = port
         self._connections = Connections()
@@ -190,12 +199,12 @@ class EmulatorServer:
 
     @property
     def catalog(self) -> Catalog:
-        """Ground truth: the catalog being served (drift may add an album)."""
+        """Ground truth: the catalog being served; `.feed(day)` gives any day's feed."""
         return self._state.catalog
 
-    def catalog_json(self) -> dict[str, Any]:
-        """Ground truth as the /_emulator/catalog endpoint returns it."""
-        return self._state.catalog_json(self.api_base_url)
+    def catalog_json(self, day: int | None = None) -> dict[str, Any]:
+        """Ground truth of the feed of `day` (default today) as /_emulator/catalog returns it."""
+        return self._state.catalog_json(self.api_base_url, day)
 
     def stats(self) -> dict[str, Any]:
         """Snapshot of request counters and log."""
@@ -210,5 +219,5 @@ class EmulatorServer:
         self._state.add_fault(fault)
 
     def reset(self) -> None:
-        """Clear stats, scripted faults and issued tokens; keep catalog and config."""
+        """Clear stats, scripted faults, issued tokens and quota spent; keep catalog and config."""
         self._state.reset()

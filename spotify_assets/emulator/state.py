@@ -6,15 +6,15 @@ import dataclasses
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from spotify_assets.emulator.catalog import Catalog, generate_catalog
 from spotify_assets.emulator.config import EmulatorConfig
 from spotify_assets.emulator.faults import Fault, FaultBook
-from spotify_assets.emulator.ratelimit import RollingWindow
-from spotify_assets.emulator.stats import Served, Stats
+from spotify_assets.emulator.rolling_window import RollingWindow
 from spotify_assets.emulator.tokens import TokenStatus, TokenStore
+from spotify_assets.emulator.traffic import Served, Stats
 
 SERVER_ERRORS = (500, 502, 503)
 
@@ -31,13 +31,20 @@ class EmulatorState:
         self._lock = threading.Lock()
         self._clock = clock
         self._config = config
-        self._catalog = generate_catalog(config.albums, config.seed)
+        self._catalog = generate_catalog(
+            config.albums,
+            config.seed,
+            config.feed_turnover,
+            config.feed_track_changes,
+            config.feed_day,
+        )
         self._tokens = TokenStore(clock)
         self._faults = FaultBook()
         self._stats = Stats()
         self._limiter = _limiter(config)
         self._errors = _error_rng(config)
         self._drift_pages = 0
+        self._quota_used = 0
         self._drift_if_due()
 
     # Control: the in-process API and the /_emulator endpoints both call these.
@@ -67,6 +74,10 @@ class EmulatorState:
                 self._limiter = _limiter(self._config)
             if "error_rate" in changes:
                 self._errors = _error_rng(self._config)
+            if "quota" in changes:
+                self._quota_used = 0
+            if "feed_day" in changes:
+                self._catalog = self._catalog.on_day(self._config.feed_day)
             if "drift_after_pages" in changes:
                 self._drift_pages = 0
                 self._drift_if_due()
@@ -78,7 +89,7 @@ class EmulatorState:
             self._faults.add(fault)
 
     def reset(self) -> None:
-        """Forget stats, faults, tokens and the rate window; keep catalog and config."""
+        """Forget stats, faults, tokens, rate window and quota spent; keep catalog and config."""
         with self._lock:
             self._stats = Stats()
             self._faults.clear()
@@ -86,22 +97,23 @@ class EmulatorState:
             self._limiter = _limiter(self._config)
             self._errors = _error_rng(self._config)
             self._drift_pages = 0
+            self._quota_used = 0
 
     def stats(self) -> dict[str, Any]:
-        """Snapshot of the counters and the request log."""
+        """Snapshot of the counters, the quota spent and the request log."""
         with self._lock:
-            return self._stats.snapshot()
+            return {**self._stats.snapshot(), "quota_used": self._quota_used}
 
-    def catalog_json(self, api_base: str) -> dict[str, Any]:
-        """Ground truth of the current catalog as JSON, links under `api_base`."""
-        return self.catalog.to_json(api_base)
+    def catalog_json(self, api_base: str, day: int | None = None) -> dict[str, Any]:
+        """Ground truth of the feed of `day` (default: today) as JSON, links under `api_base`."""
+        return self.catalog.to_json(api_base, day)
 
     # Request path: called by the routes, one short critical section each.
 
-    def take_fault(self, endpoint: str) -> Fault | None:
-        """The scripted fault this request triggers, if any."""
+    def take_fault(self, endpoint: str, album_ids: Collection[str] = ()) -> Fault | None:
+        """The scripted fault this request (naming `album_ids`) triggers, if any."""
         with self._lock:
-            return self._faults.take(endpoint)
+            return self._faults.take(endpoint, album_ids)
 
     def issue_token(self, client_id: str, client_secret: str) -> tuple[str, int]:
         """A new (token, expires_in) for valid credentials; raises InvalidClient otherwise."""
@@ -127,6 +139,17 @@ class EmulatorState:
         """Make a token expired now."""
         with self._lock:
             self._tokens.expire(token)
+
+    def spend_quota(self) -> bool:
+        """Count one authorized API request against the quota; False once it is spent."""
+        with self._lock:
+            quota = self._config.quota
+            if quota is None:
+                return True
+            if self._quota_used >= quota:
+                return False
+            self._quota_used += 1
+            return True
 
     def admit(self) -> int | None:
         """Pass the rate limit (None) or get the Retry-After seconds of a 429."""

@@ -85,3 +85,19 @@ class Api:
             if page["next"] is None:
                 return items
             body = self.json(page["next"])
+
+
+class FakeClock:
+    """A monotonic clock that moves only when told: rate windows and tokens without sleeping."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        """Start at `start` seconds."""
+        self.now = start
+
+    def __call__(self) -> float:
+        """The current fake time."""
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.now += seconds

@@ -7,7 +7,8 @@ import unicodedata
 
 import pytest
 
-from spotify_assets.emulator.catalog import Catalog, generate_catalog, is_base62_id
+from spotify_assets.emulator.catalog import Catalog, generate_catalog
+from spotify_assets.emulator.records import is_base62_id
 
 
 @pytest.fixture(scope="module")

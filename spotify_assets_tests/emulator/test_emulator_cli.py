@@ -93,3 +93,25 @@ def test_cli_arguments() -> None:
         parse_args(["--rate-limit", "fast"])
     with pytest.raises(SystemExit):
         parse_args(["--error-rate", "3"])
+
+
+def test_cli_arguments_for_quota_feed_days_and_2026_behaviours() -> None:
+    config, _, _ = parse_args(
+        [
+            *("--quota", "500", "--feed-day", "3", "--feed-turnover", "0.2"),
+            *("--feed-track-changes", "4", "--search-total", "30000", "--feed-shortfall", "2"),
+            *("--app-forbidden", "country", "--auth-errors", "2026", "--rate-limit", "10/2.5"),
+        ]
+    )
+    assert (config.quota, config.feed_day, config.feed_turnover) == (500, 3, 0.2)
+    assert (config.feed_track_changes, config.search_total, config.feed_shortfall) == (4, 30000, 2)
+    assert (config.app_forbidden, config.auth_errors, config.rate_limit) == (
+        "country",
+        "2026",
+        (10, 2.5),
+    )
+    defaults = parse_args([])[0]
+    assert (defaults.quota, defaults.feed_day, defaults.app_forbidden) == (None, 0, None)
+    for bad in (["--rate-limit", "5/90"], ["--feed-turnover", "2"], ["--app-forbidden", "x"]):
+        with pytest.raises(SystemExit):
+            parse_args(bad)

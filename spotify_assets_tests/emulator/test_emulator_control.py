@@ -59,6 +59,7 @@ def test_stats_count_what_was_served(api: Api) -> None:
         "authorized": True,
         "fault": "status",
         "time": 0,
+        "reason": None,
     }
     assert log[4]["query"] == "market=US"
     api.emulator.reset()

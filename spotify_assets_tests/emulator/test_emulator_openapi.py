@@ -238,3 +238,41 @@ def test_token_bodies_match_the_readme(api_for: Callable[..., Api]) -> None:
     assert [response.status_code for response in failures] == [503, 400, 400]
     for response in failures:
         oauth_error.validate(response.json())
+
+
+def test_new_knobs_serve_valid_bodies(api_for: Callable[..., Api], strict: Conformance) -> None:
+    api = api_for(
+        albums=30, feed_day=2, feed_track_changes=3, search_total=25_000, feed_shortfall=10
+    )
+    bodies = [("responses/PagedAlbums", b) for b in _pages(api, "/browse/new-releases", "albums")]
+    bodies += [
+        ("responses/SearchItems", b)
+        for b in _pages(api, "/search", "albums", q="tag:new", type="album", limit=10)
+    ]
+    assert bodies[-1][1]["albums"]["items"] == []  # the short listing's empty last page
+    changed = [
+        album for album in api.emulator.catalog.albums if album not in api.emulator.catalog.feed(1)
+    ]
+    ids = ",".join(album.id for album in changed[:20])
+    bodies.append(("responses/ManyAlbums", api.json("/albums", ids=ids)))
+    for album in changed[:5]:
+        bodies.append(("responses/OneAlbum", api.json(f"/albums/{album.id}")))
+        bodies.append(
+            ("responses/PagingSimplifiedTrackObject", api.json(f"/albums/{album.id}/tracks"))
+        )
+    api.emulator.add_fault(Fault("*", "same_next"))
+    bodies.append(("responses/PagedAlbums", api.json("/browse/new-releases")))
+    for ref, body in bodies:
+        strict.check(ref, body)
+    errors: list[tuple[str, Any]] = [
+        ("responses/Unauthorized", api.get("/browse/new-releases", token="forged"))
+    ]
+    api.emulator.configure(auth_errors="2026")
+    errors.append(("responses/Unauthorized", api.get("/browse/new-releases", token="forged")))
+    api.emulator.configure(app_forbidden="premium")
+    errors.append(("responses/Forbidden", api.get("/browse/new-releases")))
+    api.emulator.configure(app_forbidden=None, quota=0)
+    errors.append(("responses/TooManyRequests", api.get("/browse/new-releases")))
+    for ref, response in errors:
+        assert response.headers["content-type"].startswith("application/json")
+        strict.check(ref, response.json())

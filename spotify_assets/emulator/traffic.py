@@ -1,4 +1,4 @@
-"""Counters and a bounded request log of what the emulator served, for tests and benchmarks."""
+"""Traffic counters and a bounded request log of what the emulator served, for tests and bench."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ from typing import Any
 from spotify_assets.emulator.faults import API_ENDPOINTS, TOKEN
 
 UNKNOWN = "unknown"
+# Reasons the emulator refuses a request on its own (not by a scripted fault), as Served records.
+QUOTA = "quota"
+RATE_LIMIT = "rate_limit"
+SERVER_ERROR = "server_error"
+APP_FORBIDDEN = "app_forbidden"
 LOG_SIZE = 10_000
 
 
@@ -24,6 +29,7 @@ class Served:
     authorized: bool
     fault: str | None
     time: float
+    reason: str | None = None  # why the emulator itself refused it: quota, rate_limit, ...
 
     def to_json(self) -> dict[str, Any]:
         """Log entry as reported by stats()."""
@@ -36,6 +42,7 @@ class Served:
             "authorized": self.authorized,
             "fault": self.fault,
             "time": self.time,
+            "reason": self.reason,
         }
 
 
@@ -50,6 +57,7 @@ class Stats:
         self._by_status: Counter[str] = Counter()
         self._tokens_issued = 0
         self._faults_fired = 0
+        self._by_reason: Counter[str] = Counter()
         self._log: deque[Served] = deque(maxlen=LOG_SIZE)
 
     def token_issued(self) -> None:
@@ -62,6 +70,8 @@ class Stats:
         self._by_status[str(served.status)] += 1
         if served.fault is not None:
             self._faults_fired += 1
+        if served.reason is not None:
+            self._by_reason[served.reason] += 1
         self._log.append(served)
 
     def snapshot(self) -> dict[str, Any]:
@@ -77,5 +87,8 @@ class Stats:
             "by_status": dict(self._by_status),
             "http_429": self._by_status["429"],
             "faults_fired": self._faults_fired,
+            "quota_exceeded": self._by_reason[QUOTA],
+            "rate_limited": self._by_reason[RATE_LIMIT],
+            "by_reason": dict(self._by_reason),
             "log": [served.to_json() for served in self._log],
         }
