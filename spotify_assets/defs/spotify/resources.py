@@ -35,39 +35,58 @@ class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
 
     client_id: str = Field(description="Spotify app client id (SPOTIFY_CLIENT_ID).")
     client_secret: str = Field(description="Spotify app client secret (SPOTIFY_CLIENT_SECRET).")
-    api_base_url: str = Field(DEFAULT["api_base_url"], description="Web API base URL.")
-    token_url: str = Field(DEFAULT["token_url"], description="Token endpoint URL.")
+    api_base_url: str = Field(default=DEFAULT["api_base_url"], description="Web API base URL.")
+    token_url: str = Field(default=DEFAULT["token_url"], description="Token endpoint URL.")
     new_releases_source: Source = Field(
-        DEFAULT["new_releases_source"],
+        default=DEFAULT["new_releases_source"],
         description="browse, search (q=tag:new) or auto (browse, then search on 403).",
     )
-    market: str | None = Field(DEFAULT["market"], description="ISO country for album tracks.")
-    page_size: int = Field(DEFAULT["page_size"], description="Page size (1-50).")
-    search_page_size: int = Field(DEFAULT["search_page_size"], description="Search page (1-10).")
-    max_workers: int = Field(DEFAULT["max_workers"], description="Requests in flight at once.")
+    market: str | None = Field(
+        default=DEFAULT["market"], description="ISO country for album tracks."
+    )
+    page_size: int = Field(default=DEFAULT["page_size"], description="Page size (1-50).")
+    search_page_size: int = Field(
+        default=DEFAULT["search_page_size"], description="Search page (1-10)."
+    )
+    max_workers: int = Field(
+        default=DEFAULT["max_workers"], description="Requests in flight at once."
+    )
     max_requests_per_second: float | None = Field(
-        DEFAULT["max_requests_per_second"],
+        default=DEFAULT["max_requests_per_second"],
         description="Ceiling on the pace; unset learns it from 429s.",
     )
-    max_retries: int = Field(DEFAULT["max_retries"], description="Retries of one failing request.")
-    retry_budget: int = Field(DEFAULT["retry_budget"], description="Retries the run may spend.")
-    backoff_base_s: float = Field(DEFAULT["backoff_base_s"], description="First backoff ceiling.")
-    backoff_max_s: float = Field(DEFAULT["backoff_max_s"], description="Largest backoff ceiling.")
+    max_retries: int = Field(
+        default=DEFAULT["max_retries"], description="Retries of one failing request."
+    )
+    retry_budget: int = Field(
+        default=DEFAULT["retry_budget"], description="Retries the run may spend."
+    )
+    backoff_base_s: float = Field(
+        default=DEFAULT["backoff_base_s"], description="First backoff ceiling."
+    )
+    backoff_max_s: float = Field(
+        default=DEFAULT["backoff_max_s"], description="Largest backoff ceiling."
+    )
     max_retry_after_s: float = Field(
-        DEFAULT["max_retry_after_s"],
+        default=DEFAULT["max_retry_after_s"],
         description="Longest Retry-After worth waiting; longer fails at once.",
     )
     max_rate_limit_retries: int = Field(
-        DEFAULT["max_rate_limit_retries"],
+        default=DEFAULT["max_rate_limit_retries"],
         description="429s one request may wait out before the run gives up.",
     )
     max_drift_restarts: int = Field(
-        DEFAULT["max_drift_restarts"], description="Re-reads of a listing that changed."
+        default=DEFAULT["max_drift_restarts"], description="Re-reads of a listing that changed."
     )
-    connect_timeout_s: float = Field(DEFAULT["connect_timeout_s"], description="Connect (s).")
-    read_timeout_s: float = Field(DEFAULT["read_timeout_s"], description="Read timeout (s).")
+    connect_timeout_s: float = Field(
+        default=DEFAULT["connect_timeout_s"], description="Connect (s)."
+    )
+    read_timeout_s: float = Field(
+        default=DEFAULT["read_timeout_s"], description="Read timeout (s)."
+    )
     token_refresh_margin_s: float = Field(
-        DEFAULT["token_refresh_margin_s"], description="Renew the token this long before expiry."
+        default=DEFAULT["token_refresh_margin_s"],
+        description="Renew the token this long before expiry.",
     )
 
     _client: SpotifyClient | None = PrivateAttr(default=None)
