@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import random
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -12,11 +11,9 @@ from typing import Any
 from spotify_assets.emulator.catalog import Catalog, generate_catalog
 from spotify_assets.emulator.config import EmulatorConfig
 from spotify_assets.emulator.faults import Fault, FaultBook
-from spotify_assets.emulator.rolling_window import RollingWindow
+from spotify_assets.emulator.limits import Limits
 from spotify_assets.emulator.tokens import TokenStatus, TokenStore
 from spotify_assets.emulator.traffic import Served, Stats
-
-SERVER_ERRORS = (500, 502, 503)
 
 
 class InvalidClient(Exception):
@@ -41,10 +38,8 @@ class EmulatorState:
         self._tokens = TokenStore(clock)
         self._faults = FaultBook()
         self._stats = Stats()
-        self._limiter = _limiter(config)
-        self._errors = _error_rng(config)
+        self._limits = Limits(config)
         self._drift_pages = 0
-        self._quota_used = 0
         self._drift_if_due()
 
     # Control: the in-process API and the /_emulator endpoints both call these.
@@ -70,12 +65,7 @@ class EmulatorState:
         """Apply any subset of the tunable knobs at once; a changed knob starts afresh."""
         with self._lock:
             self._config = self._config.updated(changes)
-            if "rate_limit" in changes:
-                self._limiter = _limiter(self._config)
-            if "error_rate" in changes:
-                self._errors = _error_rng(self._config)
-            if "quota" in changes:
-                self._quota_used = 0
+            self._limits = self._limits.reconfigured(self._config, set(changes))
             if "feed_day" in changes:
                 self._catalog = self._catalog.on_day(self._config.feed_day)
             if "drift_after_pages" in changes:
@@ -94,15 +84,13 @@ class EmulatorState:
             self._stats = Stats()
             self._faults.clear()
             self._tokens.clear()
-            self._limiter = _limiter(self._config)
-            self._errors = _error_rng(self._config)
+            self._limits = Limits(self._config)
             self._drift_pages = 0
-            self._quota_used = 0
 
     def stats(self) -> dict[str, Any]:
         """Snapshot of the counters, the quota spent and the request log."""
         with self._lock:
-            return {**self._stats.snapshot(), "quota_used": self._quota_used}
+            return {**self._stats.snapshot(), "quota_used": self._limits.quota_used}
 
     def catalog_json(self, api_base: str, day: int | None = None) -> dict[str, Any]:
         """Ground truth of the feed of `day` (default: today) as JSON, links under `api_base`."""
@@ -143,26 +131,17 @@ class EmulatorState:
     def spend_quota(self) -> bool:
         """Count one authorized API request against the quota; False once it is spent."""
         with self._lock:
-            quota = self._config.quota
-            if quota is None:
-                return True
-            if self._quota_used >= quota:
-                return False
-            self._quota_used += 1
-            return True
+            return self._limits.spend_quota()
 
     def admit(self) -> int | None:
         """Pass the rate limit (None) or get the Retry-After seconds of a 429."""
         with self._lock:
-            return None if self._limiter is None else self._limiter.admit(self._clock())
+            return self._limits.admit(self._clock())
 
     def draw_server_error(self) -> int | None:
         """A random 5xx status for this request at the configured error rate, seeded."""
         with self._lock:
-            rate = self._config.error_rate
-            if rate > 0 and self._errors.random() < rate:
-                return self._errors.choice(SERVER_ERRORS)
-            return None
+            return self._limits.draw_server_error()
 
     def page_served(self) -> None:
         """Count a served feed page; insert the drift album once enough pages went out."""
@@ -183,13 +162,3 @@ class EmulatorState:
             self._catalog = self._catalog.with_new_release()
             self._config = dataclasses.replace(self._config, drift_after_pages=None)
             self._drift_pages = 0
-
-
-def _limiter(config: EmulatorConfig) -> RollingWindow | None:
-    """A fresh rate window for the configured limit, or None when unlimited."""
-    return None if config.rate_limit is None else RollingWindow(*config.rate_limit)
-
-
-def _error_rng(config: EmulatorConfig) -> random.Random:
-    """The seeded generator behind error_rate, so the same requests fail on every run."""
-    return random.Random(f"spotify-emulator:{config.seed}:errors")
