@@ -1,33 +1,30 @@
 """Paces requests under Spotify's rolling-window rate limit, learning the unpublished quota.
 
-Written by hand because no library learns an unpublished rolling-window quota from 429s, and one
-pacer must hold back every worker thread: Spotify counts the app's requests, not a thread's.
+Written by hand: no library learns a rolling-window quota from 429s, and one pacer must hold back
+every worker thread (Spotify counts the app's requests, not a thread's).
 
-What it assumes: the server accepts at most Q requests whose arrival falls in any W seconds
-(refused requests do not count) and answers 429 with Retry-After = whole seconds until the oldest
-accepted request leaves the window, rounded up. Until the first 429 it does not pace (the worker
-pool bounds concurrency), apart from an optional ceiling in requests per second.
+Assumes: at most Q accepted requests arrive in any W seconds (refused ones do not count), and a
+429's Retry-After is the wait until the oldest of them leaves the window, rounded up to seconds.
+It does not pace before the first 429 (the worker pool bounds concurrency), but for a ceiling.
 
-How it learns: it keeps a log of its own requests (sent when `acquire()` returned, answered when
-the thread reported back). A run starts faster than the quota, so its first 429 comes while the
-window still holds every request the run sent. At the end of that pause every request sent before
-it has been answered, so Q = the requests accepted until then, and W <= answer time of a 429 +
-its Retry-After - send time of the first accepted request (an upper bound: the arrival of the
-first request is after its send, and Retry-After is rounded up). A later 429 means the quota fell:
-Q becomes the accepted requests still in the window at that 429, at most Q - 1, so it never loops.
+Learns from a log of its own requests (sent when `acquire()` returns, answered when reported). A
+run starts faster than the quota, so its first 429 comes while the window holds all of the run;
+when that pause ends every request sent before it has been answered: Q = those accepted. Retry-
+After bounds W: W <= answer of a 429 + Retry-After - send of the first request, W > send of the
+429 + Retry-After - 1 - answer of the first request. The whole second between the bounds (plus
+`WINDOW_MARGIN`) is W, or the upper bound when none fits. A later 429 means the quota fell: Q
+becomes the accepted requests still in the window at that 429, at most Q - 1, so it never loops.
 
-Margins where the arithmetic is uncertain: an accepted request is counted from its answer, not its
-send (its arrival at the server lies in between, later under latency and jitter); W is the upper
-bound above (up to one second plus a round trip over the true window); Q is a count of requests
-the server certainly accepted. A Retry-After that is absent or 0 pauses 1 s and, on a first 429,
-sets W to the documented 30 s; one longer than `MAX_WINDOW_S` is another limit (a day quota),
-paused for but not learned from.
+Margins where the arithmetic is uncertain: a request counts from its answer, not its send (its
+arrival lies in between, moved by latency and jitter); a window read as whole seconds gets 2%
+more; Q counts requests the server surely accepted. A Retry-After absent or 0 pauses 1 s (on a
+first 429, W is then the documented 30 s); one over `MAX_WINDOW_S` is another limit: not learned.
 
-What it cannot avoid: the requests in flight when the window first fills (up to the number of
-workers) get their 429 once per cold run. A quota shared with another client of the same app, or a
-run that crawls below the quota for longer than a window before its first burst, is learned too
-low or too slow: safe, but slower than it could be, until a run starts without the saved pace.
-A window that grows mid-run lowers the quota by one per 429.
+Cannot avoid: a cold run's requests in flight when the window first fills (up to the workers)
+get a 429. A fractional window is paced as the next whole second. A quota shared with another
+client, or a run crawling below the quota for over a window before its first burst, is learned
+too low or slow (safe, not fast) until a run starts without the saved pace; a window growing
+mid-run lowers the quota by one per 429. The learned quota never rises within a run.
 """
 
 from __future__ import annotations
@@ -66,16 +63,9 @@ class LearnedPace:
     def __post_init__(self) -> None:
         """Refuse a pace that cannot be paced by, e.g. a hand-edited or corrupted saved value."""
         if isinstance(self.quota, bool) or not isinstance(self.quota, int) or self.quota < 1:
-            raise ValueError(f"A learned pace needs a whole quota of at least 1, not {self.quota!r}")
+            raise ValueError(f"A pace needs a whole quota >= 1, not {self.quota!r}")
         if not (isinstance(self.window_s, int | float) and 0 < self.window_s <= MAX_WINDOW_S):
-            raise ValueError(
-                f"A learned pace needs a window of 0 to {MAX_WINDOW_S:g} s, not {self.window_s!r}"
-            )
-
-    @property
-    def requests_per_second(self) -> float:
-        """The average pace this quota allows."""
-        return self.quota / self.window_s
+            raise ValueError(f"A pace needs 0 < window_s <= {MAX_WINDOW_S:g}, not {self.window_s}")
 
     def to_json(self) -> str:
         """A small JSON text to store for the next run (it holds no secret)."""
@@ -180,14 +170,10 @@ class Pacer:
         self._lock = threading.Lock()
         self._mine = threading.local()
         self._log: deque[_Request] = deque()
-        self._next_send = -math.inf
-        self._paused_until = -math.inf
+        self._next_send = self._paused_until = self._last_pause = -math.inf
         self._episode: _Episode | None = None
-        self._last_pause = -math.inf
         self._halted: BaseException | None = None
-        self._waiting = 0
-        self._wait_began = 0.0
-        self._waited = 0.0
+        self._waiting, self._wait_began, self._waited = 0, 0.0, 0.0
 
     @property
     def pace(self) -> LearnedPace | None:
@@ -198,10 +184,9 @@ class Pacer:
 
     @property
     def requests_per_second(self) -> float | None:
-        """The current pace for progress reports: the learned quota per second, capped by the
-        ceiling; None while nothing limits the pace."""
+        """The pace for progress reports: learned quota per second or ceiling; None if unpaced."""
         with self._lock:
-            rates = [self._pace.requests_per_second] if self._pace else []
+            rates = [self._pace.quota / self._pace.window_s] if self._pace else []
             rates += [self._ceiling] if self._ceiling else []
             return min(rates, default=None)
 
@@ -279,12 +264,11 @@ class Pacer:
         self._mine.request = None
         if request is None:
             return now
-        request.answered = now
-        request.refused = refused
+        request.answered, request.refused = now, refused
         return request.sent
 
     def _send(self, now: float) -> None:
-        """Log a request leaving now; the thread's unreported last one (a timeout) counts as sent."""
+        """Log a request leaving now; the thread's unreported last one (a timeout) counts."""
         self._answer(now, refused=False)
         if self._episode is None:
             keep = self._pace.window_s if self._pace else MAX_WINDOW_S
@@ -300,19 +284,17 @@ class Pacer:
         """When the learned quota lets the next request go (-inf when nothing is learned)."""
         if self._pace is None:
             return -math.inf
-        until = sorted(
-            t for t in (_counted_until(r, self._pace.window_s) for r in self._log) if t > now
-        )
+        counted = (_counted_until(request, self._pace.window_s) for request in self._log)
+        until = sorted(t for t in counted if t > now)
         over = len(until) - self._pace.quota
         return -math.inf if over < 0 else until[over]
 
     def _settle(self, now: float) -> None:
         """Once a pause is over (every request sent before it answered), learn from its 429s."""
         episode = self._episode
-        if episode is None or now < self._paused_until:
-            return
-        self._episode = None
-        if episode.cold:
-            self._pace = _learn_cold(self._log, episode)
-        elif self._pace is not None:
-            self._pace = _learn_paced(self._log, episode, self._pace)
+        if episode is not None and now >= self._paused_until:
+            self._episode = None
+            if episode.cold:
+                self._pace = _learn_cold(self._log, episode)
+            elif self._pace is not None:
+                self._pace = _learn_paced(self._log, episode, self._pace)
