@@ -215,8 +215,9 @@ def simulate(
         clock.sleep(halt[0])
         pacer.halt(halt[1])
 
-    remaining[0] = scenario.sequential
-    outcome.errors = clock.run([worker])
+    if scenario.sequential:
+        remaining[0] = scenario.sequential
+        outcome.errors = clock.run([worker])
     remaining[0] = scenario.requests - scenario.sequential
     outcome.errors += clock.run([worker] * scenario.workers + ([halter] if halt else []))
     return outcome
