@@ -11,7 +11,7 @@ import yaml
 
 from spotify_assets.emulator import EmulatorConfig, EmulatorServer
 from spotify_assets.emulator.config import TUNABLE_KEYS
-from spotify_assets.spotify.capabilities import CACHE_DIR_ENV
+from spotify_assets.spotify.memory import CACHE_DIR_ENV
 
 # shared/ sits beside the project root (…/main and …/shared), wherever the clone lives.
 OPENAPI_PATH = (
@@ -35,7 +35,7 @@ def start_emulator(**overrides: Any) -> EmulatorServer:
 def capability_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Each test remembers app capabilities in a folder of its own, never in the user's cache."""
+    """Each test keeps the app memory in a folder of its own, never in the user's cache."""
     folder = tmp_path_factory.mktemp("capabilities")
     monkeypatch.setenv(CACHE_DIR_ENV, str(folder))
     return folder

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dagster import ExecuteInProcessResult
+from dagster import AssetCheckEvaluation, AssetCheckSeverity, ExecuteInProcessResult
 
 from spotify_assets.contract import names
 
@@ -33,7 +33,10 @@ def summarize(result: ExecuteInProcessResult, backend: str) -> Summary:
         if event.asset_key is not None
     }
     evaluations = result.get_asset_check_evaluations()
-    failed_checks = [e for e in evaluations if not e.passed]
+    failed_checks = [
+        e for e in evaluations if not e.passed and e.severity == AssetCheckSeverity.ERROR
+    ]
+    warned = [e for e in evaluations if not e.passed and e.severity == AssetCheckSeverity.WARN]
     lines = [
         f"Run {result.run_id} {'succeeded' if result.success else 'FAILED'} "
         f"(partition {result.dagster_run.tags.get('dagster/partition', '?')}, {backend})",
@@ -59,11 +62,11 @@ def summarize(result: ExecuteInProcessResult, backend: str) -> Summary:
         f"  requests      {int(totals[names.REQUESTS])} to the API + "
         f"{int(totals[names.TOKEN_REQUESTS])} for tokens, {int(totals[names.RETRIES])} retries, "
         f"{int(totals[names.HTTP_429])} x 429, {totals[names.WAITED_S]:.1f} s waited",
-        f"  checks        {len(evaluations) - len(failed_checks)} passed, "
-        f"{len(failed_checks)} failed",
+        f"  checks        {len(evaluations) - len(failed_checks) - len(warned)} passed, "
+        f"{len(failed_checks)} failed" + (f", {len(warned)} warned" if warned else ""),
     ]
     lines += [
-        f"    {'ok  ' if e.passed else 'FAIL'} {e.asset_key.path[-1]}.{e.check_name}"
+        f"    {_verdict(e)} {e.asset_key.path[-1]}.{e.check_name}"
         + ("" if e.passed else f": {e.description or ''}")
         for e in evaluations
     ]
@@ -73,3 +76,10 @@ def summarize(result: ExecuteInProcessResult, backend: str) -> Summary:
         message = why or (data.error.message.strip() if data.error else "unknown error")
         lines.append(f"  step {event.step_key} failed: {message}")
     return Summary("\n".join(lines), ok=result.success and not failed_checks)
+
+
+def _verdict(evaluation: AssetCheckEvaluation) -> str:
+    """ok, WARN or FAIL, as wide as each other."""
+    if evaluation.passed:
+        return "ok  "
+    return "WARN" if evaluation.severity == AssetCheckSeverity.WARN else "FAIL"

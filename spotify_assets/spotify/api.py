@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from spotify_assets.spotify.auth import ClientCredentialsAuth
 from spotify_assets.spotify.errors import (
+    SpotifyAppForbiddenError,
     SpotifyAuthError,
     SpotifyForbiddenError,
     SpotifyNotFoundError,
@@ -15,10 +17,12 @@ from spotify_assets.spotify.errors import (
     SpotifyProtocolError,
     SpotifyRequestError,
 )
-from spotify_assets.spotify.ratelimit import RateLimiter
+from spotify_assets.spotify.pacing import Pacer
 from spotify_assets.spotify.transport import Transport, error_detail, request_label
 
 Params = Mapping[str, str | int]
+WHOLE_APP_REFUSALS = re.compile(r"premium subscription required|unavailable in this country", re.I)
+"""403 messages that refuse the whole app, not one endpoint (users' reports, 2025-2026)."""
 
 
 def origin(url: str) -> tuple[str, str]:
@@ -38,23 +42,31 @@ class SpotifyApi:
         *,
         transport: Transport,
         auth: ClientCredentialsAuth,
-        limiter: RateLimiter,
+        pacer: Pacer,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._origin = origin(self.base_url)
         self._transport = transport
         self._auth = auth
-        self._limiter = limiter
+        self._pacer = pacer
 
     def url(self, path: str) -> str:
         """The absolute URL of an API path such as `/browse/new-releases`."""
         return f"{self.base_url}{path}"
 
-    def get(self, url: str, params: Params | None = None) -> dict[str, Any]:
+    def get(
+        self,
+        url: str,
+        params: Params | None = None,
+        *,
+        patience: int | None = None,
+        not_found_is_transient: bool = False,
+    ) -> dict[str, Any]:
         """GET `url` with a valid token and return its JSON object, or raise a typed error.
 
         A URL on any host but the configured API host is refused before anything is sent: the
-        request would carry the access token there (such URLs come from `next` links).
+        request would carry the access token there (such URLs come from `next` links). For
+        `patience` and `not_found_is_transient` see Transport.send.
         """
         if origin(url) != self._origin:
             raise SpotifyPagingError(
@@ -69,9 +81,11 @@ class SpotifyApi:
                 "GET",
                 url,
                 endpoint="api",
-                limiter=self._limiter,
+                pacer=self._pacer,
                 params=params,
                 headers={"Authorization": f"Bearer {token}"},
+                patience=patience,
+                not_found_is_transient=not_found_is_transient,
             )
             if response.status_code == 401 and not renewed:
                 self._auth.invalidate(token)
@@ -96,6 +110,17 @@ class SpotifyApi:
                 status=status,
                 url=url,
             )
+        if status == 403 and WHOLE_APP_REFUSALS.search(message):
+            refused = SpotifyAppForbiddenError(
+                f"Spotify refused the app itself on {label} (403: {message}): no endpoint will "
+                "answer until that is fixed. In Development Mode the app's owner needs an active "
+                "Premium subscription, and Spotify serves only some countries; check the app in "
+                "the Spotify developer dashboard.",
+                status=status,
+                url=url,
+            )
+            self._pacer.halt(refused)
+            raise refused
         if status == 403:
             raise SpotifyForbiddenError(
                 f"Spotify answered 403 on {label} ({message}): this app may not use the "

@@ -1,45 +1,48 @@
 """SpotifyClient: the new-releases feed and the tracks of albums, fetched fast and politely.
 
-A short facade: it wires the parts (transport, token, rate limiter, worker pool, what the app may
-use) once from a ClientConfig, and hands the work to the feed and the album-tracks readers.
+A short facade: it wires the parts (transport, token, pacer, worker pool, the app's memory) once
+from a ClientConfig, and hands the work to the feed and the album-tracks readers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
-from typing import Literal
+from collections.abc import Callable, Iterable
+from typing import Literal, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from spotify_assets.spotify.api import SpotifyApi, origin
 from spotify_assets.spotify.auth import ClientCredentialsAuth
-from spotify_assets.spotify.capabilities import Capabilities, app_key, default_cache_file
 from spotify_assets.spotify.config import ClientConfig
 from spotify_assets.spotify.context import ClientContext
 from spotify_assets.spotify.feed import Feed
-from spotify_assets.spotify.ratelimit import RateLimiter
+from spotify_assets.spotify.memory import AppMemory, MemoryStore, app_key, default_store
+from spotify_assets.spotify.pacing import Pacer
+from spotify_assets.spotify.progress import Report
 from spotify_assets.spotify.results import AlbumTracks, NewReleases
 from spotify_assets.spotify.stats import ClientStats, StatsRecorder
 from spotify_assets.spotify.tracks import Tracks
 from spotify_assets.spotify.transport import Transport
 from spotify_assets.spotify.workers import Workers
 
+R = TypeVar("R")
+
 
 class SpotifyClient:
     """Spotify Web API client for batch extraction with client credentials.
 
-    Thread-safe. One instance is one "run": it counts everything it did in `stats`. Which endpoints
-    the app may not use (403) it remembers for its life and, in `capabilities_file` (None: not at
-    all), for a week across runs (see capabilities.py).
+    Thread-safe. One instance is one "run": it counts everything it did in `stats`. What it learns
+    about the app (endpoints it may not use, the pace the rate limit allows) it keeps for its life
+    and in `memory` (default: a local file; None: nowhere) for the next runs (see memory.py).
+    After a day-long 429 or a spent quota it stops: no worker sends another request.
     """
 
     def __init__(
         self,
         config: ClientConfig,
         *,
-        capabilities_file: Path | Literal["default"] | None = "default",
+        memory: MemoryStore | Literal["default"] | None = "default",
     ) -> None:
         self.config = config
         self._stats = StatsRecorder()
@@ -50,16 +53,18 @@ class SpotifyClient:
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
         self._session.headers["User-Agent"] = "spotify_assets (+requests)"
-        transport = Transport(self._session, config, stats=self._stats)
-        auth = ClientCredentialsAuth(config, transport=transport, stats=self._stats)
-        limiter = RateLimiter(config.max_requests_per_second)
-        api = SpotifyApi(config.api_base_url, transport=transport, auth=auth, limiter=limiter)
-        capabilities = Capabilities(
-            default_cache_file() if capabilities_file == "default" else capabilities_file,
+        self._memory = AppMemory(
+            default_store() if memory == "default" else memory,
             app_key(config.client_id, "://".join(origin(config.api_base_url))),
         )
+        self._pacer = Pacer(
+            max_requests_per_second=config.max_requests_per_second, learned=self._memory.pace
+        )
+        transport = Transport(self._session, config, stats=self._stats)
+        auth = ClientCredentialsAuth(config, transport=transport, stats=self._stats)
+        api = SpotifyApi(config.api_base_url, transport=transport, auth=auth, pacer=self._pacer)
         self._workers = Workers(config.max_workers)
-        context = ClientContext(config, api, self._workers, capabilities, self._stats)
+        context = ClientContext(config, api, self._workers, self._memory, self._pacer, self._stats)
         self._feed = Feed(context)
         self._tracks = Tracks(context)
 
@@ -70,12 +75,15 @@ class SpotifyClient:
 
     def new_releases(self) -> NewReleases:
         """The whole new-releases feed from the configured source (see feed.py)."""
-        return self._feed.read()
+        return self._learning(self._feed.read)
 
-    def album_tracks(self, album_ids: Iterable[str]) -> AlbumTracks:
+    def album_tracks(
+        self, album_ids: Iterable[str], *, progress: Report | None = None
+    ) -> AlbumTracks:
         """Every track of every album, with as few requests as the app's access allows (see
-        tracks.py); albums Spotify does not know are listed in `missing`."""
-        return self._tracks.read(album_ids)
+        tracks.py); albums Spotify does not know are listed in `missing`. `progress` is called
+        with a Progress every `progress_interval_s` while it runs, and at the end."""
+        return self._learning(lambda: self._tracks.read(album_ids, progress))
 
     def close(self) -> None:
         """Stop the worker threads and release the HTTP connections."""
@@ -87,3 +95,12 @@ class SpotifyClient:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def _learning(self, work: Callable[[], R]) -> R:
+        """Do `work`, then remember the pace it learned (also when it failed)."""
+        try:
+            return work()
+        finally:
+            pace = self._pacer.pace
+            if pace is not None:
+                self._memory.remember_pace(pace)

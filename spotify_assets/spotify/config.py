@@ -47,6 +47,7 @@ class ClientConfig:
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 30.0
     token_refresh_margin_s: float = 60.0
+    progress_interval_s: float = 10.0
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work, naming the setting and what it must be."""
@@ -74,7 +75,7 @@ class ClientConfig:
             _within(name, getattr(self, name), 0)
         for name in ("backoff_base_s", "backoff_max_s", "max_retry_after_s"):
             _within(name, getattr(self, name), 0)
-        for name in ("connect_timeout_s", "read_timeout_s"):
+        for name in ("connect_timeout_s", "read_timeout_s", "progress_interval_s"):
             if getattr(self, name) <= 0:
                 raise SpotifyConfigError(f"{name} must be > 0, got {getattr(self, name)}")
         if self.max_requests_per_second is not None and self.max_requests_per_second <= 0:

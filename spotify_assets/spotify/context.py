@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from spotify_assets.spotify.api import SpotifyApi
-from spotify_assets.spotify.capabilities import Capabilities
 from spotify_assets.spotify.config import ClientConfig
+from spotify_assets.spotify.errors import SpotifyRateLimitError, SpotifyRunStoppedError
+from spotify_assets.spotify.memory import AppMemory
+from spotify_assets.spotify.pacing import Pacer
 from spotify_assets.spotify.paging import Page, settled
 from spotify_assets.spotify.results import SpotifyObject
 from spotify_assets.spotify.stats import StatsRecorder
 from spotify_assets.spotify.workers import Workers
+
+R = TypeVar("R")
+PROBE_PATIENCE = 2
+"""429s the first request to an endpoint the app may have lost waits out before falling back:
+restricted apps have been seen getting 429, not 403, there (see is_refusal)."""
+
+
+def is_refusal(error: SpotifyRateLimitError) -> bool:
+    """Whether a 429 on a probe may mean "this app may not use the endpoint" (so a fallback may
+    work), rather than a stop that holds for every endpoint of the app."""
+    return not isinstance(error, SpotifyRunStoppedError)
 
 
 @dataclass(frozen=True)
@@ -21,8 +35,14 @@ class ClientContext:
     config: ClientConfig
     api: SpotifyApi
     workers: Workers
-    capabilities: Capabilities
+    memory: AppMemory
+    pacer: Pacer
     stats: StatsRecorder
+
+    def rate_limits_during(self, call: Callable[[], R]) -> tuple[R, int]:
+        """The result of `call` and how many 429s the client met while it ran."""
+        before = self.stats.snapshot().http_429
+        return call(), self.stats.snapshot().http_429 - before
 
     def settled(
         self, what: str, pages: Callable[[int], Iterator[Page]]

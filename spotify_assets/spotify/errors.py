@@ -32,6 +32,11 @@ class SpotifyForbiddenError(SpotifyHTTPError):
     """The API answered 403: this app may not use the endpoint (Development Mode, since 2026)."""
 
 
+class SpotifyAppForbiddenError(SpotifyHTTPError):
+    """The API refused the whole app (403: the owner lacks Premium, or the country is not served):
+    no other endpoint can help, so the run stops at the first refusal."""
+
+
 class SpotifyNotFoundError(SpotifyHTTPError):
     """The API answered 404 for a resource (an album id that does not exist, for instance)."""
 
@@ -56,6 +61,11 @@ class SpotifyRateLimitError(SpotifyHTTPError):
         self.retry_after_s = retry_after_s
         self.max_retry_after_s = max_retry_after_s
         self.reason = reason
+
+
+class SpotifyRunStoppedError(SpotifyRateLimitError):
+    """Spotify asked the app to stop (a day-long Retry-After, or its quota is spent): the client
+    stopped every worker at once, since requests sent during a ban can lengthen it."""
 
 
 class SpotifyUnavailableError(SpotifyError):

@@ -2,7 +2,9 @@
 
 Spotify withdrew /browse/new-releases from Development Mode apps in 2026 (403). In `auto` mode the
 feed tries browse once and, when it is refused, reads search instead and remembers the refusal
-(see capabilities.py), so later runs go straight to search.
+(see memory.py), so later runs go straight to search. Some restricted apps get 429 instead of
+403 from their first browse call: after PROBE_PATIENCE waits the feed falls back too, and when
+search then answers without a 429 the refusal is remembered like a 403.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from spotify_assets.spotify.context import ClientContext
+from spotify_assets.spotify.context import PROBE_PATIENCE, ClientContext, is_refusal
 from spotify_assets.spotify.errors import SpotifyForbiddenError, SpotifyRateLimitError
 from spotify_assets.spotify.paging import Page, get_page, read_ahead
 from spotify_assets.spotify.results import NewReleases, SpotifyObject
@@ -21,20 +23,19 @@ NEW_RELEASES_QUERY = "tag:new"
 MAX_SEARCH_ITEMS = 1000
 """Search pages no deeper than this: "maximum offset (including limit): 1,000"."""
 FEED_WINDOW = 4
-"""Feed pages read at once: the feed is what a run asks for first, before the rate limiter knows
-the pace, so a few pages at once speed it up several times while a cold start against a tight
-rate limit meets only a handful of 429s."""
+"""Feed pages read at once: the feed is what a run asks for first, before the pacer knows the
+rate limit, so a few pages at once speed it up several times while a cold start against a tight
+limit meets only a handful of 429s."""
 
 
 class Feed:
     """Reads the whole new-releases feed the way the configured source says."""
 
     def __init__(self, context: ClientContext) -> None:
+        self._context = context
         self._config = context.config
         self._api = context.api
-        self._workers = context.workers
-        self._capabilities = context.capabilities
-        self._context = context
+        self._memory = context.memory
 
     def read(self) -> NewReleases:
         """The feed from the configured source, falling back from browse to search in `auto`."""
@@ -43,33 +44,41 @@ class Feed:
             return self._browse()
         if source == "search":
             return self._search(None)
-        fallback_reason = self._capabilities.reason("browse")
-        if fallback_reason is not None:
-            log.info("Using search (q=%s): browse was %s", NEW_RELEASES_QUERY, fallback_reason)
-            return self._search(fallback_reason)
+        remembered = self._memory.reason("browse")
+        if remembered is not None:
+            log.info("Using search (q=%s): browse was %s", NEW_RELEASES_QUERY, remembered)
+            return self._search(remembered)
         try:
-            return self._browse()
+            return self._browse(patience=PROBE_PATIENCE)
         except SpotifyForbiddenError as exc:
-            fallback_reason = str(exc)
-            self._capabilities.forbid("browse", fallback_reason)
-            # Spotify withdrew /browse/new-releases and /albums?ids= from Development Mode apps
-            # together (2026-02-11 / 2026-03-09): an app refused one is refused both.
-            self._capabilities.forbid("albums", f"not tried after {exc}")
+            self._refused(str(exc), persist=True)
+            return self._search(str(exc))
         except SpotifyRateLimitError as exc:
-            # Restricted apps have been seen getting a 429 instead of the 403 on an endpoint
-            # they lost; search may still answer. Not remembered past the run: it may just have
-            # been the rate limit, and then search fails the same way.
-            fallback_reason = str(exc)
-            self._capabilities.forbid("albums", f"not tried after {exc}", persist=False)
-        log.warning("Falling back to search (q=%s): %s", NEW_RELEASES_QUERY, fallback_reason)
-        return self._search(fallback_reason)
+            if not is_refusal(exc):
+                raise
+            # A 429 where a restricted app expects the 403: search may still answer. It is
+            # remembered only when search answers without a 429, or it was the rate limit.
+            reason = str(exc)
+            self._refused(reason, persist=False)
+            feed, rate_limited = self._context.rate_limits_during(lambda: self._search(reason))
+            if not rate_limited:
+                self._refused(reason, persist=True)
+            return feed
 
-    def _browse(self) -> NewReleases:
+    def _refused(self, reason: str, *, persist: bool) -> None:
+        """Remember that browse was refused, and with it /albums?ids=: Spotify withdrew both from
+        Development Mode apps together (2026-02-11 / 2026-03-09)."""
+        if self._memory.reason("browse") is None:
+            log.warning("Falling back to search (q=%s): %s", NEW_RELEASES_QUERY, reason)
+        self._memory.forbid("browse", reason, persist=persist)
+        self._memory.forbid("albums", f"not tried after {reason}", persist=persist)
+
+    def _browse(self, patience: int | None = None) -> NewReleases:
         """The feed from `/browse/new-releases`."""
         albums, total = self._collect(
-            self._api.url("/browse/new-releases"), {"limit": self._config.page_size}
+            self._api.url("/browse/new-releases"), {"limit": self._config.page_size}, patience
         )
-        return NewReleases(albums, total, total, "browse")
+        return self._told(NewReleases(albums, total, total, "browse"))
 
     def _search(self, fallback_reason: str | None) -> NewReleases:
         """The feed from search (`q=tag:new`), as deep as Spotify lets one page."""
@@ -78,22 +87,40 @@ class Feed:
             "type": "album",
             "limit": self._config.search_page_size,
         }
-        albums, total = self._collect(self._api.url("/search"), params, MAX_SEARCH_ITEMS)
-        reachable = min(total, MAX_SEARCH_ITEMS)
-        return NewReleases(albums, total, reachable, "search", fallback_reason)
+        albums, total = self._collect(self._api.url("/search"), params, max_items=MAX_SEARCH_ITEMS)
+        return self._told(
+            NewReleases(albums, total, min(total, MAX_SEARCH_ITEMS), "search", fallback_reason)
+        )
+
+    @staticmethod
+    def _told(feed: NewReleases) -> NewReleases:
+        """`feed`, with a warning in the log when it ran out before the total Spotify reported."""
+        if feed.shortfall:
+            log.warning(
+                "Spotify's %s listing ran out after %d of the %d albums it reported as reachable; "
+                "keeping what came",
+                feed.source,
+                len(feed.albums),
+                feed.reachable,
+            )
+        return feed
 
     def _collect(
-        self, url: str, params: dict[str, str | int], max_items: int | None = None
+        self,
+        url: str,
+        params: dict[str, str | int],
+        patience: int | None = None,
+        max_items: int | None = None,
     ) -> tuple[list[SpotifyObject], int]:
         """All albums of a feed listing and its reported total, restarting when it drifts."""
 
         def pages(attempt: int) -> Iterator[Page]:
-            first = get_page(self._api, url, "albums", params)
+            first = get_page(self._api, url, "albums", params, patience=patience)
             return read_ahead(
                 self._api,
                 first,
                 "albums",
-                self._workers.run_all,
+                self._context.workers.run_all,
                 window=FEED_WINDOW,
                 max_items=max_items,
             )

@@ -7,8 +7,9 @@ by SpotifyApi.get, where the access token is attached.
 `read_ahead` fetches a window of pages at once: Spotify's `next` links page by `offset`, so the
 links of the coming pages are the first `next` link with its offset advanced. Every page must
 then carry exactly the `next` link that was predicted for it and the same total, or the listing
-changed while it was read (`ListingChanged`); the reading stops at the first page without `next`,
-so a total that overstates the listing (search's often does) costs at most a window of requests.
+changed while it was read (`ListingChanged`); the reading stops at the first page without `next`
+or without items, so a total that overstates the listing (search's often does) costs at most a
+window of requests, and the listing holds what Spotify had.
 """
 
 from __future__ import annotations
@@ -69,14 +70,26 @@ class Page:
 
 
 def get_page(
-    api: SpotifyApi, url: str, key: str | None, params: Mapping[str, str | int] | None = None
+    api: SpotifyApi,
+    url: str,
+    key: str | None,
+    params: Mapping[str, str | int] | None = None,
+    *,
+    patience: int | None = None,
+    not_found_is_transient: bool = False,
 ) -> Page:
-    """GET one page; `key` unwraps `{key: paging}` bodies."""
-    body = api.get(url, params)
+    """GET one page; `key` unwraps `{key: paging}` bodies (the options: see Transport.send)."""
+    body = api.get(url, params, patience=patience, not_found_is_transient=not_found_is_transient)
     where = request_label("GET", url)
     if key is not None and key not in body:
         raise SpotifyProtocolError(f"{where} answered without `{key}`")
     return Page.parse(body[key] if key else body, where)
+
+
+def ended(page: Page) -> bool:
+    """Whether a listing ends at `page`: no `next` link, or no items although `next` is set
+    (Spotify's search runs out before the `total` it reports, which is an estimate)."""
+    return page.next is None or not page.items
 
 
 def follow(api: SpotifyApi, first: Page, key: str | None = None) -> Iterator[Page]:
@@ -85,7 +98,7 @@ def follow(api: SpotifyApi, first: Page, key: str | None = None) -> Iterator[Pag
     max_pages = math.ceil(first.total / max(first.limit, 1)) + 1
     page = first
     yield page
-    while page.next is not None:
+    while page.next is not None and page.items:
         link = page.next
         if link in seen or len(seen) >= max_pages:
             raise SpotifyPagingError(
@@ -98,10 +111,16 @@ def follow(api: SpotifyApi, first: Page, key: str | None = None) -> Iterator[Pag
 
 
 def fetch(
-    api: SpotifyApi, url: str, params: Mapping[str, str | int], key: str | None = None
+    api: SpotifyApi,
+    url: str,
+    params: Mapping[str, str | int],
+    key: str | None = None,
+    *,
+    not_found_is_transient: bool = False,
 ) -> Iterator[Page]:
     """GET the first page of a listing, then follow its `next` links."""
-    return follow(api, get_page(api, url, key, params), key)
+    first = get_page(api, url, key, params, not_found_is_transient=not_found_is_transient)
+    return follow(api, first, key)
 
 
 def offset_links(first: Page, max_items: int | None = None) -> list[str] | None:
@@ -159,10 +178,12 @@ def read_ahead(
     previous = first
     yield first
     for start in range(0, len(links), window):
+        if ended(previous):
+            return
         chunk = links[start : start + window]
         pages = run_all([partial(get_page, api, link, key) for link in chunk])
         for link, page in zip(chunk, pages, strict=True):
-            if previous.next is None:
+            if ended(previous):
                 if page.items:
                     raise ListingChanged(f"items after the page that ended the listing ({link})")
                 continue
@@ -170,9 +191,7 @@ def read_ahead(
                 raise ListingChanged(f"a page pointed to {previous.next}, not {link}")
             previous = page
             yield page
-        if previous.next is None:
-            return
-    if previous.next is None:
+    if ended(previous):
         return
     if max_items is None or first.total <= max_items:
         raise ListingChanged(f"more pages than the total of {first.total} allows")

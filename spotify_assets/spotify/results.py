@@ -27,6 +27,13 @@ class NewReleases:
     source: NewReleasesSource
     fallback_reason: str | None = None
 
+    @property
+    def shortfall(self) -> int:
+        """Albums the listing lacked when it ran out before `reachable`: Spotify's last page was
+        empty or had no `next` (search's total is an estimate). Pages the client lost would have
+        failed the read instead, so this is what Spotify had."""
+        return max(0, self.reachable - len(self.albums))
+
 
 @dataclass(frozen=True)
 class AlbumTracks(Mapping[str, list[SpotifyObject]]):

@@ -3,7 +3,9 @@
 `/albums?ids=` answers 20 albums a request with their first 50 tracks embedded; Development Mode
 apps lost it in 2026 (403), and then each album is listed with `/albums/{id}/tracks`. The first
 batch request alone probes whether the app may use the endpoint, so a refusal costs one request
-rather than one per worker; the refusal is remembered like the one on browse (capabilities.py).
+rather than one per worker; the refusal is remembered like the one on browse (memory.py). An album
+Spotify answers null or 404 for is asked again on its own (404s retried a few times): Spotify has
+been seen to do that once for albums it listed seconds before.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 
-from spotify_assets.spotify.context import ClientContext
+from spotify_assets.spotify.context import PROBE_PATIENCE, ClientContext, is_refusal
 from spotify_assets.spotify.errors import (
     SpotifyForbiddenError,
     SpotifyNotFoundError,
@@ -20,6 +22,7 @@ from spotify_assets.spotify.errors import (
     SpotifyRateLimitError,
 )
 from spotify_assets.spotify.paging import Page, fetch, follow
+from spotify_assets.spotify.progress import ProgressTracker, Report
 from spotify_assets.spotify.results import AlbumTracks, SpotifyObject, TracksEndpoint
 
 log = logging.getLogger(__name__)
@@ -31,57 +34,79 @@ class Tracks:
     """Fetches album tracks in batches where the app may, one listing per album otherwise."""
 
     def __init__(self, context: ClientContext) -> None:
+        self._context = context
         self._config = context.config
         self._api = context.api
-        self._workers = context.workers
-        self._capabilities = context.capabilities
-        self._context = context
+        self._memory = context.memory
         self._batches_allowed = False
 
-    def read(self, album_ids: Iterable[str]) -> AlbumTracks:
-        """Every track of every album (duplicates asked once), in the order asked."""
+    def read(self, album_ids: Iterable[str], progress: Report | None = None) -> AlbumTracks:
+        """Every track of every album (duplicates asked once), in the order asked; `progress`
+        is called every `progress_interval_s` while it runs."""
         ids = list(dict.fromkeys(album_ids))
-        if self._capabilities.reason("albums") is None and ids:
-            try:
-                return self._result(ids, self._batched(ids), "albums")
-            except SpotifyForbiddenError as exc:
-                self._capabilities.forbid("albums", str(exc))
-            except SpotifyRateLimitError as exc:
-                if self._batches_allowed:
-                    raise
-                # The probe itself was refused with a long 429: the restricted-app variant of
-                # the 403 (see feed.py); per-album listings may still be allowed.
-                self._capabilities.forbid("albums", str(exc), persist=False)
-        listings = self._workers.run_all([partial(self._listing_or_none, a) for a in ids])
-        tracks = {
-            a: listing for a, listing in zip(ids, listings, strict=True) if listing is not None
-        }
-        return self._result(ids, tracks, "album_tracks", self._capabilities.reason("albums"))
+        tracker = ProgressTracker(
+            len(ids), self._context.stats.snapshot, lambda: self._context.pacer.requests_per_second
+        )
+        with tracker.reporting(progress, self._config.progress_interval_s):
+            return self._read(ids, tracker)
 
-    def _batched(self, ids: list[str]) -> dict[str, list[SpotifyObject]]:
-        """Tracks of all albums via `/albums?ids=`, in two waves on the worker pool: the batches,
-        then the extra pages of albums over 50 tracks (all such albums at once)."""
+    def _read(self, ids: list[str], tracker: ProgressTracker) -> AlbumTracks:
+        """The work of `read`, counting albums done on `tracker`."""
+        if self._memory.reason("albums") is None and ids:
+            try:
+                return self._result(ids, self._batched(ids, tracker), "albums")
+            except SpotifyForbiddenError as exc:
+                self._memory.forbid("albums", str(exc))
+            except SpotifyRateLimitError as exc:
+                if self._batches_allowed or not is_refusal(exc):
+                    raise
+                # The probe was answered 429 where a restricted app expects the 403 (see
+                # feed.py): remembered only if the per-album listings then meet no 429.
+                self._memory.forbid("albums", str(exc), persist=False)
+                tracks, rate_limited = self._context.rate_limits_during(
+                    lambda: self._each(ids, tracker)
+                )
+                if not rate_limited:
+                    self._memory.forbid("albums", str(exc))
+                return self._result(ids, tracks, "album_tracks", self._memory.reason("albums"))
+        tracks = self._each(ids, tracker)
+        return self._result(ids, tracks, "album_tracks", self._memory.reason("albums"))
+
+    def _each(self, ids: Sequence[str], tracker: ProgressTracker) -> dict[str, list[SpotifyObject]]:
+        """Tracks of each album from its own listing; albums Spotify does not know are left out."""
+        calls = [partial(self._listing_or_none, a, tracker) for a in ids]
+        listings = self._context.workers.run_all(calls)
+        return {a: listing for a, listing in zip(ids, listings, strict=True) if listing is not None}
+
+    def _batched(self, ids: list[str], tracker: ProgressTracker) -> dict[str, list[SpotifyObject]]:
+        """Tracks of all albums via `/albums?ids=`, in waves on the worker pool: the batches, then
+        the extra pages of albums over 50 tracks (all such albums at once), then on their own the
+        albums a batch answered null for."""
+        run_all = self._context.workers.run_all
         chunks = [ids[i : i + MAX_IDS_PER_REQUEST] for i in range(0, len(ids), MAX_IDS_PER_REQUEST)]
         batches = []
         if not self._batches_allowed:
             batches.append(self._batch(chunks.pop(0)))
             self._batches_allowed = True
-        batches += self._workers.run_all([partial(self._batch, chunk) for chunk in chunks])
+        batches += run_all([partial(self._batch, chunk) for chunk in chunks])
         first_pages = {album_id: page for batch in batches for album_id, page in batch.items()}
         longer = [album_id for album_id, page in first_pages.items() if page.next is not None]
-        rest = self._workers.run_all([partial(self._listing, a, first_pages[a]) for a in longer])
+        rest = run_all([partial(self._listing, a, first_pages[a]) for a in longer])
         tracks = dict(zip(longer, rest, strict=True))
         for album_id, page in first_pages.items():
             if album_id not in tracks:
                 tracks[album_id] = self._listing(album_id, page)
-        return tracks
+            tracker.album_done()
+        nulls = [album_id for album_id in ids if album_id not in first_pages]
+        return {**tracks, **self._each(nulls, tracker)}
 
     def _batch(self, ids: Sequence[str]) -> dict[str, Page]:
         """The first track page of up to 20 albums from one `/albums?ids=` request."""
         params: dict[str, str | int] = {"ids": ",".join(ids)}
         if self._config.market:
             params["market"] = self._config.market
-        body = self._api.get(self._api.url("/albums"), params)
+        patience = None if self._batches_allowed else PROBE_PATIENCE
+        body = self._api.get(self._api.url("/albums"), params, patience=patience)
         albums = body.get("albums")
         if not isinstance(albums, list) or len(albums) != len(ids):
             raise SpotifyProtocolError(
@@ -94,13 +119,17 @@ class Tracks:
             if album is not None
         }
 
-    def _listing_or_none(self, album_id: str) -> list[SpotifyObject] | None:
+    def _listing_or_none(
+        self, album_id: str, tracker: ProgressTracker
+    ) -> list[SpotifyObject] | None:
         """Tracks of one album from `/albums/{id}/tracks`; None when Spotify does not know it."""
         try:
             return self._listing(album_id, None)
         except SpotifyNotFoundError:
-            log.warning("Spotify does not know album %s (404)", album_id)
+            log.warning("Spotify does not know album %s (404, asked again in vain)", album_id)
             return None
+        finally:
+            tracker.album_done()
 
     def _listing(self, album_id: str, first: Page | None) -> list[SpotifyObject]:
         """All tracks of an album, from `first` (embedded) or a fresh listing; restarts on drift."""
@@ -111,7 +140,8 @@ class Tracks:
             params: dict[str, str | int] = {"limit": self._config.page_size}
             if self._config.market:
                 params["market"] = self._config.market
-            return fetch(self._api, self._api.url(f"/albums/{album_id}/tracks"), params)
+            url = self._api.url(f"/albums/{album_id}/tracks")
+            return fetch(self._api, url, params, not_found_is_transient=True)
 
         return self._context.settled(f"Album {album_id}", pages)[0]
 

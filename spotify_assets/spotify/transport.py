@@ -15,20 +15,29 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 
 import requests
 
 from spotify_assets.spotify.config import ClientConfig
-from spotify_assets.spotify.errors import SpotifyRateLimitError, SpotifyUnavailableError
-from spotify_assets.spotify.ratelimit import RateLimiter
+from spotify_assets.spotify.errors import (
+    SpotifyRateLimitError,
+    SpotifyRunStoppedError,
+    SpotifyUnavailableError,
+)
+from spotify_assets.spotify.pacing import Pacer
 from spotify_assets.spotify.retry import Backoff, RetryBudget
 from spotify_assets.spotify.stats import StatsRecorder
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+NOT_FOUND_RETRIES = 3
+"""Retries of a 404 on an id Spotify listed in the same run, before it counts as unknown."""
+QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+"""The `reason` of Spotify's quota 429 (since July 2026): the app is banned, often for a day."""
 Endpoint = Literal["api", "token"]
 
 
@@ -52,6 +61,30 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def stopped(
+    url: str, label: str, reason: str | None, retry_after: float | None, limit: float
+) -> SpotifyRunStoppedError:
+    """The error that stops a client: what Spotify said, and when a run can succeed again."""
+    if retry_after is not None:
+        when = datetime.now(UTC) + timedelta(seconds=retry_after)
+        said = f"Spotify asked to wait {retry_after:.0f} s (Retry-After)"
+        after = f"run again after {when:%Y-%m-%d %H:%M} UTC"
+    else:
+        said, after = "Spotify refused the request", "run again tomorrow"
+    if reason == QUOTA_EXCEEDED:
+        said += " because the app's quota is spent (QUOTA_EXCEEDED)"
+    elif reason:
+        said += f" ({reason})"
+    return SpotifyRunStoppedError(
+        f"{said} on {label}; stopped every request of the run, since requests sent during a "
+        f"ban can lengthen it (max_retry_after_s is {limit:g}): {after}.",
+        url=url,
+        retry_after_s=retry_after,
+        max_retry_after_s=limit,
+        reason=reason,
+    )
 
 
 def error_detail(response: requests.Response) -> tuple[str, str | None]:
@@ -108,19 +141,27 @@ class Transport:
         url: str,
         *,
         endpoint: Endpoint,
-        limiter: RateLimiter | None = None,
+        pacer: Pacer | None = None,
         params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
+        patience: int | None = None,
+        not_found_is_transient: bool = False,
     ) -> requests.Response:
-        """Send until the answer is neither 429 nor a transient failure, or the limits run out."""
+        """Send until the answer is neither 429 nor a transient failure, or the limits run out.
+
+        `patience` caps the 429s this request waits out (default: max_rate_limit_retries), for
+        probes of endpoints the app may have lost. With `not_found_is_transient`, a 404 is
+        retried a few times like a 5xx: Spotify has answered 404 for ids it listed a moment ago.
+        """
         label = request_label(method, url)
         failures = 0
+        not_found = 0
         rate_limited = 0
         while True:
-            if limiter is not None:
-                limiter.acquire()
+            if pacer is not None:
+                pacer.acquire()
             self._stats.add(requests=1, **{f"{endpoint}_requests": 1})
             problem: str
             status: int | None = None
@@ -152,15 +193,19 @@ class Transport:
                 if response.status_code == 429:
                     rate_limited += 1
                     self._stats.add(http_429=1)
-                    self._wait_out_429(response, label, rate_limited, limiter)
+                    self._wait_out_429(response, label, rate_limited, pacer, patience)
                     continue
-                if limiter is not None:
-                    limiter.on_accepted()
-                if response.status_code not in RETRYABLE_STATUSES:
-                    return response
-                self._stats.add(http_5xx=1)
+                if pacer is not None:
+                    pacer.on_accepted()
                 status = response.status_code
-                problem = f"answered {status} ({error_detail(response)[0]})"
+                if status == 404 and not_found_is_transient and not_found < NOT_FOUND_RETRIES:
+                    not_found += 1
+                    problem = f"answered 404 ({error_detail(response)[0]}) for an id it just listed"
+                elif status not in RETRYABLE_STATUSES:
+                    return response
+                else:
+                    self._stats.add(http_5xx=1)
+                    problem = f"answered {status} ({error_detail(response)[0]})"
             failures += 1
             if failures > self._config.max_retries or not self._budget.take():
                 why = (
@@ -184,9 +229,11 @@ class Transport:
         response: requests.Response,
         label: str,
         attempt: int,
-        limiter: RateLimiter | None,
+        pacer: Pacer | None,
+        patience: int | None,
     ) -> None:
-        """Hold back for Retry-After, or fail at once when Spotify asks for too long a wait."""
+        """Hold back for Retry-After, or stop the whole client when Spotify asks for a wait
+        longer than max_retry_after_s or says the app's quota is spent."""
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         message, reason = error_detail(response)
         because = f" ({reason})" if reason else ""
@@ -201,13 +248,12 @@ class Transport:
                 reason=reason,
             )
 
-        if retry_after is not None and retry_after > limit:
-            raise give_up(
-                f"Spotify asked to wait {retry_after:.0f} s (Retry-After) on {label}{because}; "
-                f"giving up because max_retry_after_s is {limit:g}. Run again after the wait, "
-                "or raise max_retry_after_s if the run may wait that long."
-            )
-        if attempt > self._config.max_rate_limit_retries:
+        if reason == QUOTA_EXCEEDED or (retry_after is not None and retry_after > limit):
+            stop = stopped(response.url, label, reason, retry_after, limit)
+            if pacer is not None:
+                pacer.halt(stop)
+            raise stop
+        if attempt > (self._config.max_rate_limit_retries if patience is None else patience):
             raise give_up(
                 f"Spotify kept answering 429 on {label}{because} ({message}) "
                 f"after {attempt} tries; "
@@ -219,11 +265,18 @@ class Transport:
                 f"Spotify answered 429 on {label}{because} and the client's retry budget is "
                 "spent: the run met more failures than retry_budget allows. Run again later."
             )
-        wait = retry_after if retry_after is not None else self._backoff.seconds(attempt)
-        log.warning("Spotify rate limit on %s%s; waiting %.1f s", label, because, wait)
+        log.warning(
+            "Spotify rate limit on %s%s; Retry-After %s",
+            label,
+            because,
+            "absent" if retry_after is None else f"{retry_after:g} s",
+        )
         self._stats.add(retries=1)
-        if limiter is not None:
-            self._stats.add(waited_s=limiter.on_rate_limited(wait))
+        if pacer is not None and retry_after:
+            self._stats.add(waited_s=pacer.on_rate_limited(retry_after))
         else:
+            # No usable Retry-After (absent, 0, or the token endpoint): nothing to learn the
+            # window from, so only this request backs off, with jitter.
+            wait = retry_after or self._backoff.seconds(attempt)
             self._stats.add(waited_s=wait)
             self._sleep(wait)

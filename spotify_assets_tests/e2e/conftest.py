@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwr
 from spotify_assets import settings
 from spotify_assets.emulator import EmulatorConfig, EmulatorServer, Mode
 from spotify_assets.local.instance import INSTANCE_YAML
-from spotify_assets.spotify.capabilities import CACHE_DIR_ENV
+from spotify_assets.spotify.memory import CACHE_DIR_ENV
 from spotify_assets_tests.e2e import processes
 from spotify_assets_tests.e2e.dagster_dev import DagsterDev
 from spotify_assets_tests.e2e.queries import LOCATION

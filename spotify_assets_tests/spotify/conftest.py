@@ -20,7 +20,7 @@ def client_for() -> Iterator[ClientFactory]:
     clients: list[SpotifyClient] = []
 
     def build(emu: EmulatorServer, **settings: Any) -> SpotifyClient:
-        memory = {key: settings.pop(key) for key in ("capabilities_file",) if key in settings}
+        memory = {key: settings.pop(key) for key in ("memory",) if key in settings}
         options: dict[str, Any] = {"backoff_base_s": 0.01, "backoff_max_s": 0.05, **settings}
         config = ClientConfig(
             emu.client_id, emu.client_secret, emu.api_base_url, emu.token_url, **options

@@ -74,7 +74,7 @@ def new_releases(
         f"{len(frame)} albums from {feed.source} (Spotify reported {feed.total})"
         + (f"; fell back to search because {feed.fallback_reason}" if feed.fallback_reason else "")
     )
-    results = checks.check_new_releases(frame, feed.total, feed.reachable)
+    results = checks.check_new_releases(frame, feed.total, feed.reachable, feed.shortfall)
     failed = checks.failed_blocking(results)
     if failed:
         context.log.error(
@@ -87,6 +87,7 @@ def new_releases(
                 **metadata.table(names.NEW_RELEASES, frame),
                 names.API_TOTAL: feed.total,
                 names.REACHABLE: feed.reachable,
+                names.SHORTFALL: feed.shortfall,
                 names.SOURCE: feed.source,
                 names.FALLBACK_REASON: feed.fallback_reason or "",
                 **metadata.requests_made(client.stats.since(before)),

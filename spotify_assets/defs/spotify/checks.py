@@ -13,7 +13,13 @@ from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
-from dagster import AssetCheckResult, AssetCheckSpec, MetadataValue, PreviewWarning
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    MetadataValue,
+    PreviewWarning,
+)
 
 from spotify_assets.contract.names import (
     ALBUM_IDS_UNIQUE,
@@ -102,9 +108,14 @@ with warnings.catch_warnings():
 
 
 def failed_blocking(results: Iterable[AssetCheckResult]) -> list[str]:
-    """Names of the failed results whose check is blocking."""
+    """Names of the results that failed with ERROR severity on a blocking check (a WARN failure
+    is reported but blocks nothing, as in Dagster)."""
     blocking = {spec.name for spec in [*NEW_RELEASES_CHECKS, *ALBUM_TRACKS_CHECKS] if spec.blocking}
-    return [r.check_name or "" for r in results if not r.passed and r.check_name in blocking]
+    return [
+        r.check_name or ""
+        for r in results
+        if not r.passed and r.severity == AssetCheckSeverity.ERROR and r.check_name in blocking
+    ]
 
 
 def _result(
@@ -125,11 +136,16 @@ def _result(
 
 
 def check_new_releases(
-    releases: pd.DataFrame, api_total: int, reachable: int
+    releases: pd.DataFrame, api_total: int, reachable: int, shortfall: int = 0
 ) -> list[AssetCheckResult]:
     """Evaluate the checks of a `new_releases` partition against the total Spotify reported, or
-    the part of it Spotify lets a client page through (`reachable`: search stops at 1,000)."""
+    the part of it Spotify lets a client page through (`reachable`: search stops at 1,000).
+
+    `shortfall` albums missing because Spotify's listing ran out before its total (an empty
+    last page) make the count check warn instead of fail: the day holds all Spotify had.
+    """
     rows = len(releases)
+    ran_out = shortfall > 0 and rows == reachable - shortfall
     ids = releases["album_id"]
     duplicated = ids[ids.duplicated(keep=False) & ids.notna()]
     missing = releases[list(REQUIRED_ALBUM_FIELDS)].isna().any(axis=1) | (ids == "")
@@ -138,15 +154,23 @@ def check_new_releases(
         AssetCheckResult(
             check_name=ROWS_MATCH_API_TOTAL,
             passed=rows == reachable,
+            severity=AssetCheckSeverity.WARN if ran_out else AssetCheckSeverity.ERROR,
             description=None
             if rows == reachable
             else f"{rows} albums stored, but Spotify reported a total of {api_total}"
-            + ("" if reachable == api_total else f", {reachable} of them reachable"),
+            + ("" if reachable == api_total else f", {reachable} of them reachable")
+            + (
+                f"; its listing ran out {shortfall} albums early (empty last page): "
+                "published with what Spotify had"
+                if ran_out
+                else ""
+            ),
             metadata={
                 "rows": rows,
                 "api_total": api_total,
                 "reachable": reachable,
                 "difference": rows - reachable,
+                "shortfall": shortfall,
             },
         ),
         _result(ALBUM_IDS_UNIQUE, duplicated, "appear more than once"),

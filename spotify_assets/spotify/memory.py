@@ -1,0 +1,182 @@
+"""What the client learned about the app, remembered across runs: endpoints it may not use, and
+the pace Spotify's rate limit allows it.
+
+A Development Mode app gets 403 from /browse/new-releases and /albums?ids= (since 2026). Without a
+memory, a daily job would spend a request on that 403 every morning, and meet the worse variant
+users report (a 429 instead of the 403) just as often; and it would meet a burst of 429s every
+morning before it learned the rate limit again. So a refusal is kept for a week (then probed
+again, which notices an app moved to Extended Quota Mode) and the learned pace for three days
+(the quota may change). The memory holds no secret: entries are keyed by a hash of the client id
+and the API origin. It lives in a store: a local file by default, or wherever a deployment's runs
+all find it (the Dagster layer keeps it beside the data). A store that cannot be read or written
+only costs a probe or a cold start; it never fails a run. Two runs writing at once may lose one
+entry (last writer wins): also only a probe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from spotify_assets.spotify.pacing import LearnedPace
+
+log = logging.getLogger(__name__)
+
+CACHE_DIR_ENV = "SPOTIFY_ASSETS_CACHE_DIR"
+FORBIDDEN_TTL_S = 7 * 24 * 3600.0
+PACE_TTL_S = 3 * 24 * 3600.0
+FILE_NAME = "app_memory.json"
+
+
+class MemoryStore(Protocol):
+    """Where the memory's JSON text lives; both methods may raise OSError."""
+
+    def read(self) -> str | None:
+        """The stored text, None when nothing is stored yet."""
+
+    def write(self, text: str) -> None:
+        """Replace the stored text (atomically, where the store can)."""
+
+
+class FileStore:
+    """The memory in a local file, replaced atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __repr__(self) -> str:
+        return str(self.path)
+
+    def read(self) -> str | None:
+        """The file's text, None when there is no file."""
+        return self.path.read_text() if self.path.exists() else None
+
+    def write(self, text: str) -> None:
+        """Write a temporary file beside the target, then move it into place."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=self.path.parent, prefix=f".{self.path.name}.", delete=False
+        ) as handle:
+            handle.write(text)
+        Path(handle.name).replace(self.path)
+
+
+def default_store() -> FileStore:
+    """$SPOTIFY_ASSETS_CACHE_DIR, else $XDG_CACHE_HOME/spotify_assets, else ~/.cache/...: the
+    local fallback when the caller gives no store."""
+    folder = os.environ.get(CACHE_DIR_ENV)
+    if not folder:
+        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        folder = str(Path(xdg) / "spotify_assets")
+    return FileStore(Path(folder) / FILE_NAME)
+
+
+def app_key(client_id: str, api_origin: str) -> str:
+    """A stable, secret-free key for one app talking to one API host."""
+    return hashlib.sha256(f"{client_id}@{api_origin}".encode()).hexdigest()[:16]
+
+
+class AppMemory:
+    """The app's refused endpoints and learned pace: in memory for the client's life, in the
+    store within their time to live."""
+
+    def __init__(
+        self, store: MemoryStore | None, key: str, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._store = store
+        self._key = key
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._forbidden: dict[str, str] = {}
+        mine = self._read().get(key, {})
+        for endpoint, entry in mine.get("forbidden", {}).items():
+            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(entry["at"]))
+            self._forbidden[endpoint] = f"remembered from {when}: {entry['reason']}"
+        self._stored = set(self._forbidden)
+        pace = mine.get("pace")
+        self.pace = LearnedPace(pace["quota"], pace["window_s"]) if pace else None
+        """The pace a run of this app learned within PACE_TTL_S, None when none did."""
+
+    def reason(self, endpoint: str) -> str | None:
+        """Why the app may not use `endpoint`, or None when it may (as far as we know)."""
+        with self._lock:
+            return self._forbidden.get(endpoint)
+
+    def forbid(self, endpoint: str, reason: str, *, persist: bool = True) -> None:
+        """Remember that the app may not use `endpoint` (the first reason given stands); in the
+        store too unless `persist` is False or it is stored already."""
+        with self._lock:
+            self._forbidden.setdefault(endpoint, reason)
+            if persist and endpoint not in self._stored:
+                self._stored.add(endpoint)
+                entry = {"reason": reason, "at": self._clock()}
+                self._update(
+                    lambda mine: mine.setdefault("forbidden", {}).update({endpoint: entry})
+                )
+
+    def remember_pace(self, pace: LearnedPace) -> None:
+        """Store the pace this run learned, so the next run starts at it."""
+        with self._lock:
+            if pace != self.pace:
+                self.pace = pace
+                entry = {"quota": pace.quota, "window_s": pace.window_s, "at": self._clock()}
+                self._update(lambda mine: mine.update(pace=entry))
+
+    def _update(self, change: Callable[[dict[str, Any]], object]) -> None:
+        """Apply `change` to this app's entry and write the whole memory back (lock held)."""
+        if self._store is None:
+            return
+        data = self._read()
+        change(data.setdefault(self._key, {}))
+        try:
+            self._store.write(json.dumps(data, indent=1))
+        except OSError as exc:
+            log.warning("Could not update the app memory in %s: %s", self._store, exc)
+
+    def _read(self) -> dict[str, dict[str, Any]]:
+        """The unexpired, well-formed entries of the store; nothing when it is empty or bad."""
+        try:
+            text = None if self._store is None else self._store.read()
+            data = json.loads(text) if text else {}
+        except (OSError, ValueError) as exc:
+            log.warning("Ignoring the app memory in %s: %s", self._store, exc)
+            return {}
+        now = self._clock()
+        fresh: dict[str, dict[str, Any]] = {}
+        for key, entry in data.items() if isinstance(data, dict) else []:
+            kept = _fresh(entry, now)
+            if kept:
+                fresh[key] = kept
+        return fresh
+
+
+def _fresh(entry: Any, now: float) -> dict[str, Any]:
+    """The parts of one app's entry that are well formed and within their time to live."""
+    if not isinstance(entry, dict):
+        return {}
+    kept: dict[str, Any] = {}
+    forbidden = entry.get("forbidden")
+    for endpoint, item in forbidden.items() if isinstance(forbidden, dict) else []:
+        at = item.get("at") if isinstance(item, dict) else None
+        if isinstance(at, int | float) and 0 <= now - at < FORBIDDEN_TTL_S:
+            kept.setdefault("forbidden", {})[endpoint] = {
+                "reason": str(item.get("reason")),
+                "at": at,
+            }
+    pace = entry.get("pace")
+    at = pace.get("at") if isinstance(pace, dict) else None
+    if isinstance(pace, dict) and isinstance(at, int | float) and 0 <= now - at < PACE_TTL_S:
+        try:
+            LearnedPace(pace["quota"], float(pace["window_s"]))
+        except (KeyError, TypeError, ValueError):
+            return kept
+        kept["pace"] = pace
+    return kept

@@ -1,0 +1,141 @@
+"""The app's capabilities are remembered across runs, for a week, and never break a run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from spotify_assets.emulator import EmulatorServer, Fault
+from spotify_assets.spotify.memory import FORBIDDEN_TTL_S, AppMemory, FileStore
+from spotify_assets_tests.spotify.conftest import ClientFactory, fewest_requests
+
+EmulatorFactory = Callable[..., EmulatorServer]
+
+
+def test_a_403_is_remembered_so_the_next_run_goes_straight_to_search(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    emu = emulator_factory(albums=30, mode="development")
+    first = client_for(emu)
+    first.album_tracks(a["id"] for a in first.new_releases().albums)
+    emu.reset()
+
+    second = client_for(emu)
+    feed = second.new_releases()
+    tracks = second.album_tracks(a["id"] for a in feed.albums)
+
+    assert feed.source == "search" and len(tracks) == 30
+    assert feed.fallback_reason is not None and feed.fallback_reason.startswith("remembered from")
+    assert emu.stats()["by_endpoint"]["new_releases"] == 0
+    assert second.stats.api_requests == fewest_requests(emu, "development")
+    [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
+    assert set(stored) == {"forbidden"} and set(stored["forbidden"]) == {"browse", "albums"}
+    assert emu.client_secret not in (capability_cache / "app_memory.json").read_text()
+
+
+def test_an_extended_app_is_never_sent_to_search(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    emu = emulator_factory(albums=10, mode="extended")
+    assert client_for(emu).new_releases().source == "browse"
+    assert client_for(emu).new_releases().source == "browse"
+    assert not (capability_cache / "app_memory.json").exists()
+
+
+def test_memories_expire_so_an_upgraded_app_is_noticed(tmp_path: Path) -> None:
+    path = tmp_path / "app_memory.json"
+    now = [1_000_000.0]
+    AppMemory(FileStore(path), "app", clock=lambda: now[0]).forbid("browse", "403")
+    assert AppMemory(FileStore(path), "app", clock=lambda: now[0]).reason("browse") is not None
+    assert AppMemory(FileStore(path), "other-app", clock=lambda: now[0]).reason("browse") is None
+    now[0] += FORBIDDEN_TTL_S + 1
+    assert AppMemory(FileStore(path), "app", clock=lambda: now[0]).reason("browse") is None
+    AppMemory(FileStore(path), "app", clock=lambda: now[0]).forbid("albums", "403")
+    assert set(json.loads(path.read_text())["app"]["forbidden"]) == {"albums"}
+
+
+def test_an_unusable_cache_costs_a_probe_but_never_the_run(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    emu = emulator_factory(albums=10, mode="development")
+    client = client_for(emu, memory=FileStore(blocker / "app_memory.json"))
+    assert len(client.new_releases().albums) == 10
+    (tmp_path / "garbage.json").write_text("{not json")
+    assert AppMemory(FileStore(tmp_path / "garbage.json"), "app").reason("browse") is None
+    (tmp_path / "odd.json").write_text(
+        '{"app": {"forbidden": {"browse": {"at": "yesterday"}}, "pace": 3}, "x": [1]}'
+    )
+    odd = AppMemory(FileStore(tmp_path / "odd.json"), "app")
+    assert odd.reason("browse") is None and odd.pace is None
+    odd.forbid("albums", "403")
+    stored = json.loads((tmp_path / "odd.json").read_text())
+    assert stored["app"]["forbidden"]["albums"]["reason"] == "403"
+
+
+def test_a_restricted_apps_429_on_browse_falls_back_after_two_waits_and_is_remembered(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    emu = emulator_factory(albums=20, mode="extended")
+    emu.add_fault(Fault(endpoint="new_releases", action="rate_limit", retry_after_s=0, times=99))
+    feed = client_for(emu).new_releases()
+    assert feed.source == "search" and len(feed.albums) == 20
+    assert feed.fallback_reason is not None and "kept answering 429" in feed.fallback_reason
+    assert emu.stats()["by_endpoint"]["new_releases"] == 3
+    [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
+    assert set(stored["forbidden"]) == {"browse", "albums"}
+    emu.reset()
+    again = client_for(emu).new_releases()
+    assert again.source == "search" and emu.stats()["by_endpoint"]["new_releases"] == 0
+
+
+def test_a_429_on_browse_that_search_meets_too_is_the_rate_limit_and_not_remembered(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    emu = emulator_factory(albums=20, mode="extended")
+    emu.add_fault(Fault(endpoint="new_releases", action="rate_limit", retry_after_s=0, times=99))
+    emu.add_fault(Fault(endpoint="search", action="rate_limit", retry_after_s=0))
+    feed = client_for(emu).new_releases()
+    assert feed.source == "search" and len(feed.albums) == 20
+    assert not (capability_cache / "app_memory.json").exists()
+
+
+def test_a_restricted_apps_429_on_the_batch_probe_falls_back_to_one_listing_per_album(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    emu = emulator_factory(albums=25, mode="extended")
+    emu.add_fault(Fault(endpoint="albums", action="rate_limit", retry_after_s=0, times=99))
+    tracks = client_for(emu).album_tracks(a.id for a in emu.catalog.albums)
+    assert tracks.endpoint == "album_tracks" and len(tracks) == 25
+    assert tracks.fallback_reason is not None and "kept answering 429" in tracks.fallback_reason
+    assert emu.stats()["by_endpoint"]["albums"] == 3
+    [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
+    assert set(stored["forbidden"]) == {"albums"}
+
+
+def test_after_a_429_on_browse_the_batch_endpoint_is_not_probed_either(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=25, mode="extended")
+    emu.add_fault(Fault(endpoint="new_releases", action="rate_limit", retry_after_s=0, times=99))
+    client = client_for(emu)
+    tracks = client.album_tracks(a["id"] for a in client.new_releases().albums)
+    assert tracks.endpoint == "album_tracks" and len(tracks) == 25
+    assert emu.stats()["by_endpoint"]["albums"] == 0
+
+
+def test_the_learned_pace_is_remembered_for_the_next_run(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    emu = emulator_factory(albums=40, mode="development", rate_limit=(30, 1.0))
+    first = client_for(emu)
+    first.album_tracks(a["id"] for a in first.new_releases().albums)
+    assert first.stats.http_429 >= 1
+    [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
+    assert stored["pace"]["quota"] == 30 and 1.0 <= stored["pace"]["window_s"] < 1.5
+    emu.reset()
+    second = client_for(emu)
+    second.album_tracks(a["id"] for a in second.new_releases().albums)
+    assert second.stats.http_429 <= 2
