@@ -106,7 +106,8 @@ def running_seaweedfs(folder: Path, bucket: str, log_path: Path) -> Iterator[S3S
     command += [*SWITCHED_OFF, f"-bucket={bucket}"]
     command += [f"-filer.localSocket={folder}/filer.sock", f"-s3.localSocket={folder}/s3.sock"]
     server = S3Server(f"http://{HOST}:{ports['s3.port']}", bucket)
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(folder)}
+    # Its gRPC servers put unix sockets in the temp folder: that is `folder` too.
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(folder), "TMPDIR": str(folder)}
     env |= {"AWS_ACCESS_KEY_ID": server.access_key, "AWS_SECRET_ACCESS_KEY": server.secret_key}
     with services.running("seaweedfs", command, env=env, log_path=log_path, cwd=folder) as weed:
         weed.wait_until(lambda: _bucket_ready(server), f"serving {bucket}", START_TIMEOUT_S)

