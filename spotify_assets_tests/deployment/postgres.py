@@ -16,7 +16,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,11 +176,11 @@ def running_postgres(log_path: Path) -> Iterator[Postgres]:
         for setting in FAST_AND_UNSAFE:
             command += ["-c", setting]
         server = Postgres(HOST, port, SUPERUSER, PASSWORD, DATABASE)
-        env: Mapping[str, str] = {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"}
+        env = {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"}
         with services.running(
             f"postgres (as {user or getpass.getuser()})",
             command,
-            env=dict(env),
+            env=env,
             log_path=log_path,
             user=user,
             stop_signal=signal.SIGINT,  # "fast" shutdown: SIGTERM would wait for every client
