@@ -3,7 +3,9 @@
 `weed mini` runs master, volume, filer, S3 gateway and admin server in one process, each on a port
 of its own (plus gRPC ports); all of them get free loopback ports here, so several can run side by
 side and nothing listens beyond 127.0.0.1. The S3 keys are whatever AWS_ACCESS_KEY_ID and
-AWS_SECRET_ACCESS_KEY say when it starts; requests signed with other keys are refused.
+AWS_SECRET_ACCESS_KEY say when it starts; requests signed with other keys are refused. The filer's
+and the S3 gateway's unix sockets go to the data folder; the other gRPC servers' sockets are
+always /tmp/seaweedfs-*-<port>.sock, which it removes when it stops cleanly (on SIGTERM).
 """
 
 from __future__ import annotations
@@ -106,8 +108,7 @@ def running_seaweedfs(folder: Path, bucket: str, log_path: Path) -> Iterator[S3S
     command += [*SWITCHED_OFF, f"-bucket={bucket}"]
     command += [f"-filer.localSocket={folder}/filer.sock", f"-s3.localSocket={folder}/s3.sock"]
     server = S3Server(f"http://{HOST}:{ports['s3.port']}", bucket)
-    # Its gRPC servers put unix sockets in the temp folder: that is `folder` too.
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(folder), "TMPDIR": str(folder)}
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(folder)}
     env |= {"AWS_ACCESS_KEY_ID": server.access_key, "AWS_SECRET_ACCESS_KEY": server.secret_key}
     with services.running("seaweedfs", command, env=env, log_path=log_path, cwd=folder) as weed:
         weed.wait_until(lambda: _bucket_ready(server), f"serving {bucket}", START_TIMEOUT_S)
