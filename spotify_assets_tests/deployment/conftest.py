@@ -18,7 +18,7 @@ import pytest
 
 from spotify_assets import settings
 from spotify_assets.emulator import EmulatorConfig, EmulatorServer, Mode
-from spotify_assets.spotify.capabilities import CACHE_DIR_ENV
+from spotify_assets.spotify.memory import CACHE_DIR_ENV
 from spotify_assets_tests.deployment.dagster_services import (
     INSTANCE_YAML,
     DagsterServices,

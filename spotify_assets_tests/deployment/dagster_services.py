@@ -15,7 +15,7 @@ from pathlib import Path
 from dagster._core.errors import DagsterUserCodeUnreachableError
 from dagster._grpc.client import DagsterGrpcClient
 
-from spotify_assets.assets import POOL
+from spotify_assets.defs.spotify.assets import POOL
 from spotify_assets_tests.deployment import services
 from spotify_assets_tests.e2e.dagster_dev import DagsterDev, free_port
 from spotify_assets_tests.e2e.queries import LOCATION

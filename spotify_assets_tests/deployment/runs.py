@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from spotify_assets.jobs import DAILY_JOB_NAME
+from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME
 from spotify_assets_tests.e2e.dagster_dev import DagsterDev
 from spotify_assets_tests.e2e.queries import LOCATION, REPOSITORY, TERMINAL_RUN_STATUSES
 

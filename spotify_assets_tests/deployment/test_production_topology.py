@@ -15,9 +15,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from spotify_assets import checks
-from spotify_assets.jobs import DAILY_JOB_NAME
-from spotify_assets.partitions import today
+from spotify_assets.contract import names
+from spotify_assets.defs.spotify import checks
+from spotify_assets.defs.spotify.partitions import today
+from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME
 from spotify_assets_tests.deployment.conftest import ProductionStack
 from spotify_assets_tests.deployment.runs import (
     RunHistory,
@@ -26,10 +27,10 @@ from spotify_assets_tests.deployment.runs import (
     watch,
 )
 
-ASSETS = (checks.NEW_RELEASES, checks.ALBUM_TRACKS)
+ASSETS = (names.NEW_RELEASES, names.ALBUM_TRACKS)
 CHECK_NAMES = {
-    checks.NEW_RELEASES: {spec.name for spec in checks.NEW_RELEASES_CHECKS},
-    checks.ALBUM_TRACKS: {spec.name for spec in checks.ALBUM_TRACKS_CHECKS},
+    names.NEW_RELEASES: {spec.name for spec in checks.NEW_RELEASES_CHECKS},
+    names.ALBUM_TRACKS: {spec.name for spec in checks.ALBUM_TRACKS_CHECKS},
 }
 BROWSE = "new_releases"
 """The emulator's name for GET /v1/browse/new-releases in its request counters."""
@@ -61,8 +62,8 @@ def expected_rows(stack: ProductionStack) -> dict[str, int]:
     """Rows of each asset: the emulator's albums, and all their tracks."""
     albums = stack.emulator.catalog.albums
     return {
-        checks.NEW_RELEASES: len(albums),
-        checks.ALBUM_TRACKS: sum(len(album.tracks) for album in albums),
+        names.NEW_RELEASES: len(albums),
+        names.ALBUM_TRACKS: sum(len(album.tracks) for album in albums),
     }
 
 
@@ -104,7 +105,7 @@ def test_parquet_lands_in_the_bucket_and_reads_back_with_pandas_and_duckdb(
             found = connection.execute(
                 f"SELECT count(*), count(DISTINCT album_id) FROM '{root}/{asset}/*.parquet'"
             ).fetchone()
-            assert found == (rows[asset], rows[checks.NEW_RELEASES])
+            assert found == (rows[asset], rows[names.NEW_RELEASES])
 
 
 def test_runs_materializations_and_check_results_are_in_postgres(
@@ -168,14 +169,6 @@ def test_only_the_first_run_probes_browse_when_the_cache_stays(
     assert stats["by_endpoint"]["search"] > 0
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason=(
-        "the client keeps what it learned in SPOTIFY_ASSETS_CACHE_DIR, on the machine of the run; "
-        "it passes once it is stored beside the data (SPOTIFY_ASSETS_DATA_DIR): then drop this mark"
-    ),
-)
 def test_a_run_on_a_fresh_machine_does_not_probe_browse_again(
     production_stack: ProductionStack, concurrent_runs: ConcurrentRuns
 ) -> None:
