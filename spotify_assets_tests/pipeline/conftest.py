@@ -14,6 +14,7 @@ from spotify_assets.defs.io_manager import IO_MANAGER, ParquetIOManager
 from spotify_assets.defs.spotify.assets import album_tracks, new_releases
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.defs.spotify.resources import SpotifyResource
+from spotify_assets.defs.spotify.reuse import TRACK_REUSE, TrackReuse
 from spotify_assets.emulator import EmulatorServer
 
 Materialize = Callable[..., ExecuteInProcessResult]
@@ -45,13 +46,15 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def run_assets(data_dir: Path, instance: DagsterInstance) -> Materialize:
-    """`run_assets(emu, day=..., selection=..., **resource_settings)`: materialize into data_dir."""
+    """`run_assets(emu, day=..., selection=..., reuse_max_age_days=7, **resource_settings)`:
+    materialize into data_dir (the track reuse reading the same folder)."""
 
     def run(
         emu: EmulatorServer,
         *,
         day: date | None = None,
         selection: Sequence[AssetsDefinition] = (new_releases, album_tracks),
+        reuse_max_age_days: int = 7,
         **settings: Any,
     ) -> ExecuteInProcessResult:
         return materialize(
@@ -61,6 +64,7 @@ def run_assets(data_dir: Path, instance: DagsterInstance) -> Materialize:
             resources={
                 "spotify": spotify_resource(emu, **settings),
                 IO_MANAGER: ParquetIOManager(base_path=str(data_dir)),
+                TRACK_REUSE: TrackReuse(base_path=str(data_dir), max_age_days=reuse_max_age_days),
             },
             instance=instance,
             raise_on_error=False,
