@@ -46,8 +46,9 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def run_assets(data_dir: Path, instance: DagsterInstance) -> Materialize:
-    """`run_assets(emu, day=..., selection=..., reuse_max_age_days=7, **resource_settings)`:
-    materialize into data_dir (the track reuse reading the same folder)."""
+    """`run_assets(emu, day=..., selection=..., reuse_max_age_days=7, base_path=None,
+    **resource_settings)`: materialize into data_dir (or base_path, any fsspec URL), the track
+    reuse reading where the IO manager writes."""
 
     def run(
         emu: EmulatorServer,
@@ -55,16 +56,18 @@ def run_assets(data_dir: Path, instance: DagsterInstance) -> Materialize:
         day: date | None = None,
         selection: Sequence[AssetsDefinition] = (new_releases, album_tracks),
         reuse_max_age_days: int = 7,
+        base_path: str | None = None,
         **settings: Any,
     ) -> ExecuteInProcessResult:
+        storage = base_path or str(data_dir)
         return materialize(
             [new_releases, album_tracks],
             selection=list(selection),
             partition_key=(day or today()).isoformat(),
             resources={
                 "spotify": spotify_resource(emu, **settings),
-                IO_MANAGER: ParquetIOManager(base_path=str(data_dir)),
-                TRACK_REUSE: TrackReuse(base_path=str(data_dir), max_age_days=reuse_max_age_days),
+                IO_MANAGER: ParquetIOManager(base_path=storage),
+                TRACK_REUSE: TrackReuse(base_path=storage, max_age_days=reuse_max_age_days),
             },
             instance=instance,
             raise_on_error=False,
