@@ -21,6 +21,7 @@ from spotify_assets.defs.spotify import assets as assets_module
 from spotify_assets.defs.spotify.assets import album_tracks, new_releases
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.emulator import EmulatorServer
+from spotify_assets.local.summary import summarize
 from spotify_assets_tests.pipeline.conftest import Materialize
 
 EmulatorFactory = Callable[..., EmulatorServer]
@@ -150,6 +151,9 @@ def test_a_second_day_reuses_unchanged_albums_and_fetches_new_and_grown_ones(
     assert at[names.REUSED_FROM] == {str(BASE): ALBUMS - 5}
     assert at[names.REQUESTS_SAVED] == sum(pages(a.total_tracks) for a in feed1) - spent > 0
     assert at[names.REQUESTS] == spent
+    summary = summarize(second, "emulator").text
+    saved = at[names.REQUESTS_SAVED]
+    assert f"albums: 5 fetched, 35 reused from stored copies ({saved} requests saved)" in summary
     reused = stored(data_dir, 1)
     earlier = fetched_at(stored(data_dir, 0))
     for album_id, when in fetched_at(reused).items():
@@ -185,6 +189,7 @@ def test_a_same_day_rerun_sends_only_the_feed_requests(
     at = meta(rerun)
     assert (at[names.ALBUMS_FETCHED], at[names.ALBUMS_REUSED], at[names.REQUESTS]) == (0, 30, 0)
     assert at[names.TRACKS_ENDPOINT] == ""
+    assert "all reused" in summarize(rerun, "emulator").text
     assert at[names.REQUESTS_SAVED] == sum(pages(a.total_tracks) for a in emu.catalog.albums)
     pd.testing.assert_frame_equal(stored(data_dir, (today() - BASE).days), first)
 
