@@ -44,12 +44,16 @@ DEFAULT_MAX_AGE_DAYS = 7
 class TrackReuse(ConfigurableResource):  # type: ignore[type-arg]
     """Where album_tracks finds stored copies and how old a copy may be to be reused.
 
-    `base_path` must be the IO manager's (both come from SPOTIFY_ASSETS_DATA_DIR in the code
-    location). `max_age_days=0` turns reuse off: every album is fetched from Spotify.
+    `base_path` must be the IO manager's: in the code location both come from
+    SPOTIFY_ASSETS_DATA_DIR, and unset it is read from there when the run starts (run config
+    replaces a resource's values as a whole, so `{"max_age_days": 0}` alone leaves it unset).
+    `max_age_days=0` turns reuse off: every album is fetched from Spotify.
     """
 
-    base_path: str = Field(
-        description="The IO manager's base path: a local folder or fsspec URL (s3://bucket/p)."
+    base_path: str | None = Field(
+        default=None,
+        description="The IO manager's base path (folder or fsspec URL); unset: "
+        "SPOTIFY_ASSETS_DATA_DIR.",
     )
     storage_options: dict[str, Any] = Field(
         default_factory=dict, description="fsspec storage options, as the IO manager's."
@@ -66,7 +70,8 @@ class TrackReuse(ConfigurableResource):  # type: ignore[type-arg]
         if self.max_age_days == 0:
             nothing = pa.Table.from_pylist([], schemas.ALBUM_TRACKS)
             return Reuse(nothing, list(wanted), {}, {"reuse_off": len(wanted)})
-        root = data_root(self.base_path, self.storage_options)
+        base_path = self.base_path or settings.Settings.from_environ().data_dir
+        root = data_root(base_path, self.storage_options)
         return plan_reuse(root, day, self.max_age_days, wanted, market)
 
 
