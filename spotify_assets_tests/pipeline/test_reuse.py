@@ -1,35 +1,41 @@
-"""Track reuse through real materializations: day after day against the emulator's rolling feed,
+"""Track reuse day after day, through real materializations against the emulator's rolling feed:
 counting the requests it serves and comparing the rows with what a full fetch gives."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from math import ceil
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-import fsspec
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from dagster import AssetKey, ExecuteInProcessResult
+from dagster import ExecuteInProcessResult
 
 from spotify_assets.contract import names
 from spotify_assets.defs.spotify import assets as assets_module
 from spotify_assets.defs.spotify.assets import album_tracks, new_releases
-from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.emulator import EmulatorServer
 from spotify_assets.local.summary import summarize
 from spotify_assets_tests.pipeline.conftest import Materialize
+from spotify_assets_tests.pipeline.reuse_helpers import (
+    BASE,
+    SimulatedClock,
+    all_checks_pass,
+    fetched_at,
+    market_recorded,
+    meta,
+    pages,
+    stored,
+    tracks_listed,
+)
 
 EmulatorFactory = Callable[..., EmulatorServer]
 ALBUMS = 40
 NEW_A_DAY = 4
 """10 % turnover of 40 albums; one album that stays gains a track each day."""
-BASE = today() - timedelta(days=6)
-"""Feed day 0 is this partition; feed day k is BASE + k days (all before or on today)."""
 
 
 @pytest.fixture
@@ -38,17 +44,6 @@ def emu(emulator_factory: EmulatorFactory) -> EmulatorServer:
     return emulator_factory(
         albums=ALBUMS, mode="development", feed_turnover=0.1, feed_track_changes=1
     )
-
-
-class SimulatedClock(datetime):
-    """What `datetime.now` answers in the assets module while a simulated day runs."""
-
-    moment = datetime(2026, 11, 1, tzinfo=UTC)
-
-    @classmethod
-    def now(cls, tz: tzinfo | None = None) -> SimulatedClock:
-        """The simulated moment (in UTC, which is what the assets ask for)."""
-        return cls.fromtimestamp(cls.moment.timestamp(), tz)
 
 
 @pytest.fixture
@@ -72,56 +67,6 @@ def run_day(
             return run_assets(emu, day=day, **settings)
 
     return run
-
-
-def meta(result: ExecuteInProcessResult) -> dict[str, Any]:
-    """Raw metadata values of album_tracks' materialization in the run."""
-    [event] = [
-        e
-        for e in result.get_asset_materialization_events()
-        if e.asset_key == AssetKey(names.ALBUM_TRACKS)
-    ]
-    entries = event.step_materialization_data.materialization.metadata
-    return {key: getattr(value, "value", value) for key, value in entries.items()}
-
-
-def all_checks_pass(result: ExecuteInProcessResult, checks: int = 7) -> bool:
-    """The run succeeded and evaluated `checks` checks (7: both assets', 4: album_tracks'),
-    every one passing."""
-    evaluations = result.get_asset_check_evaluations()
-    return result.success and len(evaluations) == checks and all(e.passed for e in evaluations)
-
-
-def tracks_listed(emu: EmulatorServer) -> Counter[str]:
-    """`/albums/{id}/tracks` requests the emulator served since its last reset, by album."""
-    return Counter(
-        entry["path"].split("/")[-2]
-        for entry in emu.stats()["log"]
-        if entry["endpoint"] == "album_tracks"
-    )
-
-
-def pages(total_tracks: int) -> int:
-    """Requests one album costs through /albums/{id}/tracks (50 tracks a page)."""
-    return max(1, ceil(total_tracks / 50))
-
-
-def stored(data_dir: Path, feed_day: int) -> pd.DataFrame:
-    """The stored album_tracks partition of feed day `feed_day`."""
-    path = data_dir / names.ALBUM_TRACKS / f"{BASE + timedelta(days=feed_day)}.parquet"
-    return pd.read_parquet(path, dtype_backend="pyarrow")
-
-
-def market_recorded(data_dir: Path, feed_day: int) -> bytes | None:
-    """The market in the key-value metadata of feed day `feed_day`'s stored file."""
-    path = data_dir / names.ALBUM_TRACKS / f"{BASE + timedelta(days=feed_day)}.parquet"
-    value: bytes | None = pq.read_metadata(path).metadata.get(names.PARQUET_MARKET)
-    return value
-
-
-def fetched_at(frame: pd.DataFrame) -> dict[str, datetime]:
-    """When each album's stored tracks were fetched."""
-    return {str(a): t for a, t in frame.groupby("album_id")["fetched_at"].max().items()}
 
 
 def test_a_second_day_reuses_unchanged_albums_and_fetches_new_and_grown_ones(
@@ -171,45 +116,6 @@ def test_a_second_day_reuses_unchanged_albums_and_fetches_new_and_grown_ones(
         reused.drop(columns="fetched_at"), fresh.drop(columns="fetched_at")
     )
     assert fresh["track_id"].tolist() == [t.id for a in feed1 for t in a.tracks]
-
-
-def test_a_same_day_rerun_sends_only_the_feed_requests(
-    emulator_factory: EmulatorFactory, run_assets: Materialize, data_dir: Path
-) -> None:
-    emu = emulator_factory(albums=30, mode="development")
-    assert run_assets(emu).success
-    first = stored(data_dir, (today() - BASE).days)
-    emu.reset()
-
-    rerun = run_assets(emu)
-
-    assert all_checks_pass(rerun)
-    served = {k: v for k, v in emu.stats()["by_endpoint"].items() if v and k != "token"}
-    assert served == {"search": ceil(30 / 10)}
-    at = meta(rerun)
-    assert (at[names.ALBUMS_FETCHED], at[names.ALBUMS_REUSED], at[names.REQUESTS]) == (0, 30, 0)
-    assert at[names.TRACKS_ENDPOINT] == ""
-    assert "all reused" in summarize(rerun, "emulator").text
-    assert at[names.REQUESTS_SAVED] == sum(pages(a.total_tracks) for a in emu.catalog.albums)
-    pd.testing.assert_frame_equal(stored(data_dir, (today() - BASE).days), first)
-
-
-def test_the_saving_is_estimated_for_the_batch_endpoint_where_the_app_may_use_it(
-    emulator_factory: EmulatorFactory, run_assets: Materialize
-) -> None:
-    emu = emulator_factory(albums=45, mode="extended")
-    assert run_assets(emu).success
-    by_endpoint = emu.stats()["by_endpoint"]
-    full_fetch = by_endpoint["albums"] + by_endpoint["album_tracks"]
-    assert by_endpoint["albums"] == 3 and by_endpoint["album_tracks"] > 0  # some albums > 50
-    emu.reset()
-
-    rerun = run_assets(emu)
-
-    assert all_checks_pass(rerun)
-    assert meta(rerun)[names.REQUESTS_SAVED] == full_fetch
-    assert emu.stats()["by_endpoint"]["new_releases"] == 1
-    assert emu.stats()["by_endpoint"]["albums"] == 0
 
 
 def test_a_copy_older_than_the_window_is_fetched_again(
@@ -307,22 +213,3 @@ def test_a_backfill_never_uses_a_later_copy(
     backfilled_at = datetime.combine(BASE + timedelta(days=1), time(6, 1), tzinfo=UTC)
     assert {rebuilt[album_id] for album_id in entered_day1} == {backfilled_at}
     assert all(later[album_id] != backfilled_at for album_id in entered_day1)
-
-
-@pytest.mark.parametrize("storage", ["folder", "memory"])
-def test_stored_copies_are_read_from_object_storage_as_from_a_folder(
-    storage: str, emulator_factory: EmulatorFactory, run_assets: Materialize
-) -> None:
-    emu = emulator_factory(albums=12, mode="development")
-    base = "memory://reuse-test/spotify" if storage == "memory" else None
-    assert run_assets(emu, base_path=base).success
-    emu.reset()
-
-    rerun = run_assets(emu, base_path=base)
-
-    assert all_checks_pass(rerun)
-    assert (
-        meta(rerun)[names.ALBUMS_REUSED] == 12 and emu.stats()["by_endpoint"]["album_tracks"] == 0
-    )
-    if base is not None:
-        fsspec.filesystem("memory").rm("/reuse-test", recursive=True)
