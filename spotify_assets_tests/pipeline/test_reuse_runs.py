@@ -138,3 +138,26 @@ def test_a_full_refresh_is_one_line_of_run_config(
     assert sum(tracks_listed(emu).values()) == meta(full)[names.REQUESTS] > 0
     emu.reset()
     assert meta(refresh({}))[names.ALBUMS_REUSED] == 8 and not tracks_listed(emu)
+
+
+def test_an_unreadable_stored_copy_is_fetched_again_with_a_warning(
+    emulator_factory: EmulatorFactory,
+    run_assets: Materialize,
+    data_dir: Path,
+    instance: DagsterInstance,
+) -> None:
+    emu = emulator_factory(albums=6, mode="development")
+    assert run_assets(emu).success
+    damaged = data_dir / names.ALBUM_TRACKS / f"{today()}.parquet"
+    damaged.write_bytes(damaged.read_bytes()[:100])
+
+    rerun = run_assets(emu)
+
+    assert all_checks_pass(rerun)
+    assert meta(rerun)[names.FETCH_REASONS] == {"no_copy": 6}
+    [warning] = [
+        entry.user_message
+        for entry in instance.all_logs(rerun.run_id)
+        if "is unreadable" in entry.user_message
+    ]
+    assert f"Stored copy {damaged} is unreadable (ArrowInvalid: " in warning

@@ -128,6 +128,11 @@ def album_tracks(
     before = client.stats
     album_ids = new_releases["album_id"].dropna().tolist()
     reuse = track_reuse.plan(day, new_releases, client.config.market)
+    for path, error in reuse.unreadable.items():
+        context.log.warning(
+            f"Stored copy {path} is unreadable ({error}): its albums are fetched instead. "
+            "Re-materialize that day of album_tracks, or delete the file."
+        )
     tracks = None
     if reuse.to_fetch:
         with explained_failures():

@@ -96,6 +96,9 @@ class Reuse:
     """Albums reused per day of the stored copy (ISO date)."""
     fetch_reasons: dict[str, int] = field(default_factory=dict)
     """Why albums are fetched: no_copy, stale_copy, track_count_differs, or reuse_off."""
+    unreadable: dict[str, str] = field(default_factory=dict)
+    """Stored files in the window that could not be read (path -> error); their albums are
+    fetched, so a damaged old file never stops the day's refresh."""
 
     @property
     def albums_reused(self) -> int:
@@ -165,7 +168,7 @@ def plan_reuse(
     """Reuse each album's most recent copy for `market` when it was fetched at most
     `max_age_days` before `day` and has exactly `wanted[album]` tracks; fetch the others."""
     oldest = day - timedelta(days=max_age_days)
-    latest = latest_copies(root, day, max_age_days, list(wanted), market)
+    latest, unreadable = latest_copies(root, day, max_age_days, list(wanted), market)
     reasons: Counter[str] = Counter()
     chosen: dict[str, Copy] = {}
     for album_id, total in wanted.items():
@@ -181,25 +184,32 @@ def plan_reuse(
     tracks = read_reused(chosen, day)
     reused_from = Counter(copy.day.isoformat() for copy in chosen.values())
     to_fetch = [album_id for album_id in wanted if album_id not in chosen]
-    return Reuse(tracks, to_fetch, dict(sorted(reused_from.items())), dict(reasons))
+    return Reuse(tracks, to_fetch, dict(sorted(reused_from.items())), dict(reasons), unreadable)
 
 
 def latest_copies(
     root: UPath, day: date, max_age_days: int, album_ids: list[str], market: str | None
-) -> dict[str, Copy]:
+) -> tuple[dict[str, Copy], dict[str, str]]:
     """The most recent copy (by fetched_at) of each album for `market`, from the files stored
-    for the days `day - max_age_days` to `day` (a later day is never read)."""
+    for the days `day - max_age_days` to `day` (a later day is never read); and the files that
+    could not be read, with why."""
     latest: dict[str, Copy] = {}
+    unreadable: dict[str, str] = {}
     for age in range(max_age_days + 1):
         stored_day = day - timedelta(days=age)
         path = partition_path(root, names.ALBUM_TRACKS, stored_day.isoformat())
         if not path.exists():
             continue
-        for copy in copies_in(path, stored_day, album_ids, market):
+        try:
+            copies = copies_in(path, stored_day, album_ids, market)
+        except (OSError, pa.ArrowException) as exc:
+            unreadable[str(path)] = f"{type(exc).__name__}: {exc}"
+            continue
+        for copy in copies:
             best = latest.get(copy.album_id)
             if best is None or (copy.fetched_at, copy.day) > (best.fetched_at, best.day):
                 latest[copy.album_id] = copy
-    return latest
+    return latest, unreadable
 
 
 def stored_market(parquet: pq.ParquetFile) -> str | None:
