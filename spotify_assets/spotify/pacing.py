@@ -17,8 +17,9 @@ becomes the accepted requests still in the window at that 429, at most Q - 1, so
 
 Margins where the arithmetic is uncertain: a request counts from its answer, not its send (its
 arrival lies in between, moved by latency and jitter); a window read as whole seconds gets 2%
-more; Q counts requests the server surely accepted. A Retry-After absent or 0 pauses 1 s (on a
-first 429, W is then the documented 30 s); one over `MAX_WINDOW_S` is another limit: not learned.
+more, at most 0.1 s; Q counts requests the server surely accepted. A Retry-After absent or 0
+pauses 1 s (on a first 429, W is then the documented 30 s); one over `MAX_WINDOW_S` is another
+limit: not learned.
 
 Cannot avoid: a cold run's requests in flight when the window first fills (up to the workers)
 get a 429. A fractional window is paced as the next whole second. A quota shared with another
@@ -44,7 +45,10 @@ MAX_WINDOW_S = 120.0
 """A Retry-After longer than this comes from another limit than the rolling window."""
 
 WINDOW_MARGIN = 0.02
-"""Share added to a window read as a whole number of seconds, in case it is a little longer."""
+"""Share added to a window read as a whole number of seconds, in case it is a little longer..."""
+MAX_WINDOW_MARGIN_S = 0.1
+"""...but no more than this: each window waited is that much longer, and Spotify documents whole
+seconds (30), so on its window a larger margin only costs time (3 windows: 1.5 s at 2%)."""
 
 FALLBACK_PAUSE_S = 1.0
 """How long a 429 without a usable Retry-After pauses every worker."""
@@ -123,7 +127,8 @@ def _learn_cold(log: deque[_Request], episode: _Episode) -> LearnedPace | None:
         longest = min(answered + after for _, answered, after in timed) - first.sent
         shortest = max(sent + after - 1 for sent, _, after in timed) - (first.answered or 0.0)
         whole = math.floor(longest)
-        window = min(longest, whole * (1 + WINDOW_MARGIN)) if whole > max(shortest, 0) else longest
+        margin = min(whole * WINDOW_MARGIN, MAX_WINDOW_MARGIN_S)
+        window = min(longest, whole + margin) if whole > max(shortest, 0) else longest
     return LearnedPace(len(accepted), math.ceil(min(window, MAX_WINDOW_S) * 1000) / 1000)
 
 
