@@ -30,6 +30,11 @@ class Run:
     complete: bool
     error: str | None
 
+    @property
+    def accepted(self) -> int:
+        """Requests the emulator accepted: a 429 does not count in its rolling window."""
+        return self.requests - self.http_429
+
     def to_json(self) -> dict[str, Any]:
         """The run as plain JSON data."""
         return asdict(self)
