@@ -7,9 +7,9 @@ Built on Dagster's UPathIOManager, so the same code writes to a local folder or 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 import pyarrow as pa
@@ -33,8 +33,8 @@ IO_MANAGER = "parquet_io_manager"
 """The resource key of the IO manager both assets are stored with."""
 
 
-def write_parquet_atomically(table: pa.Table, path: UPath) -> None:
-    """Write `table` to a hidden temporary name beside `path`, then move it into place.
+def write_atomically(path: UPath, write: Callable[[BinaryIO], object]) -> None:
+    """Let `write` fill a hidden temporary name beside `path`, then move it into place.
 
     A reader therefore sees the old file or the complete new one, never a half-written file: a
     rename is atomic on local disks, and object stores publish an object only once it is whole.
@@ -43,11 +43,16 @@ def write_parquet_atomically(table: pa.Table, path: UPath) -> None:
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         with temporary.open("wb") as sink:
-            pq.write_table(table, sink, compression="zstd")
+            write(sink)
         path.fs.mv(temporary.path, path.path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def write_parquet_atomically(table: pa.Table, path: UPath) -> None:
+    """Write `table` as zstd-compressed Parquet at `path`, atomically (see write_atomically)."""
+    write_atomically(path, lambda sink: pq.write_table(table, sink, compression="zstd"))
 
 
 class ParquetUPathIOManager(UPathIOManager):

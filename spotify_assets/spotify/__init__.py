@@ -3,6 +3,7 @@
 from spotify_assets.spotify.client import SpotifyClient
 from spotify_assets.spotify.config import ClientConfig, Source
 from spotify_assets.spotify.errors import (
+    SpotifyAppForbiddenError,
     SpotifyAuthError,
     SpotifyConfigError,
     SpotifyCredentialsError,
@@ -14,6 +15,7 @@ from spotify_assets.spotify.errors import (
     SpotifyProtocolError,
     SpotifyRateLimitError,
     SpotifyRequestError,
+    SpotifyRunStoppedError,
     SpotifyUnavailableError,
 )
 from spotify_assets.spotify.results import AlbumTracks, NewReleases
@@ -25,6 +27,7 @@ __all__ = [
     "ClientStats",
     "NewReleases",
     "Source",
+    "SpotifyAppForbiddenError",
     "SpotifyAuthError",
     "SpotifyClient",
     "SpotifyConfigError",
@@ -37,5 +40,6 @@ __all__ = [
     "SpotifyProtocolError",
     "SpotifyRateLimitError",
     "SpotifyRequestError",
+    "SpotifyRunStoppedError",
     "SpotifyUnavailableError",
 ]

@@ -29,10 +29,10 @@ class NewReleases:
 
     @property
     def shortfall(self) -> int:
-        """Albums the listing lacked when it ran out before `reachable`: Spotify's last page was
-        empty or had no `next` (search's total is an estimate). Pages the client lost would have
-        failed the read instead, so this is what Spotify had."""
-        return max(0, self.reachable - len(self.albums))
+        """Albums search's listing lacked when it ran out before `reachable` (its last page empty
+        or without `next`): search's total is an estimate, so this is what Spotify had (pages
+        the client lost would have failed the read). Browse's total is exact: 0 there."""
+        return max(0, self.reachable - len(self.albums)) if self.source == "search" else 0
 
 
 @dataclass(frozen=True)

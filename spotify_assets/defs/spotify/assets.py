@@ -19,7 +19,7 @@ from spotify_assets.contract import names, rows
 from spotify_assets.defs.io_manager import IO_MANAGER
 from spotify_assets.defs.spotify import checks, metadata
 from spotify_assets.defs.spotify.partitions import DAILY, partition_day, today
-from spotify_assets.defs.spotify.resources import SpotifyResource
+from spotify_assets.defs.spotify.resources import SpotifyResource, explained_failures
 
 GROUP = "spotify"
 POOL = "spotify_api"
@@ -68,7 +68,8 @@ def new_releases(
         )
     client = spotify.get_client()
     before = client.stats
-    feed = client.new_releases()
+    with explained_failures():
+        feed = client.new_releases()
     frame = rows.new_releases_frame(feed, day, datetime.now(UTC))
     context.log.info(
         f"{len(frame)} albums from {feed.source} (Spotify reported {feed.total})"
@@ -118,7 +119,8 @@ def album_tracks(
     client = spotify.get_client()
     before = client.stats
     album_ids = new_releases["album_id"].dropna().tolist()
-    tracks = client.album_tracks(album_ids)
+    with explained_failures():
+        tracks = client.album_tracks(album_ids, progress=lambda done: context.log.info(str(done)))
     frame = rows.album_tracks_frame(tracks, partition_day(context), datetime.now(UTC))
     context.log.info(
         f"{len(frame)} tracks of {len(tracks)} albums via {tracks.endpoint}"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import fields
-from typing import Any
+from typing import Any, Literal
 
 from dagster import (
     ConfigurableResource,
@@ -17,9 +19,22 @@ from dagster import (
 from pydantic import Field, PrivateAttr
 
 from spotify_assets import settings
-from spotify_assets.spotify import ClientConfig, Source, SpotifyClient, SpotifyConfigError
+from spotify_assets.defs.app_memory import DataFolderStore
+from spotify_assets.spotify import (
+    ClientConfig,
+    Source,
+    SpotifyAppForbiddenError,
+    SpotifyClient,
+    SpotifyConfigError,
+    SpotifyCredentialsError,
+    SpotifyError,
+    SpotifyRunStoppedError,
+)
 from spotify_assets.spotify.config import defaults
+from spotify_assets.spotify.memory import MemoryStore
 
+FINAL = (SpotifyRunStoppedError, SpotifyAppForbiddenError, SpotifyCredentialsError)
+"""Errors a retry would only repeat (or, during a ban, lengthen)."""
 DEFAULT = defaults()
 """The client's defaults, which are the resource's: each knob's default is written once."""
 
@@ -27,10 +42,11 @@ DEFAULT = defaults()
 class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
     """Builds one SpotifyClient per run and hands the same one to every asset of the run.
 
-    Its fields are ClientConfig's (defaults and validation live there). Sharing the client lets
-    the run remember what it learned: which endpoints the app may not use (a 403 is asked once)
-    and the pace the rate limit allows. Credentials come in through EnvVar, so they never appear
-    in run config, logs or metadata.
+    Its fields are ClientConfig's (defaults and validation live there), and where to keep what
+    the client learns. Sharing the client lets the run remember what it learned: which endpoints
+    the app may not use (a 403 is asked once) and the pace the rate limit allows; `memory_dir`
+    keeps it for the next runs, wherever they run. Credentials come in through EnvVar, so they
+    never appear in run config, logs or metadata.
     """
 
     client_id: str = Field(description="Spotify app client id (SPOTIFY_CLIENT_ID).")
@@ -89,6 +105,15 @@ class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
         description="Renew the token this long before expiry.",
     )
 
+    progress_interval_s: float = Field(
+        default=DEFAULT["progress_interval_s"], description="Seconds between progress lines."
+    )
+    memory_dir: str | None = Field(
+        default=None,
+        description="Data folder (or fsspec URL) whose _spotify_assets/ keeps what the client "
+        "learned about the app for the next runs; unset: the local cache folder.",
+    )
+
     _client: SpotifyClient | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
@@ -104,7 +129,10 @@ class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
         """The run's client, created on first use."""
         with self._lock:
             if self._client is None:
-                self._client = SpotifyClient(self.client_config())
+                memory: MemoryStore | Literal["default"] = (
+                    DataFolderStore(self.memory_dir) if self.memory_dir else "default"
+                )
+                self._client = SpotifyClient(self.client_config(), memory=memory)
             return self._client
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
@@ -113,12 +141,25 @@ class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
             self._client.close()
 
 
+@contextmanager
+def explained_failures() -> Iterator[None]:
+    """Spotify's errors as Dagster Failures that carry the client's own words (what happened,
+    what to do); those no retry can fix (a ban, a refused app or credentials) allow none."""
+    try:
+        yield
+    except FINAL as exc:
+        raise Failure(description=str(exc), allow_retries=False) from exc
+    except SpotifyError as exc:
+        raise Failure(description=str(exc)) from exc
+
+
 def spotify_resource(environ: settings.Settings) -> SpotifyResource:
     """The resource as the environment configures it, credentials through EnvVar."""
     configured: dict[str, Any] = dict(environ.client)
     return SpotifyResource(
         client_id=EnvVar(settings.CLIENT_ID),
         client_secret=EnvVar(settings.CLIENT_SECRET),
+        memory_dir=environ.data_dir,
         **configured,
     )
 

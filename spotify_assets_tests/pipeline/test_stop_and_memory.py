@@ -1,0 +1,55 @@
+"""A Dagster run that Spotify stops keeps what it stored; what a run learns reaches the next run
+through the data folder, as it would in a fresh pod."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from spotify_assets.defs.app_memory import FILE_NAME, FOLDER
+from spotify_assets.defs.spotify.partitions import today
+from spotify_assets.emulator import EmulatorServer
+from spotify_assets_tests.pipeline.conftest import Materialize
+
+EmulatorFactory = Callable[..., EmulatorServer]
+WORKERS = 16
+
+
+def test_a_spent_quota_fails_the_run_saying_why_and_keeps_the_stored_day(
+    emulator_factory: EmulatorFactory, run_assets: Materialize, data_dir: Path
+) -> None:
+    emu = emulator_factory(albums=120, mode="development", latency_ms=5, quota=40)
+    result = run_assets(emu, max_workers=WORKERS)
+    assert not result.success
+    [failure] = result.get_step_failure_events()
+    assert failure.step_key == "album_tracks"
+    message = str(failure.step_failure_data.user_failure_data.description)  # type: ignore[union-attr]
+    assert "QUOTA_EXCEEDED" in message and "run again after" in message
+    assert (data_dir / "new_releases" / f"{today()}.parquet").exists()
+    assert not (data_dir / "album_tracks").exists()
+    log = [entry for entry in emu.stats()["log"] if entry["endpoint"] != "token"]
+    first = next(i for i, entry in enumerate(log) if entry["status"] == 429)
+    assert len(log) - first - 1 <= WORKERS - 1
+
+
+def test_a_run_in_a_fresh_pod_starts_with_what_the_last_run_learned(
+    emulator_factory: EmulatorFactory,
+    run_assets: Materialize,
+    data_dir: Path,
+    capability_cache: Path,
+) -> None:
+    emu = emulator_factory(albums=30, mode="development", rate_limit=(25, 1.0))
+    assert run_assets(emu, memory_dir=str(data_dir)).success
+    first = emu.stats()
+    assert first["by_endpoint"]["new_releases"] == 1 and first["http_429"] >= 1
+    [memory] = json.loads((data_dir / FOLDER / FILE_NAME).read_text()).values()
+    assert set(memory["forbidden"]) == {"browse", "albums"} and memory["pace"]["quota"] == 25
+    assert emu.client_secret not in (data_dir / FOLDER / FILE_NAME).read_text()
+    assert list(capability_cache.iterdir()) == []
+    shutil.rmtree(capability_cache)
+    emu.reset()
+    assert run_assets(emu, memory_dir=str(data_dir)).success
+    second = emu.stats()
+    assert second["by_endpoint"]["new_releases"] == 0 and second["http_429"] <= 2
