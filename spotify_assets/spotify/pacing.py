@@ -144,11 +144,9 @@ def _learn_paced(log: deque[_Request], episode: _Episode, pace: LearnedPace) -> 
 
 
 class Pacer:
-    """Paces every worker thread under one learned quota; `acquire()` before each request.
-
-    After `acquire()` returns, the thread sends one request and reports its answer: `on_accepted()`
-    for anything but a 429, `on_rate_limited(retry_after_s)` for a 429. `halt(error)` stops all.
-    """
+    """Paces every worker thread under one learned quota (and a ceiling, validated by the
+    caller): `acquire()` before each request, then `on_accepted()` for any answer but a 429 or
+    `on_rate_limited(retry_after_s)` for a 429; `halt(error)` stops all."""
 
     def __init__(
         self,
@@ -158,10 +156,6 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep | None = None,
     ) -> None:
-        if max_requests_per_second is not None and not 0 < max_requests_per_second < math.inf:
-            raise ValueError(
-                f"max_requests_per_second must be a positive number, not {max_requests_per_second}"
-            )
         self._ceiling = max_requests_per_second
         self._pace = learned
         self._clock = clock

@@ -235,40 +235,16 @@ class Transport:
         """Hold back for Retry-After, or stop the whole client when Spotify asks for a wait
         longer than max_retry_after_s or says the app's quota is spent."""
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        message, reason = error_detail(response)
-        because = f" ({reason})" if reason else ""
-        limit = self._config.max_retry_after_s
-
-        def give_up(why: str) -> SpotifyRateLimitError:
-            return SpotifyRateLimitError(
-                why,
-                url=response.url,
-                retry_after_s=retry_after,
-                max_retry_after_s=limit,
-                reason=reason,
-            )
-
-        if reason == QUOTA_EXCEEDED or (retry_after is not None and retry_after > limit):
-            stop = stopped(response.url, label, reason, retry_after, limit)
-            if pacer is not None:
-                pacer.halt(stop)
-            raise stop
-        if attempt > (self._config.max_rate_limit_retries if patience is None else patience):
-            raise give_up(
-                f"Spotify kept answering 429 on {label}{because} ({message}) "
-                f"after {attempt} tries; "
-                "a restricted app can get 429 instead of 403 on an endpoint it may no longer use. "
-                "Check the app's quota mode in the Spotify developer dashboard."
-            )
-        if not self._budget.take():
-            raise give_up(
-                f"Spotify answered 429 on {label}{because} and the client's retry budget is "
-                "spent: the run met more failures than retry_budget allows. Run again later."
-            )
+        too_many = attempt > (self._config.max_rate_limit_retries if patience is None else patience)
+        spent = not too_many and not self._budget.take()
+        error = refusal(response, label, retry_after, self._config, too_many=too_many, spent=spent)
+        if error is not None:
+            if isinstance(error, SpotifyRunStoppedError) and pacer is not None:
+                pacer.halt(error)
+            raise error
         log.warning(
-            "Spotify rate limit on %s%s; Retry-After %s",
+            "Spotify rate limit on %s; Retry-After %s",
             label,
-            because,
             "absent" if retry_after is None else f"{retry_after:g} s",
         )
         self._stats.add(retries=1)
@@ -280,3 +256,37 @@ class Transport:
             wait = retry_after or self._backoff.seconds(attempt)
             self._stats.add(waited_s=wait)
             self._sleep(wait)
+
+
+def refusal(
+    response: requests.Response,
+    label: str,
+    retry_after: float | None,
+    config: ClientConfig,
+    *,
+    too_many: bool,
+    spent: bool,
+) -> SpotifyRateLimitError | None:
+    """The error a 429 ends its request with: a stop (day-long wait, spent quota), too many 429s
+    for one request, or a spent retry budget; None when it is worth waiting out."""
+    message, reason = error_detail(response)
+    limit = config.max_retry_after_s
+    if reason == QUOTA_EXCEEDED or (retry_after is not None and retry_after > limit):
+        return stopped(response.url, label, reason, retry_after, limit)
+    because = f" ({reason})" if reason else ""
+    if too_many:
+        why = (
+            f"Spotify kept answering 429 on {label}{because} ({message}); a restricted app can "
+            "get 429 instead of 403 on an endpoint it may no longer use. Check the app's quota "
+            "mode in the Spotify developer dashboard."
+        )
+    elif spent:
+        why = (
+            f"Spotify answered 429 on {label}{because} and the client's retry budget is spent: "
+            "the run met more failures than retry_budget allows. Run again later."
+        )
+    else:
+        return None
+    return SpotifyRateLimitError(
+        why, url=response.url, retry_after_s=retry_after, max_retry_after_s=limit, reason=reason
+    )

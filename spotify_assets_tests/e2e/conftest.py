@@ -52,6 +52,7 @@ class Stack:
 
     emulator: EmulatorServer
     dagster: DagsterDev
+    data_dir: Path
 
 
 @pytest.hookimpl(wrapper=True)
@@ -118,7 +119,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterator
         )
         log = artifacts / "dagster_dev.log"
         with DagsterDev.running(ROOT, env, log, LOCATION) as dagster:
-            yield Stack(emulator, dagster)
+            yield Stack(emulator, dagster, tmp / "data")
 
 
 @pytest.fixture

@@ -129,12 +129,12 @@ def test_after_a_429_on_browse_the_batch_endpoint_is_not_probed_either(
 def test_the_learned_pace_is_remembered_for_the_next_run(
     emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
 ) -> None:
-    emu = emulator_factory(albums=40, mode="development", rate_limit=(30, 1.0))
+    emu = emulator_factory(albums=40, mode="development", rate_limit=(30, 3.0))
     first = client_for(emu)
     first.album_tracks(a["id"] for a in first.new_releases().albums)
     assert first.stats.http_429 >= 1
     [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
-    assert stored["pace"]["quota"] == 30 and 1.0 <= stored["pace"]["window_s"] < 1.5
+    assert stored["pace"]["quota"] == 30 and 3.0 <= stored["pace"]["window_s"] < 3.5
     emu.reset()
     second = client_for(emu)
     second.album_tracks(a["id"] for a in second.new_releases().albums)

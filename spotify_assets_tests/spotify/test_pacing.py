@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from spotify_assets.spotify import ClientConfig, SpotifyConfigError
 from spotify_assets.spotify.pacing import MAX_WINDOW_S, LearnedPace, Pacer
 from spotify_assets_tests.spotify.rolling_sim import Outcome, Scenario, simulate
 
@@ -208,5 +209,5 @@ def test_a_damaged_saved_pace_is_refused_with_what_to_do(text: str) -> None:
 
 
 def test_a_non_positive_ceiling_is_refused() -> None:
-    with pytest.raises(ValueError, match="max_requests_per_second"):
-        Pacer(max_requests_per_second=0)
+    with pytest.raises(SpotifyConfigError, match="max_requests_per_second"):
+        ClientConfig("id", "secret", max_requests_per_second=0)
