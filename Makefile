@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup run dev test bench clean
+.PHONY: setup run dev test system-prerequisites bench clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,15 @@ run: setup
 dev: setup
 	$(BIN)/python -m spotify_assets.local dev
 
-test: setup
+test: setup system-prerequisites
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# Chromium and a PostgreSQL server: installed when missing (as root), else named, and make stops.
+system-prerequisites:
+	bash spotify_assets_tests/deployment/system_prerequisites.sh
 
 bench: setup
 	$(BIN)/python -m bench

@@ -1,7 +1,8 @@
 """Parquet IO manager: one file per asset per daily partition, written atomically, any fsspec URL.
 
 Built on Dagster's UPathIOManager, so the same code writes to a local folder or to object storage
-(`s3://bucket/prefix`, `gs://...`, `memory://...`); the layout is `<base>/<asset>/<day>.parquet`.
+(`s3://bucket/prefix`, `gs://...`, `memory://...`); the layout is `<base>/<asset>/<day>.parquet`,
+written once in `partition_path`, which readers of stored partitions (track reuse) use too.
 """
 
 from __future__ import annotations
@@ -27,10 +28,20 @@ from pydantic import Field
 from upath import UPath
 
 from spotify_assets import settings
-from spotify_assets.contract import schemas
+from spotify_assets.contract import names, schemas
 
 IO_MANAGER = "parquet_io_manager"
 """The resource key of the IO manager both assets are stored with."""
+EXTENSION = ".parquet"
+
+
+def partition_path(root: UPath, asset: str, partition_key: str) -> UPath:
+    """Where a partition of `asset` is stored under `root`: `<root>/<asset>/<key>.parquet`.
+
+    The one place the layout is written: the IO manager stores and loads with it, and the track
+    reuse reads earlier days with it, so both always agree.
+    """
+    return root / asset / f"{partition_key}{EXTENSION}"
 
 
 def write_atomically(path: UPath, write: Callable[[BinaryIO], object]) -> None:
@@ -56,13 +67,20 @@ def write_parquet_atomically(table: pa.Table, path: UPath) -> None:
 
 
 class ParquetUPathIOManager(UPathIOManager):
-    """Stores pandas frames as Parquet with each asset's explicit Arrow schema."""
+    """Stores pandas frames as Parquet with each asset's explicit Arrow schema.
 
-    extension = ".parquet"
+    `extension` stays unset: `partition_path` adds it, so the layout is written in one place.
+    """
 
     def __init__(self, base_path: UPath, asset_schemas: Mapping[str, pa.Schema]) -> None:
         super().__init__(base_path=base_path)
         self._schemas = asset_schemas
+
+    def get_path_for_partition(
+        self, context: InputContext | OutputContext, path: UPath, partition: str
+    ) -> UPath:
+        """The partition's file, as `partition_path` lays it out."""
+        return partition_path(self._base_path, context.asset_key.path[-1], partition)
 
     def _schema(self, context: InputContext | OutputContext) -> pa.Schema:
         name = context.asset_key.path[-1]
@@ -74,11 +92,18 @@ class ParquetUPathIOManager(UPathIOManager):
         """Write the frame, failing before any file is touched if it does not fit the schema.
 
         The pandas metadata pyarrow would add is dropped: it names this process's pandas dtypes,
-        which other readers (older pandas, Spark) cannot rebuild; the schema is the contract.
+        which other readers (older pandas, Spark) cannot rebuild; the schema is the contract. The
+        market the asset reports in its output metadata (`names.MARKET`) is kept in the file's
+        key-value metadata (`names.PARQUET_MARKET`): the columns are fixed by the contract, and
+        track reuse needs to know which market a stored copy was fetched for.
         """
         schema = self._schema(context)
         table = pa.Table.from_pandas(obj, schema=schema, preserve_index=False)
-        write_parquet_atomically(table.replace_schema_metadata(schema.metadata), path)
+        file_metadata = dict(schema.metadata or {})
+        market = context.output_metadata.get(names.MARKET)
+        if market is not None:
+            file_metadata[names.PARQUET_MARKET] = str(getattr(market, "value", market)).encode()
+        write_parquet_atomically(table.replace_schema_metadata(file_metadata or None), path)
 
     def load_from_path(self, context: InputContext, path: UPath) -> pd.DataFrame:
         """Read a partition back with the same dtypes the asset produced."""

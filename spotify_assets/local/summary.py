@@ -49,12 +49,11 @@ def summarize(result: ExecuteInProcessResult, backend: str) -> Summary:
             lines.append(f"  {asset:<13} not materialized")
             continue
         rows = _value(metadata, names.ROW_COUNT, 0)
-        how = (
-            f"from {_value(metadata, names.SOURCE)}"
-            if asset == names.NEW_RELEASES
-            else f"via {_value(metadata, names.TRACKS_ENDPOINT)}"
+        lines.append(
+            f"  {asset:<13} {rows:>7,} rows {_how(metadata):<22} {_value(metadata, names.PATH)}"
         )
-        lines.append(f"  {asset:<13} {rows:>7,} rows {how:<22} {_value(metadata, names.PATH)}")
+        if asset == names.ALBUM_TRACKS:
+            lines.append(f"  {'':<13} {_reuse(metadata)}")
         for counter in names.REQUEST_COUNTERS:
             totals[counter] += float(_value(metadata, counter, 0))
     lines += [
@@ -76,6 +75,26 @@ def summarize(result: ExecuteInProcessResult, backend: str) -> Summary:
         message = why or (data.error.message.strip() if data.error else "unknown error")
         lines.append(f"  step {event.step_key} failed: {message}")
     return Summary("\n".join(lines), ok=result.success and not failed_checks)
+
+
+def _how(metadata: Mapping[str, Any]) -> str:
+    """Where an asset's rows came from: the feed's source, or the tracks endpoint (none when
+    every album's tracks were reused)."""
+    if _value(metadata, names.SOURCE) is not None:
+        return f"from {_value(metadata, names.SOURCE)}"
+    endpoint = _value(metadata, names.TRACKS_ENDPOINT)
+    return f"via {endpoint}" if endpoint else "all reused"
+
+
+def _reuse(metadata: Mapping[str, Any]) -> str:
+    """Albums fetched and reused by album_tracks, and the requests reuse saved."""
+    fetched = int(_value(metadata, names.ALBUMS_FETCHED, 0))
+    reused = int(_value(metadata, names.ALBUMS_REUSED, 0))
+    saved = int(_value(metadata, names.REQUESTS_SAVED, 0))
+    return (
+        f"albums: {fetched:,} fetched, {reused:,} reused from stored copies "
+        f"({saved:,} requests saved)"
+    )
 
 
 def _verdict(evaluation: AssetCheckEvaluation) -> str:

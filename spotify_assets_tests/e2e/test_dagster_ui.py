@@ -144,6 +144,7 @@ def test_a_wrong_api_total_fails_the_blocking_check_and_blocks_album_tracks(
         "api_total": albums + 1,
         "reachable": albums + 1,
         "difference": -1,
+        "shortfall": 0,
     }
     assert executions[failing].description == reported
     executions = queries.check_executions(stack.dagster, ALBUM_TRACKS, run_id)

@@ -14,6 +14,7 @@ from spotify_assets.defs.io_manager import IO_MANAGER, ParquetIOManager
 from spotify_assets.defs.spotify.assets import album_tracks, new_releases
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.defs.spotify.resources import SpotifyResource
+from spotify_assets.defs.spotify.reuse import TRACK_REUSE, TrackReuse
 from spotify_assets.emulator import EmulatorServer
 
 Materialize = Callable[..., ExecuteInProcessResult]
@@ -45,22 +46,28 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def run_assets(data_dir: Path, instance: DagsterInstance) -> Materialize:
-    """`run_assets(emu, day=..., selection=..., **resource_settings)`: materialize into data_dir."""
+    """`run_assets(emu, day=..., selection=..., reuse_max_age_days=7, base_path=None,
+    **resource_settings)`: materialize into data_dir (or base_path, any fsspec URL), the track
+    reuse reading where the IO manager writes."""
 
     def run(
         emu: EmulatorServer,
         *,
         day: date | None = None,
         selection: Sequence[AssetsDefinition] = (new_releases, album_tracks),
+        reuse_max_age_days: int = 7,
+        base_path: str | None = None,
         **settings: Any,
     ) -> ExecuteInProcessResult:
+        storage = base_path or str(data_dir)
         return materialize(
             [new_releases, album_tracks],
             selection=list(selection),
             partition_key=(day or today()).isoformat(),
             resources={
                 "spotify": spotify_resource(emu, **settings),
-                IO_MANAGER: ParquetIOManager(base_path=str(data_dir)),
+                IO_MANAGER: ParquetIOManager(base_path=storage),
+                TRACK_REUSE: TrackReuse(base_path=storage, max_age_days=reuse_max_age_days),
             },
             instance=instance,
             raise_on_error=False,

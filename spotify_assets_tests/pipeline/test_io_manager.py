@@ -19,6 +19,7 @@ from spotify_assets.defs import io_manager
 from spotify_assets.defs.io_manager import IO_MANAGER, ParquetIOManager, write_parquet_atomically
 from spotify_assets.defs.spotify.assets import album_tracks, new_releases
 from spotify_assets.defs.spotify.partitions import today
+from spotify_assets.defs.spotify.reuse import TRACK_REUSE, TrackReuse
 from spotify_assets.emulator import EmulatorServer
 from spotify_assets_tests.pipeline.conftest import spotify_resource
 
@@ -65,6 +66,7 @@ def test_object_storage_urls_work_like_folders(emulator_factory: EmulatorFactory
         resources={
             "spotify": spotify_resource(emu),
             IO_MANAGER: ParquetIOManager(base_path="memory://lakehouse/spotify"),
+            TRACK_REUSE: TrackReuse(base_path="memory://lakehouse/spotify"),
         },
     )
     assert result.success

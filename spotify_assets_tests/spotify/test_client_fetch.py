@@ -9,6 +9,7 @@ import pytest
 
 from spotify_assets.emulator import EmulatorServer
 from spotify_assets.spotify import ClientConfig, SpotifyConfigError, SpotifyForbiddenError
+from spotify_assets.spotify.progress import Progress
 from spotify_assets_tests.spotify.conftest import ClientFactory, extra_track_pages, fewest_requests
 
 EmulatorFactory = Callable[..., EmulatorServer]
@@ -138,3 +139,18 @@ def test_settings_outside_spotifys_limits_are_refused_before_any_request() -> No
         ClientConfig("id", "secret", search_page_size=20)
     with pytest.raises(SpotifyConfigError, match="client_secret is empty"):
         ClientConfig("id", "")
+
+
+def test_progress_is_reported_at_a_steady_interval_and_at_the_end(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=30, mode="development", latency_ms=40)
+    reports: list[Progress] = []
+    client = client_for(emu, max_workers=2, progress_interval_s=0.1)
+    client.album_tracks((a.id for a in emu.catalog.albums), progress=reports.append)
+    assert len(reports) >= 4
+    assert [r.done for r in reports] == sorted(r.done for r in reports)
+    last = reports[-1]
+    assert (last.done, last.total, last.eta_s) == (30, 30, 0.0)
+    assert last.stats.api_requests == client.stats.api_requests
+    assert "30/30 albums" in str(last) and "about 0 s left" in str(last)

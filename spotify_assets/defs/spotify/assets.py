@@ -9,7 +9,6 @@ from dagster import (
     AssetExecutionContext,
     Failure,
     FreshnessPolicy,
-    MetadataValue,
     Output,
     PythonObjectDagsterType,
     asset,
@@ -20,6 +19,7 @@ from spotify_assets.defs.io_manager import IO_MANAGER
 from spotify_assets.defs.spotify import checks, metadata
 from spotify_assets.defs.spotify.partitions import DAILY, partition_day, today
 from spotify_assets.defs.spotify.resources import SpotifyResource, explained_failures
+from spotify_assets.defs.spotify.reuse import TrackReuse
 
 GROUP = "spotify"
 POOL = "spotify_api"
@@ -109,32 +109,58 @@ def new_releases(
     dagster_type=FRAME,
 )
 def album_tracks(
-    context: AssetExecutionContext, spotify: SpotifyResource, new_releases: pd.DataFrame
+    context: AssetExecutionContext,
+    spotify: SpotifyResource,
+    track_reuse: TrackReuse,
+    new_releases: pd.DataFrame,
 ) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
     """Every track of every album in the same day's new_releases, one row per track.
 
-    Reads the stored new_releases partition, so any stored day can be backfilled. Uses
+    Reads the stored new_releases partition, so any stored day can be backfilled. An album's
+    tracks come from its most recent stored copy when that copy was fetched for the same market
+    at most `track_reuse.max_age_days` days before (0: never) and has the album's total_tracks;
+    the copies are read straight from the IO manager's storage (the same files, not a dependency
+    of album_tracks on itself), never from a later day. The other albums are fetched: with
     /albums?ids= (20 albums a request) where the app may, /albums/{id}/tracks otherwise.
     """
+    day = partition_day(context)
     client = spotify.get_client()
     before = client.stats
     album_ids = new_releases["album_id"].dropna().tolist()
-    with explained_failures():
-        tracks = client.album_tracks(album_ids, progress=lambda done: context.log.info(str(done)))
-    frame = rows.album_tracks_frame(tracks, partition_day(context), datetime.now(UTC))
+    reuse = track_reuse.plan(day, new_releases, client.config.market)
+    for path, error in reuse.unreadable.items():
+        context.log.warning(
+            f"Stored copy {path} is unreadable ({error}): its albums are fetched instead. "
+            "Re-materialize that day of album_tracks, or delete the file."
+        )
+    tracks = None
+    if reuse.to_fetch:
+        with explained_failures():
+            tracks = client.album_tracks(
+                reuse.to_fetch, progress=lambda done: context.log.info(str(done))
+            )
+    fetched = rows.album_tracks_frame(tracks or {}, day, datetime.now(UTC))
+    frame = reuse.complete(fetched, album_ids)
+    spent = client.stats.since(before)
     context.log.info(
-        f"{len(frame)} tracks of {len(tracks)} albums via {tracks.endpoint}"
-        + (f"; Spotify does not know {len(tracks.missing)} albums" if tracks.missing else "")
+        f"{len(frame)} tracks of {len(album_ids)} albums: {reuse.albums_reused} reused "
+        f"{reuse.reused_from}, {len(reuse.to_fetch)} fetched {reuse.fetch_reasons}"
+        + (f" via {tracks.endpoint}" if tracks is not None else "")
+        + (
+            f"; Spotify does not know {len(tracks.missing)} albums"
+            if tracks and tracks.missing
+            else ""
+        )
     )
     yield Output(
         frame,
         metadata={
             **metadata.table(names.ALBUM_TRACKS, frame),
             names.ALBUMS_REQUESTED: len(album_ids),
-            names.ALBUMS_UNKNOWN: MetadataValue.json(list(tracks.missing)),
-            names.TRACKS_ENDPOINT: tracks.endpoint,
-            names.FALLBACK_REASON: tracks.fallback_reason or "",
-            **metadata.requests_made(client.stats.since(before)),
+            **reuse.metadata(new_releases, tracks, spent.api_requests, client.config.page_size),
+            names.REUSE_MAX_AGE_DAYS: track_reuse.max_age_days,
+            names.MARKET: client.config.market or "",
+            **metadata.requests_made(spent),
         },
     )
     yield from checks.check_album_tracks(frame, new_releases)

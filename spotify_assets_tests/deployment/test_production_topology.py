@@ -1,0 +1,184 @@
+"""The production topology end to end: PostgreSQL, S3 (SeaweedFS), code server, daemon, webserver.
+
+Two runs of spotify_daily for today are launched at once through the webserver's GraphQL API,
+the way two clicks (or a click and the schedule) would; the spotify_api pool lets one run at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+
+from spotify_assets.contract import names
+from spotify_assets.defs.spotify import checks
+from spotify_assets.defs.spotify.partitions import today
+from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME
+from spotify_assets_tests.deployment.conftest import ProductionStack
+from spotify_assets_tests.deployment.runs import (
+    RunHistory,
+    launch_daily_run,
+    seen_together,
+    watch,
+)
+
+ASSETS = (names.NEW_RELEASES, names.ALBUM_TRACKS)
+CHECK_NAMES = {
+    names.NEW_RELEASES: {spec.name for spec in checks.NEW_RELEASES_CHECKS},
+    names.ALBUM_TRACKS: {spec.name for spec in checks.ALBUM_TRACKS_CHECKS},
+}
+BROWSE = "new_releases"
+"""The emulator's name for GET /v1/browse/new-releases in its request counters."""
+COMPUTE_LOGS_PREFIX = "dagster/compute-logs"
+"""Where spotify_assets/deploy/dagster.yaml has the compute logs uploaded in the bucket."""
+
+
+@dataclass(frozen=True)
+class ConcurrentRuns:
+    """Two runs launched together, in the order they ran, and what the emulator served them."""
+
+    partition: str
+    first: RunHistory
+    second: RunHistory
+    emulator_stats: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def concurrent_runs(production_stack: ProductionStack) -> ConcurrentRuns:
+    """Launch two runs of today's partition back to back and watch both to their end."""
+    partition = today().isoformat()
+    launched = [launch_daily_run(production_stack.webserver, partition) for _ in range(2)]
+    histories = watch(production_stack.webserver, launched)
+    first, second = sorted(histories.values(), key=lambda h: h.start or float("inf"))
+    return ConcurrentRuns(partition, first, second, production_stack.emulator.stats())
+
+
+def expected_rows(stack: ProductionStack) -> dict[str, int]:
+    """Rows of each asset: the emulator's albums, and all their tracks."""
+    albums = stack.emulator.catalog.albums
+    return {
+        names.NEW_RELEASES: len(albums),
+        names.ALBUM_TRACKS: sum(len(album.tracks) for album in albums),
+    }
+
+
+def test_the_pool_makes_the_second_run_wait_until_the_first_ended(
+    concurrent_runs: ConcurrentRuns,
+) -> None:
+    first, second = concurrent_runs.first, concurrent_runs.second
+    assert (first.status, second.status) == ("SUCCESS", "SUCCESS")
+    assert first.start is not None and first.end is not None and second.start is not None
+    assert second.start >= first.end, (
+        f"the runs overlapped: the second started at {second.start}, the first ended at {first.end}"
+    )
+    assert seen_together({h.run_id: h for h in (first, second)}, first.run_id, second.run_id), (
+        "the second run was never seen queued while the first was running"
+    )
+
+
+def test_parquet_lands_in_the_bucket_and_reads_back_with_pandas_and_duckdb(
+    production_stack: ProductionStack, concurrent_runs: ConcurrentRuns
+) -> None:
+    s3 = production_stack.s3
+    fs = s3.filesystem()
+    rows = expected_rows(production_stack)
+    root = production_stack.data_url
+    for asset in ASSETS:
+        stored = fs.find(f"{root}/{asset}/")
+        assert stored == [
+            f"{root.removeprefix('s3://')}/{asset}/{concurrent_runs.partition}.parquet"
+        ]
+        frame = pd.read_parquet(f"{root}/{asset}/", storage_options=s3.storage_options())
+        assert len(frame) == rows[asset]
+        assert set(frame["snapshot_date"].astype(str)) == {concurrent_runs.partition}
+
+    # DuckDB's httpfs extension would be downloaded at first use, which fails offline: DuckDB
+    # reads s3:// through the same fsspec filesystem instead.
+    with duckdb.connect() as connection:
+        connection.register_filesystem(fs)
+        for asset in ASSETS:
+            found = connection.execute(
+                f"SELECT count(*), count(DISTINCT album_id) FROM '{root}/{asset}/*.parquet'"
+            ).fetchone()
+            assert found == (rows[asset], rows[names.NEW_RELEASES])
+
+
+def test_runs_materializations_and_check_results_are_in_postgres(
+    production_stack: ProductionStack, concurrent_runs: ConcurrentRuns
+) -> None:
+    db = production_stack.postgres
+    run_ids = {concurrent_runs.first.run_id, concurrent_runs.second.run_id}
+    runs = db.query(
+        "SELECT run_id, status, partition FROM runs WHERE pipeline_name = :job", job=DAILY_JOB_NAME
+    )
+    assert {(r["run_id"], r["status"], r["partition"]) for r in runs} >= {
+        (run_id, "SUCCESS", concurrent_runs.partition) for run_id in run_ids
+    }
+    materialized = db.query(
+        "SELECT run_id, asset_key, partition FROM event_logs "
+        "WHERE dagster_event_type = 'ASSET_MATERIALIZATION' AND run_id IN :runs",
+        runs=tuple(run_ids),
+    )
+    assert sorted(
+        (r["run_id"], json.loads(r["asset_key"]), r["partition"]) for r in materialized
+    ) == sorted(
+        (run_id, [asset], concurrent_runs.partition) for run_id in run_ids for asset in ASSETS
+    )
+    executions = db.query(
+        "SELECT run_id, asset_key, check_name, execution_status FROM asset_check_executions "
+        "WHERE run_id IN :runs AND execution_status != 'PLANNED'",
+        runs=tuple(run_ids),
+    )
+    assert sorted(
+        (r["run_id"], json.loads(r["asset_key"]), r["check_name"], r["execution_status"])
+        for r in executions
+    ) == sorted(
+        (run_id, [asset], name, "SUCCEEDED")
+        for run_id in run_ids
+        for asset in ASSETS
+        for name in CHECK_NAMES[asset]
+    )
+
+
+def test_step_logs_are_uploaded_to_the_bucket(
+    production_stack: ProductionStack, concurrent_runs: ConcurrentRuns
+) -> None:
+    uploaded = production_stack.s3.filesystem().find(
+        f"{production_stack.s3.bucket}/{COMPUTE_LOGS_PREFIX}/"
+    )
+    for run in (concurrent_runs.first, concurrent_runs.second):
+        assert any(f"/{run.run_id}/" in key for key in uploaded), (
+            f"no compute log of run {run.run_id} in the bucket: {uploaded}"
+        )
+
+
+def test_only_the_first_run_probes_browse_when_the_cache_stays(
+    concurrent_runs: ConcurrentRuns,
+) -> None:
+    stats = concurrent_runs.emulator_stats
+    browse = [entry for entry in stats["log"] if entry["endpoint"] == BROWSE]
+    assert [entry["status"] for entry in browse] == [403], (
+        "the first run should probe browse once (a Development Mode app gets 403) and the "
+        f"second remember it; the emulator served: {browse}"
+    )
+    assert stats["by_endpoint"]["search"] > 0
+
+
+def test_a_run_on_a_fresh_machine_does_not_probe_browse_again(
+    production_stack: ProductionStack, concurrent_runs: ConcurrentRuns
+) -> None:
+    # concurrent_runs learned that browse is forbidden; a fresh pod starts without local files.
+    shutil.rmtree(production_stack.cache_dir, ignore_errors=True)
+    production_stack.emulator.reset()
+    run_id = launch_daily_run(production_stack.webserver, concurrent_runs.partition)
+    run = watch(production_stack.webserver, [run_id])[run_id]
+    assert run.status == "SUCCESS"
+    served = production_stack.emulator.stats()
+    assert served["by_endpoint"][BROWSE] == 0, (
+        f"the run probed browse again: {[e for e in served['log'] if e['endpoint'] == BROWSE]}"
+    )

@@ -1,0 +1,215 @@
+"""Track reuse day after day, through real materializations against the emulator's rolling feed:
+counting the requests it serves and comparing the rows with what a full fetch gives."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from dagster import ExecuteInProcessResult
+
+from spotify_assets.contract import names
+from spotify_assets.defs.spotify import assets as assets_module
+from spotify_assets.defs.spotify.assets import album_tracks, new_releases
+from spotify_assets.emulator import EmulatorServer
+from spotify_assets.local.summary import summarize
+from spotify_assets_tests.pipeline.conftest import Materialize
+from spotify_assets_tests.pipeline.reuse_helpers import (
+    BASE,
+    SimulatedClock,
+    all_checks_pass,
+    fetched_at,
+    market_recorded,
+    meta,
+    pages,
+    stored,
+    tracks_listed,
+)
+
+EmulatorFactory = Callable[..., EmulatorServer]
+ALBUMS = 40
+NEW_A_DAY = 4
+"""10 % turnover of 40 albums; one album that stays gains a track each day."""
+
+
+@pytest.fixture
+def emu(emulator_factory: EmulatorFactory) -> EmulatorServer:
+    """A Development Mode emulator whose feed turns over 10 % a day, one album growing a track."""
+    return emulator_factory(
+        albums=ALBUMS, mode="development", feed_turnover=0.1, feed_track_changes=1
+    )
+
+
+@pytest.fixture
+def run_day(
+    emu: EmulatorServer, run_assets: Materialize, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., ExecuteInProcessResult]:
+    """`run_day(k, **settings)`: feed day k, emulator stats reset, both assets for BASE + k,
+    run on that day (06:00 UTC, a minute later for each further run) as the assets see it."""
+    runs = Counter[date]()
+
+    def run(feed_day: int, **settings: Any) -> ExecuteInProcessResult:
+        emu.configure(feed_day=feed_day)
+        emu.reset()
+        day = BASE + timedelta(days=feed_day)
+        start = datetime.combine(day, time(6), tzinfo=UTC) + timedelta(minutes=runs[day])
+        runs[day] += 1
+        with monkeypatch.context() as on_that_day:
+            on_that_day.setattr(assets_module, "today", lambda: day)
+            on_that_day.setattr(SimulatedClock, "moment", start)
+            on_that_day.setattr(assets_module, "datetime", SimulatedClock)
+            return run_assets(emu, day=day, **settings)
+
+    return run
+
+
+def test_a_second_day_reuses_unchanged_albums_and_fetches_new_and_grown_ones(
+    emu: EmulatorServer, run_day: Callable[..., ExecuteInProcessResult], data_dir: Path
+) -> None:
+    first = run_day(0)
+    assert all_checks_pass(first)
+    assert (meta(first)[names.ALBUMS_FETCHED], meta(first)[names.ALBUMS_REUSED]) == (ALBUMS, 0)
+    day0 = {album.id: album for album in emu.catalog.feed(0)}
+    feed1 = emu.catalog.feed(1)
+    new = {a.id for a in feed1 if a.id not in day0}
+    grown = {a.id for a in feed1 if a.id in day0 and a.total_tracks != day0[a.id].total_tracks}
+    assert (len(new), len(grown)) == (NEW_A_DAY, 1)
+
+    second = run_day(1)
+
+    assert all_checks_pass(second)
+    listed = tracks_listed(emu)
+    assert set(listed) == new | grown
+    assert listed == {a.id: pages(a.total_tracks) for a in feed1 if a.id in new | grown}
+    by_endpoint = emu.stats()["by_endpoint"]
+    spent = by_endpoint["album_tracks"]
+    assert spent == sum(listed.values()) and by_endpoint["albums"] == by_endpoint["album"] == 0
+    at = meta(second)
+    assert (at[names.ALBUMS_FETCHED], at[names.ALBUMS_REUSED]) == (5, ALBUMS - 5)
+    assert at[names.FETCH_REASONS] == {"no_copy": NEW_A_DAY, "track_count_differs": 1}
+    assert at[names.REUSED_FROM] == {str(BASE): ALBUMS - 5}
+    assert at[names.REQUESTS_SAVED] == sum(pages(a.total_tracks) for a in feed1) - spent > 0
+    assert at[names.REQUESTS] == spent
+    summary = summarize(second, "emulator").text
+    saved = at[names.REQUESTS_SAVED]
+    assert f"albums: 5 fetched, 35 reused from stored copies ({saved} requests saved)" in summary
+    reused = stored(data_dir, 1)
+    earlier = fetched_at(stored(data_dir, 0))
+    for album_id, when in fetched_at(reused).items():
+        assert (when == earlier.get(album_id)) is (album_id not in new | grown), album_id
+    assert set(reused["snapshot_date"]) == {BASE + timedelta(days=1)}
+
+    full = run_day(1, reuse_max_age_days=0)
+
+    assert all_checks_pass(full)
+    assert tracks_listed(emu) == {a.id: pages(a.total_tracks) for a in feed1}
+    assert meta(full)[names.REQUESTS_SAVED] == 0
+    assert meta(full)[names.FETCH_REASONS] == {"reuse_off": ALBUMS}
+    fresh = stored(data_dir, 1)
+    pd.testing.assert_frame_equal(
+        reused.drop(columns="fetched_at"), fresh.drop(columns="fetched_at")
+    )
+    assert fresh["track_id"].tolist() == [t.id for a in feed1 for t in a.tracks]
+
+
+def test_a_copy_older_than_the_window_is_fetched_again(
+    emu: EmulatorServer, run_day: Callable[..., ExecuteInProcessResult], data_dir: Path
+) -> None:
+    assert run_day(0, reuse_max_age_days=1).success
+    assert run_day(1, reuse_max_age_days=1).success
+    fetched_day1 = set(tracks_listed(emu))
+    outside = data_dir / names.ALBUM_TRACKS / f"{BASE - timedelta(days=1)}.parquet"
+    outside.write_bytes(b"not parquet: a file outside the window is never opened")
+
+    third = run_day(2, reuse_max_age_days=1)
+
+    assert all_checks_pass(third)
+    feed1 = {a.id: a for a in emu.catalog.feed(1)}
+    feed2 = {a.id: a for a in emu.catalog.feed(2)}
+    stayed = feed2.keys() & feed1.keys()
+    fresh = stayed & fetched_day1
+    kept = {a for a in fresh if feed2[a].total_tracks == feed1[a].total_tracks}
+    assert len(stayed) == ALBUMS - NEW_A_DAY and kept
+    at = meta(third)
+    assert at[names.ALBUMS_REUSED] == len(kept)
+    assert at[names.REUSED_FROM] == {str(BASE + timedelta(days=1)): len(kept)}
+    expected = {
+        "no_copy": NEW_A_DAY,
+        "stale_copy": len(stayed - fresh),
+        "track_count_differs": len(fresh - kept),
+    }
+    assert at[names.FETCH_REASONS] == {reason: n for reason, n in expected.items() if n}
+    assert set(tracks_listed(emu)) == feed2.keys() - kept
+
+
+def test_a_copy_fetched_for_another_market_is_not_reused(
+    emu: EmulatorServer, run_day: Callable[..., ExecuteInProcessResult], data_dir: Path
+) -> None:
+    assert run_day(0).success
+    assert market_recorded(data_dir, 0) == b""
+
+    in_sweden = run_day(1, market="SE")
+
+    assert all_checks_pass(in_sweden)
+    assert meta(in_sweden)[names.FETCH_REASONS] == {"no_copy": ALBUMS}
+    assert len(tracks_listed(emu)) == ALBUMS
+    assert stored(data_dir, 1)["is_playable"].notna().all()
+    assert market_recorded(data_dir, 1) == b"SE"
+
+    without_market = run_day(1)
+
+    assert all_checks_pass(without_market)
+    at = meta(without_market)
+    assert at[names.REUSED_FROM] == {str(BASE): ALBUMS - 5}, "the SE copies of day 1 are skipped"
+    assert stored(data_dir, 1)["is_playable"].isna().all()
+
+
+@pytest.mark.parametrize("market", [None, "SE"])
+def test_a_copy_of_unknown_market_is_reused_only_without_a_market(
+    market: str | None,
+    emu: EmulatorServer,
+    run_day: Callable[..., ExecuteInProcessResult],
+    data_dir: Path,
+) -> None:
+    assert run_day(0, market=market).success
+    path = data_dir / names.ALBUM_TRACKS / f"{BASE}.parquet"
+    table = pq.read_table(path)
+    pq.write_table(table.replace_schema_metadata(None), path)  # as written before the market
+
+    result = run_day(1, market=market)
+
+    assert all_checks_pass(result)
+    reused = meta(result)[names.ALBUMS_REUSED]
+    assert reused == (ALBUMS - 5 if market is None else 0)
+
+
+def test_a_backfill_never_uses_a_later_copy(
+    emu: EmulatorServer, run_day: Callable[..., ExecuteInProcessResult], data_dir: Path
+) -> None:
+    assert run_day(0).success
+    assert run_day(1, selection=[new_releases]).success
+    assert run_day(2).success
+    later = fetched_at(stored(data_dir, 2))
+    feed0 = {a.id: a for a in emu.catalog.feed(0)}
+    feed1 = emu.catalog.feed(1)
+    entered_day1 = {a.id for a in feed1 if a.id not in feed0}
+    assert entered_day1 <= set(later), "the later day holds copies of day 1's new albums"
+
+    backfill = run_day(1, selection=[album_tracks])
+
+    assert all_checks_pass(backfill, checks=4)
+    grown_day1 = {
+        a.id for a in feed1 if a.id in feed0 and a.total_tracks != feed0[a.id].total_tracks
+    }
+    assert meta(backfill)[names.REUSED_FROM] == {str(BASE): ALBUMS - 5}
+    assert set(tracks_listed(emu)) == entered_day1 | grown_day1
+    rebuilt = fetched_at(stored(data_dir, 1))
+    backfilled_at = datetime.combine(BASE + timedelta(days=1), time(6, 1), tzinfo=UTC)
+    assert {rebuilt[album_id] for album_id in entered_day1} == {backfilled_at}
+    assert all(later[album_id] != backfilled_at for album_id in entered_day1)
