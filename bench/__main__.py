@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import machine, report, targets
+from bench import machine, report, targets, week, week_report
 from bench.contenders import CONTENDERS
 from bench.runs import Run, run
 from bench.summary import Summary, WorkloadResult
@@ -61,7 +61,7 @@ def _progress(workload: Workload, repetition: int, repeat: int, contender: str, 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the chosen workloads (all by default), print the report and write the results."""
-    names = [workload.name for workload in WORKLOADS]
+    names = [workload.name for workload in WORKLOADS] + [week.W7.name]
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "--workloads",
@@ -85,12 +85,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         for workload in WORKLOADS
         if workload.name in chosen
     }
+    days = week.run_week() if week.W7.name in chosen else []
     bench = report.Bench(
         machine=described,
         date=date,
         repeat=args.repeat,
         results=results,
-        checks=targets.checks(results),
+        checks=targets.checks(results) + (week_report.checks(days) if days else []),
+        week=days,
     )
     print(report.text_table(bench))
     report.write_atomically(

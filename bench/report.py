@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import week_report
 from bench.summary import Summary, WorkloadResult
 from bench.targets import PROJECT, Check, megabytes, seconds, with_runs
+from bench.week import Day
 
 BASELINE = "seed"
 COLUMNS = ("contender", "wall s", "vs seed", "requests", "over min", "429s", "bound s", "peak MB")
@@ -23,6 +25,8 @@ class Bench:
     repeat: int
     results: Mapping[str, WorkloadResult]
     checks: Sequence[Check]
+    week: Sequence[Day] = ()
+    """W7's days, empty when W7 did not run."""
 
     def header(self) -> list[str]:
         """Machine, date, and what the figures are."""
@@ -65,6 +69,12 @@ def text_table(bench: Bench) -> str:
             ]
             lines.append("  " + "  ".join([*cells, complete]))
         lines.append("")
+    if bench.week:
+        lines += [
+            f"W7: {week_report.describe(bench.week)}",
+            *_aligned(week_report.rows(bench.week)),
+            "",
+        ]
     notes = _errors(bench.results)
     if notes:
         lines += ["errors:", *(f"  {note}" for note in notes), ""]
@@ -86,6 +96,9 @@ def markdown(bench: Bench) -> str:
             workload = f"{name}: {result.describe()}" if index == 0 else ""
             cells = [workload, *_row(result, label, summary), _complete(summary)]
             lines.append("| " + " | ".join(cells) + " |")
+    if bench.week:
+        lines += ["", f"W7: {week_report.describe(bench.week)}.", ""]
+        lines += _markdown_table(list(week_report.COLUMNS), week_report.rows(bench.week))
     notes = _errors(bench.results)
     if notes:
         lines += ["", "Errors:", "", *(f"- {note}" for note in notes)]
@@ -99,7 +112,9 @@ def to_json(bench: Bench) -> dict[str, Any]:
         "machine": bench.machine,
         "date": bench.date,
         "repetitions": bench.repeat,
+        "notes": bench.header()[1],
         "workloads": {name: result.to_json() for name, result in bench.results.items()},
+        **({"W7": week_report.to_json(bench.week)} if bench.week else {}),
         "targets": [
             {"target": check.target, "passed": check.passed, "detail": check.detail}
             for check in bench.checks
@@ -151,4 +166,20 @@ def _errors(results: Mapping[str, WorkloadResult]) -> list[str]:
         for name, result in results.items()
         for contender, summary in result.contenders.items()
         for error in summary.errors
+    ]
+
+
+def _aligned(cells: Sequence[Sequence[str]]) -> list[str]:
+    """W7's table for the terminal: the header, then the rows, columns aligned."""
+    table = [list(week_report.COLUMNS), *cells]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    return ["  " + "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in table]
+
+
+def _markdown_table(header: list[str], cells: Sequence[Sequence[str]]) -> list[str]:
+    """A markdown table of `cells` under `header`, numbers right-aligned."""
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---:" for _ in header) + "|",
+        *("| " + " | ".join(row) + " |" for row in cells),
     ]
