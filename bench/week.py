@@ -83,7 +83,8 @@ def run_week(days: int = DAYS) -> list[Day]:
     """The week, day by day, both arms each day; days end with the real today (valid partitions).
 
     Each arm's app memory is warmed before day 1 (the browse 403 of a Development Mode app is
-    then known, as on every day of a deployment but its very first), so day 1 measures the data.
+    then known, as on every day but those of the memory's weekly re-probe), so day 1 measures
+    the data, not the probe.
     """
     first = datetime.now(UTC).date() - timedelta(days=days - 1)
     found: list[Day] = []
