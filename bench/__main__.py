@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import machine, report
+from bench import machine, report, targets, week, week_report
 from bench.contenders import CONTENDERS
 from bench.runs import Run, run
+from bench.summary import Summary, WorkloadResult
 from bench.workloads import WORKLOADS, Workload, min_requests
 from spotify_assets.emulator import EmulatorServer
 
@@ -24,7 +25,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 REPEAT = 3
 
 
-def run_workload(workload: Workload, repeat: int) -> report.WorkloadResult:
+def run_workload(workload: Workload, repeat: int) -> WorkloadResult:
     """One emulator for the workload; each repetition runs every contender once, in turn.
 
     The repetitions stand for consecutive daily runs: spotify_assets keeps one capability cache
@@ -42,8 +43,8 @@ def run_workload(workload: Workload, repeat: int) -> report.WorkloadResult:
                 result = run(emu, contender, Path(cache_dir))
                 runs[contender].append(result)
                 _progress(workload, repetition, repeat, contender, result)
-    summaries = {contender: report.Summary(tuple(done)) for contender, done in runs.items()}
-    return report.WorkloadResult(workload, fewest, summaries, other_load.share())
+    summaries = {contender: Summary(tuple(done)) for contender, done in runs.items()}
+    return WorkloadResult(workload, fewest, summaries, other_load.share())
 
 
 def _progress(workload: Workload, repetition: int, repeat: int, contender: str, done: Run) -> None:
@@ -60,7 +61,7 @@ def _progress(workload: Workload, repetition: int, repeat: int, contender: str, 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the chosen workloads (all by default), print the report and write the results."""
-    names = [workload.name for workload in WORKLOADS]
+    names = [workload.name for workload in WORKLOADS] + [week.W7.name]
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "--workloads",
@@ -84,12 +85,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         for workload in WORKLOADS
         if workload.name in chosen
     }
+    days = week.run_week() if week.W7.name in chosen else []
     bench = report.Bench(
         machine=described,
         date=date,
         repeat=args.repeat,
         results=results,
-        checks=report.checks(results),
+        checks=targets.checks(results) + (week_report.checks(days) if days else []),
+        week=days,
     )
     print(report.text_table(bench))
     report.write_atomically(

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,10 @@ class Run:
     complete: bool
     error: str | None
 
-    def to_json(self) -> dict[str, Any]:
-        """The run as plain JSON data."""
-        return asdict(self)
+    @property
+    def accepted(self) -> int:
+        """Requests the emulator accepted: a 429 does not count in its rolling window."""
+        return self.requests - self.http_429
 
 
 def expected(catalog: Catalog) -> list[list[Any]]:

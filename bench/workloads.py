@@ -16,7 +16,8 @@ EMBEDDED_TRACKS = 50
 
 @dataclass(frozen=True)
 class Workload:
-    """One workload: the catalog size, the app's mode, the latency and any rate limit."""
+    """One workload: the catalog size, the app's mode, the latency and any rate limit (at most
+    R accepted requests in any rolling W seconds)."""
 
     name: str
     albums: int
@@ -40,6 +41,14 @@ class Workload:
             return None
         requests, window_s = self.rate_limit
         return requests / window_s
+
+    def bound_s(self, accepted: int) -> float | None:
+        """The least wall time `accepted` requests need under the rolling window: the last of
+        them cannot leave before floor((R - 1) / Q) windows have passed. None without a limit."""
+        if self.rate_limit is None:
+            return None
+        quota, window_s = self.rate_limit
+        return max(0, accepted - 1) // quota * window_s
 
     def describe(self) -> str:
         """One line for the table: mode, size, latency, rate limit."""
@@ -65,6 +74,8 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload("W3", albums=300, mode="development", latency_ms=10, rate_limit=(20, 1.0)),
     Workload("W4", albums=1000, mode="development", latency_ms=10),
     Workload("W4-100", albums=100, mode="development", latency_ms=10),
+    Workload("W5", albums=200, mode="development", latency_ms=50, rate_limit=(90, 30.0)),
+    Workload("W6", albums=200, mode="development", latency_ms=10, rate_limit=(60, 10.0)),
 )
 
 

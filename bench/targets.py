@@ -1,0 +1,218 @@
+"""The issues' targets for spotify_assets, each judged PASS or MISS with its deciding figures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bench.summary import Summary, WorkloadResult
+from spotify_assets.spotify import ClientConfig
+
+PROJECT = "spotify_assets"
+SPOTIPY = "spotipy"
+SPEEDUP_OVER = {"seed": 10.0, "spotipy": 5.0}  # W1 and W2: at least this many times faster
+EXACT_WORKLOADS = ("W1", "W2", "W4")  # spotify_assets sends exactly min_requests on these
+PACE_SLACK = 1.3  # W3: wall time within 1.3 x requests / allowed rate
+MAX_429_SHARE = 0.05  # W3: 429s under 5 % of requests
+MAX_RSS_MB = 300.0  # W4: peak RSS
+MAX_GROWTH = 12.0  # W4 time at most 12 x W4-100 time
+ROLLING_WORKLOADS = ("W5", "W6")  # issue 9: rolling windows learned cold, remembered warm
+BOUND_SLACK = 1.1  # W5, W6: wall time at most 1.1 x floor((R - 1) / Q) x W
+MAX_COLD_429 = ClientConfig("defaults", "only").max_workers  # W5, W6: one 429 per worker, cold
+MAX_WARM_429 = 2  # W5, W6: a warm run knows the pace
+
+
+@dataclass(frozen=True)
+class Check:
+    """One target of the issue, met or missed, with the figures that decide it."""
+
+    target: str
+    passed: bool
+    detail: str
+
+    def line(self) -> str:
+        """`PASS target: detail`."""
+        return f"{'PASS' if self.passed else 'MISS'}  {self.target}: {self.detail}"
+
+
+def checks(results: Mapping[str, WorkloadResult]) -> list[Check]:
+    """The issues' targets for spotify_assets, for the workloads that ran."""
+    found: list[Check] = []
+    if results:
+        found.append(_complete_everywhere(results))
+    for name in EXACT_WORKLOADS:
+        if name in results:
+            found.append(_exact_requests(results[name]))
+    for name in ("W1", "W2"):
+        if name in results:
+            found += [
+                _speedup(results[name], other, times) for other, times in SPEEDUP_OVER.items()
+            ]
+    if "W3" in results:
+        found += _paced(results["W3"])
+    if "W4" in results:
+        found.append(_rss(results["W4"]))
+        if "W4-100" in results:
+            found.append(_growth(results["W4"], results["W4-100"]))
+    for name in ROLLING_WORKLOADS:
+        if name in results:
+            found += _rolling(results[name])
+    return found
+
+
+def _complete_everywhere(results: Mapping[str, WorkloadResult]) -> Check:
+    """spotify_assets extracted exactly the catalog on every run of every workload."""
+    missed = [
+        f"{name}: {'; '.join(result.contenders[PROJECT].errors)}"
+        for name, result in results.items()
+        if not result.contenders[PROJECT].complete
+    ]
+    detail = "; ".join(missed) if missed else f"every run of {', '.join(results)} exact"
+    return Check("spotify_assets complete and correct on every workload", not missed, detail)
+
+
+def _exact_requests(result: WorkloadResult) -> Check:
+    """spotify_assets sent exactly min_requests (median run)."""
+    project = result.contenders[PROJECT]
+    sent = with_runs(project.requests, [run.requests for run in project.runs])
+    return Check(
+        f"{result.workload.name}: spotify_assets sends exactly min_requests",
+        project.requests == result.min_requests,
+        f"{sent} requests, min_requests {result.min_requests:,}",
+    )
+
+
+def _speedup(result: WorkloadResult, other: str, times: float) -> Check:
+    """spotify_assets at least `times` faster than `other` (median wall times)."""
+    mine, theirs = result.contenders[PROJECT].wall_s, result.contenders[other].wall_s
+    target = f"{result.workload.name}: at least {times:g}x faster than {other}"
+    if mine is None or theirs is None:
+        return Check(target, False, "no wall time measured")
+    ratio = theirs / mine
+    detail = f"{other} {theirs:.2f} s / spotify_assets {mine:.2f} s = {ratio:.1f}x"
+    return Check(target, ratio >= times, detail)
+
+
+def _paced(result: WorkloadResult) -> list[Check]:
+    """W3: wall time near requests / allowed rate, and few 429s."""
+    project = result.contenders[PROJECT]
+    rate = result.workload.allowed_rate
+    assert rate is not None, "W3 is the rate-limited workload"
+    bound = PACE_SLACK * project.requests / rate
+    wall = project.wall_s
+    pace = Check(
+        f"{result.workload.name}: wall time within {PACE_SLACK:g}x of requests / allowed rate",
+        wall is not None and wall <= bound,
+        f"{seconds(wall)} vs {PACE_SLACK:g} x {project.requests} / {rate:g} per s = {bound:.2f} s",
+    )
+    share = project.http_429 / project.requests if project.requests else 0.0
+    waste = Check(
+        f"{result.workload.name}: 429s under {MAX_429_SHARE:.0%} of requests",
+        share < MAX_429_SHARE,
+        f"{project.http_429} of {project.requests} requests = {share:.1%} "
+        f"(runs: {'/'.join(str(run.http_429) for run in project.runs)})",
+    )
+    return [pace, waste]
+
+
+def _rss(result: WorkloadResult) -> Check:
+    """W4: peak RSS under the cap."""
+    peak = result.contenders[PROJECT].peak_rss_mb
+    return Check(
+        f"{result.workload.name}: peak RSS under {MAX_RSS_MB:g} MB",
+        peak is not None and peak < MAX_RSS_MB,
+        f"{megabytes(peak)} MB (highest of the runs)",
+    )
+
+
+def _growth(big: WorkloadResult, small: WorkloadResult) -> Check:
+    """W4 time at most MAX_GROWTH x the W4-100 time: linear growth."""
+    target = (
+        f"{big.workload.name}: {big.workload.albums:,} albums in at most {MAX_GROWTH:g}x the time "
+        f"of {small.workload.albums:,} ({small.workload.name})"
+    )
+    mine, base = big.contenders[PROJECT].wall_s, small.contenders[PROJECT].wall_s
+    if mine is None or base is None:
+        return Check(target, False, "no wall time measured")
+    ratio = mine / base
+    return Check(target, ratio <= MAX_GROWTH, f"{mine:.2f} s / {base:.2f} s = {ratio:.1f}x")
+
+
+def _rolling(result: WorkloadResult) -> list[Check]:
+    """W5, W6: every run near the window's bound, no slower than spotipy, few 429s cold and
+    warm. The cold run is the first (empty app memory), the warm runs are the others."""
+    name = result.workload.name
+    project = result.contenders[PROJECT]
+    phases = [("cold", project.cold)]
+    warm = project.warm
+    phases += [("warm", warm)] if warm is not None else []
+    near = [_near_bound(result, phase, summary) for phase, summary in phases]
+    bound_check = Check(
+        f"{name}: every spotify_assets run within {BOUND_SLACK:g}x of floor((R - 1) / Q) x W",
+        all(ok for ok, _ in near),
+        "; ".join(detail for _, detail in near),
+    )
+    spotipy = result.contenders[SPOTIPY].wall_s
+    slower = [
+        f"{phase} {seconds(summary.wall_s)}"
+        for phase, summary in phases
+        if summary.wall_s is None or spotipy is None or summary.wall_s > spotipy
+    ]
+    mine = ", ".join(f"{phase} {seconds(summary.wall_s)}" for phase, summary in phases)
+    versus = Check(
+        f"{name}: spotify_assets no slower than spotipy",
+        spotipy is not None and not slower,
+        f"spotify_assets {mine}; spotipy {seconds(spotipy)} (median)",
+    )
+    cold_429 = project.cold.http_429
+    cold = Check(
+        f"{name}: at most {MAX_COLD_429} 429s (max_workers) in a cold run",
+        cold_429 <= MAX_COLD_429,
+        f"{cold_429} of {project.cold.requests} requests",
+    )
+    return [bound_check, versus, cold, _warm_429(name, warm)]
+
+
+def _near_bound(result: WorkloadResult, phase: str, summary: Summary) -> tuple[bool, str]:
+    """Whether every run of `summary` took at most BOUND_SLACK x its bound, and the figures."""
+    figures = []
+    ok = True
+    for run in summary.runs:
+        bound = result.workload.bound_s(run.accepted)
+        assert bound is not None, f"{result.workload.name} has a rate limit"
+        ok = ok and run.wall_s is not None and run.wall_s <= BOUND_SLACK * bound
+        ratio = "" if not bound or run.wall_s is None else f" = {run.wall_s / bound:.2f}x"
+        figures.append(f"{seconds(run.wall_s)} vs {bound:g} s (R {run.accepted}){ratio}")
+    return ok, f"{phase} {', '.join(figures)}"
+
+
+def _warm_429(name: str, warm: Summary | None) -> Check:
+    """W5, W6: every warm run met at most MAX_WARM_429 429s."""
+    target = f"{name}: at most {MAX_WARM_429} 429s in a warm run"
+    if warm is None:
+        return Check(target, False, "no warm run: run the bench with --repeat 2 or more")
+    worst = max(run.http_429 for run in warm.runs)
+    runs = "/".join(str(run.http_429) for run in warm.runs)
+    return Check(target, worst <= MAX_WARM_429, f"{runs} in {len(warm.runs)} warm run(s)")
+
+
+def with_runs(median: int, runs: Sequence[int], *, cold: bool = True) -> str:
+    """The median, noting the runs when they differ: `110 (cold 111)` or `110 (111/110/112)`.
+
+    `cold` names a lone different first run so; false for figures no cache can explain.
+    """
+    if len(set(runs)) <= 1:
+        return f"{median:,}"
+    if cold and len(set(runs[1:])) == 1:
+        return f"{median:,} (cold {runs[0]:,})"
+    return f"{median:,} ({'/'.join(f'{value:,}' for value in runs)})"
+
+
+def seconds(value: float | None, unit: str = " s") -> str:
+    """Seconds with two decimals, `-` when not measured."""
+    return "-" if value is None else f"{value:.2f}{unit}"
+
+
+def megabytes(value: float | None) -> str:
+    """Megabytes with one decimal, `-` when not measured."""
+    return "-" if value is None else f"{value:.1f}"
