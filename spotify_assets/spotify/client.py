@@ -45,7 +45,6 @@ class SpotifyClient:
         memory: MemoryStore | Literal["default"] | None = "default",
     ) -> None:
         self.config = config
-        self._stats = StatsRecorder()
         self._session = requests.Session()
         adapter = HTTPAdapter(
             pool_connections=2, pool_maxsize=config.max_workers + 1, max_retries=0
@@ -60,6 +59,7 @@ class SpotifyClient:
         self._pacer = Pacer(
             max_requests_per_second=config.max_requests_per_second, learned=self._memory.pace
         )
+        self._stats = StatsRecorder(held=lambda: self._pacer.waited_s)
         transport = Transport(self._session, config, stats=self._stats)
         auth = ClientCredentialsAuth(config, transport=transport, stats=self._stats)
         api = SpotifyApi(config.api_base_url, transport=transport, auth=auth, pacer=self._pacer)

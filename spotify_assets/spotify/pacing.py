@@ -191,7 +191,8 @@ class Pacer:
 
     @property
     def waited_s(self) -> float:
-        """Seconds so far during which the pacer held back at least one worker (pauses included)."""
+        """Seconds so far during which the pacer held back at least one worker (pauses included):
+        the run's waiting on the rate limit, counted once however many threads waited."""
         with self._lock:
             ongoing = self._clock() - self._wait_began if self._waiting else 0.0
             return self._waited + ongoing
@@ -228,27 +229,20 @@ class Pacer:
         with self._lock:
             self._answer(self._clock(), refused=False)
 
-    def on_rate_limited(self, retry_after_s: float | None) -> float:
-        """Record a 429 with its Retry-After (None when absent): pause every worker, learn.
-
-        Returns the seconds this 429 added to the shared pause (0 when an earlier 429 of the same
-        pause covers it), so a run's waiting is counted once, not once per thread.
-        """
+    def on_rate_limited(self, retry_after_s: float | None) -> None:
+        """Record a 429 with its Retry-After (None when absent): pause every worker, learn."""
         with self._lock:
             now = self._clock()
             sent = self._answer(now, refused=True)
             usable = retry_after_s if retry_after_s and 0 < retry_after_s < math.inf else None
-            resume = now + (usable or FALLBACK_PAUSE_S)
-            added = max(0.0, resume - max(now, self._paused_until))
-            self._paused_until = max(self._paused_until, resume)
+            self._paused_until = max(self._paused_until, now + (usable or FALLBACK_PAUSE_S))
             if usable is not None and usable > MAX_WINDOW_S:
-                return added
+                return
             if self._episode is None and sent >= self._last_pause:
                 self._episode = _Episode(started=now, cold=self._pace is None)
                 self._last_pause = now
             if self._episode is not None:
                 self._episode.hits.append((sent, now, usable))
-            return added
 
     def halt(self, error: BaseException) -> None:
         """Make every `acquire()` raise `error` from now on, waking the threads waiting in it."""

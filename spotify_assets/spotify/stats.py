@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -12,8 +13,10 @@ class ClientStats:
     """A snapshot of the client's counters.
 
     `requests` counts every HTTP request sent (API and token endpoint, retries included), so it is
-    what the app's Spotify quota sees plus the token calls. `waited_s` is the time Spotify held the
-    run back: Retry-After pauses (shared by all workers, so counted once) and retry backoffs.
+    what the app's Spotify quota sees plus the token calls. `waited_s` is the time Spotify's limits
+    held the run back: the wall time during which the pacer held back any worker (to keep under the
+    learned quota or the configured ceiling, or until a Retry-After pause ended), plus the backoffs
+    before retries.
     """
 
     requests: int = 0
@@ -45,11 +48,14 @@ class ClientStats:
 
 
 class StatsRecorder:
-    """Thread-safe accumulator behind `SpotifyClient.stats`."""
+    """Thread-safe accumulator behind `SpotifyClient.stats`; `held` gives the seconds the pacer
+    has held workers back so far, added to `waited_s` at each snapshot (a wait still going on
+    counts up to now)."""
 
-    def __init__(self) -> None:
+    def __init__(self, held: Callable[[], float] = lambda: 0.0) -> None:
         self._lock = threading.Lock()
         self._stats = ClientStats()
+        self._held = held
 
     def add(self, **deltas: float) -> None:
         """Add to one or more counters at once, e.g. `add(requests=1, api_requests=1)`."""
@@ -60,4 +66,5 @@ class StatsRecorder:
     def snapshot(self) -> ClientStats:
         """The counters as they are now."""
         with self._lock:
-            return self._stats
+            stats = self._stats
+        return dataclasses.replace(stats, waited_s=stats.waited_s + self._held())

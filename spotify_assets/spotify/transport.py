@@ -249,7 +249,7 @@ class Transport:
         )
         self._stats.add(retries=1)
         if pacer is not None and retry_after:
-            self._stats.add(waited_s=pacer.on_rate_limited(retry_after))
+            pacer.on_rate_limited(retry_after)  # every worker waits in acquire(), counted there
         else:
             # No usable Retry-After (absent, 0, or the token endpoint): nothing to learn the
             # window from, so only this request backs off, with jitter.

@@ -157,16 +157,17 @@ class StepClock:
         self.now += seconds
 
 
-def test_429s_of_one_pause_are_counted_once() -> None:
+def test_429s_of_one_pause_are_waited_out_once() -> None:
     clock = StepClock()
     pacer = Pacer(clock=clock.time, sleep=clock.sleep)
     pacer.acquire()
-    assert pacer.on_rate_limited(30.0) == 30.0
+    pacer.on_rate_limited(30.0)
     clock.now += 0.5
-    assert pacer.on_rate_limited(29.0) == 0.0
-    assert pacer.on_rate_limited(31.0) == pytest.approx(1.5)
+    pacer.on_rate_limited(29.0)
+    pacer.on_rate_limited(31.0)
     pacer.acquire()
     assert clock.now == pytest.approx(100.0 + 0.5 + 31.0)
+    assert pacer.waited_s == pytest.approx(31.0)
 
 
 @pytest.mark.parametrize("retry_after", [None, 0.0])
@@ -174,9 +175,10 @@ def test_a_429_without_retry_after_pauses_one_second(retry_after: float | None) 
     clock = StepClock()
     pacer = Pacer(clock=clock.time, sleep=clock.sleep)
     pacer.acquire()
-    assert pacer.on_rate_limited(retry_after) == 1.0
+    pacer.on_rate_limited(retry_after)
     pacer.acquire()
     assert clock.now == pytest.approx(101.0)
+    assert pacer.waited_s == pytest.approx(1.0)
 
 
 def test_a_retry_after_longer_than_any_window_is_paused_for_but_not_learned() -> None:
@@ -186,7 +188,7 @@ def test_a_retry_after_longer_than_any_window_is_paused_for_but_not_learned() ->
         pacer.acquire()
         pacer.on_accepted()
     pacer.acquire()
-    assert pacer.on_rate_limited(86_400.0) == 86_400.0
+    pacer.on_rate_limited(86_400.0)
     pacer.acquire()
     assert clock.now == pytest.approx(100.0 + 86_400.0)
     assert pacer.pace is None
