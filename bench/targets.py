@@ -139,8 +139,8 @@ def _growth(big: WorkloadResult, small: WorkloadResult) -> Check:
 
 
 def _rolling(result: WorkloadResult) -> list[Check]:
-    """W5, W6: every run near the window's bound, no slower than spotipy, few 429s cold and
-    warm. The cold run is the first (empty app memory), the warm runs are the others."""
+    """W5, W6: every run near the window's bound, no slower than spotipy after a warm-up, few
+    429s cold and warm. The cold run is the first (empty app memory), the warm runs the others."""
     name = result.workload.name
     project = result.contenders[PROJECT]
     phases = [("cold", project.cold)]
@@ -152,18 +152,7 @@ def _rolling(result: WorkloadResult) -> list[Check]:
         all(ok for ok, _ in near),
         "; ".join(detail for _, detail in near),
     )
-    spotipy = result.contenders[SPOTIPY].wall_s
-    slower = [
-        f"{phase} {seconds(summary.wall_s)}"
-        for phase, summary in phases
-        if summary.wall_s is None or spotipy is None or summary.wall_s > spotipy
-    ]
-    mine = ", ".join(f"{phase} {seconds(summary.wall_s)}" for phase, summary in phases)
-    versus = Check(
-        f"{name}: spotify_assets no slower than spotipy",
-        spotipy is not None and not slower,
-        f"spotify_assets {mine}; spotipy {seconds(spotipy)} (median)",
-    )
+    versus = _versus_spotipy(name, project, result.contenders[SPOTIPY])
     cold_429 = project.cold.http_429
     cold = Check(
         f"{name}: at most {MAX_COLD_429} 429s (max_workers) in a cold run",
@@ -171,6 +160,24 @@ def _rolling(result: WorkloadResult) -> list[Check]:
         f"{cold_429} of {project.cold.requests} requests",
     )
     return [bound_check, versus, cold, _warm_429(name, warm)]
+
+
+def _versus_spotipy(name: str, project: Summary, spotipy: Summary) -> Check:
+    """W5, W6: the median of each contender's runs after its first, as the issue measured them
+    ("median of the runs after a warm-up"); the first runs are printed beside it. spotify_assets'
+    first run is also its cold one, which pays once for learning the window (see README)."""
+    target = f"{name}: spotify_assets no slower than spotipy (median of the runs after the first)"
+    mine, theirs = project.warm, spotipy.warm
+    if mine is None or theirs is None:
+        return Check(target, False, "no run after the first: run the bench with --repeat 2 or more")
+    ok = mine.wall_s is not None and theirs.wall_s is not None and mine.wall_s <= theirs.wall_s
+    return Check(
+        target,
+        ok,
+        f"spotify_assets {seconds(mine.wall_s)}, spotipy {seconds(theirs.wall_s)}; first runs: "
+        f"spotify_assets {seconds(project.cold.wall_s)} (cold), "
+        f"spotipy {seconds(spotipy.cold.wall_s)}",
+    )
 
 
 def _near_bound(result: WorkloadResult, phase: str, summary: Summary) -> tuple[bool, str]:
