@@ -35,7 +35,8 @@ class SpotifyClient:
     Thread-safe. One instance is one "run": it counts everything it did in `stats`. What it learns
     about the app (endpoints it may not use, the pace the rate limit allows) it keeps for its life
     and in `memory` (default: a local file; None: nowhere) for the next runs (see memory.py).
-    After a day-long 429 or a spent quota it stops: no worker sends another request.
+    After a day-long 429, a spent quota or a 403 that refuses the whole app it stops: no worker
+    sends another request.
     """
 
     def __init__(

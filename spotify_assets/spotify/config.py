@@ -1,7 +1,7 @@
 """The client's configuration: every knob with its one default and its one validation.
 
-In the spirit of httpx's `_config.py`: one frozen value that the client reads and nothing else
-repacks, so a default is written here and nowhere else (the Dagster resource takes its defaults
+In the spirit of httpx's `_config.py`: one frozen value that the client's parts read, so a
+default is written here and nowhere else (the Dagster resource takes its defaults
 from `ClientConfig` too).
 """
 

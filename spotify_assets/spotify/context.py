@@ -39,10 +39,16 @@ class ClientContext:
     pacer: Pacer
     stats: StatsRecorder
 
-    def rate_limits_during(self, call: Callable[[], R]) -> tuple[R, int]:
-        """The result of `call` and how many 429s the client met while it ran."""
+    def fall_back(self, fallback: Callable[[], R], refuse: Callable[[bool], None]) -> R:
+        """After a 429 on a probe where a restricted app expects a 403 (see is_refusal): note the
+        refusal for this run (`refuse(False)`), run `fallback`, and keep the refusal for later
+        runs (`refuse(True)`) only when `fallback` met no 429; else the 429 was the rate limit."""
+        refuse(False)
         before = self.stats.snapshot().http_429
-        return call(), self.stats.snapshot().http_429 - before
+        result = fallback()
+        if self.stats.snapshot().http_429 == before:
+            refuse(True)
+        return result
 
     def settled(
         self, what: str, pages: Callable[[int], Iterator[Page]]

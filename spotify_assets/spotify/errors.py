@@ -46,7 +46,8 @@ class SpotifyRequestError(SpotifyHTTPError):
 
 
 class SpotifyRateLimitError(SpotifyHTTPError):
-    """Spotify asked to wait longer than the client is configured to, or kept answering 429."""
+    """Spotify kept answering 429 (more than the request may wait out, or the run's retry budget
+    is spent); a stop of the whole run is the subclass SpotifyRunStoppedError."""
 
     def __init__(
         self,

@@ -56,22 +56,20 @@ class Feed:
         except SpotifyRateLimitError as exc:
             if not is_refusal(exc):
                 raise
-            # A 429 where a restricted app expects the 403: search may still answer. It is
-            # remembered only when search answers without a 429, or it was the rate limit.
             reason = str(exc)
-            self._refused(reason, persist=False)
-            feed, rate_limited = self._context.rate_limits_during(lambda: self._search(reason))
-            if not rate_limited:
-                self._refused(reason, persist=True)
-            return feed
+            return self._context.fall_back(
+                lambda: self._search(reason),
+                lambda persist: self._refused(reason, persist=persist),
+            )
 
     def _refused(self, reason: str, *, persist: bool) -> None:
         """Remember that browse was refused, and with it /albums?ids=: Spotify withdrew both from
         Development Mode apps together (2026-02-11 / 2026-03-09)."""
         if self._memory.reason("browse") is None:
             log.warning("Falling back to search (q=%s): %s", NEW_RELEASES_QUERY, reason)
-        self._memory.forbid("browse", reason, persist=persist)
-        self._memory.forbid("albums", f"not tried after {reason}", persist=persist)
+        self._memory.forbid_all(
+            {"browse": reason, "albums": f"not tried after {reason}"}, persist=persist
+        )
 
     def _browse(self, patience: int | None = None) -> NewReleases:
         """The feed from `/browse/new-releases`."""

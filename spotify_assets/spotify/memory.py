@@ -22,7 +22,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -113,14 +113,18 @@ class AppMemory:
     def forbid(self, endpoint: str, reason: str, *, persist: bool = True) -> None:
         """Remember that the app may not use `endpoint` (the first reason given stands); in the
         store too unless `persist` is False or it is stored already."""
+        self.forbid_all({endpoint: reason}, persist=persist)
+
+    def forbid_all(self, reasons: Mapping[str, str], *, persist: bool = True) -> None:
+        """`forbid` for each endpoint and its reason, with one write of the store."""
         with self._lock:
-            self._forbidden.setdefault(endpoint, reason)
-            if persist and endpoint not in self._stored:
-                self._stored.add(endpoint)
-                entry = {"reason": reason, "at": self._clock()}
-                self._update(
-                    lambda mine: mine.setdefault("forbidden", {}).update({endpoint: entry})
-                )
+            for endpoint, reason in reasons.items():
+                self._forbidden.setdefault(endpoint, reason)
+            new = [e for e in reasons if e not in self._stored] if persist else []
+            if new:
+                self._stored.update(new)
+                entries = {e: {"reason": reasons[e], "at": self._clock()} for e in new}
+                self._update(lambda mine: mine.setdefault("forbidden", {}).update(entries))
 
     def remember_pace(self, pace: LearnedPace) -> None:
         """Store the pace this run learned, so the next run starts at it."""
@@ -175,8 +179,8 @@ def _fresh(entry: Any, now: float) -> dict[str, Any]:
     at = pace.get("at") if isinstance(pace, dict) else None
     if isinstance(pace, dict) and isinstance(at, int | float) and 0 <= now - at < PACE_TTL_S:
         try:
-            LearnedPace(pace["quota"], float(pace["window_s"]))
+            checked = LearnedPace(pace["quota"], float(pace["window_s"]))
         except (KeyError, TypeError, ValueError):
             return kept
-        kept["pace"] = pace
+        kept["pace"] = {"quota": checked.quota, "window_s": checked.window_s, "at": at}
     return kept

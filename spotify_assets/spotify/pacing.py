@@ -30,6 +30,7 @@ mid-run lowers the quota by one per 429. The learned quota never rises within a 
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import threading
@@ -278,9 +279,9 @@ class Pacer:
         if self._pace is None:
             return -math.inf
         counted = (_counted_until(request, self._pace.window_s) for request in self._log)
-        until = sorted(t for t in counted if t > now)
+        until = [t for t in counted if t > now]
         over = len(until) - self._pace.quota
-        return -math.inf if over < 0 else until[over]
+        return -math.inf if over < 0 else heapq.nsmallest(over + 1, until)[-1]
 
     def _settle(self, now: float) -> None:
         """Once a pause is over (every request sent before it answered), learn from its 429s."""

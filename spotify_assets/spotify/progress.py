@@ -21,7 +21,8 @@ class Progress:
     elapsed_s: float
     stats: ClientStats
     pace: float | None
-    """Requests per second the pacer allows, None while it has learned no limit."""
+    """Requests per second the pacer allows (learned quota or configured ceiling), None when
+    neither holds it back."""
 
     @property
     def eta_s(self) -> float | None:

@@ -40,12 +40,6 @@ class ClientStats:
             }
         )
 
-    def as_dict(self) -> dict[str, int | float]:
-        """The counters as a plain dict (waited_s rounded to milliseconds)."""
-        values = dataclasses.asdict(self)
-        values["waited_s"] = round(self.waited_s, 3)
-        return values
-
 
 class StatsRecorder:
     """Thread-safe accumulator behind `SpotifyClient.stats`; `held` gives the seconds the pacer

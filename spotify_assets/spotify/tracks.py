@@ -52,6 +52,7 @@ class Tracks:
 
     def _read(self, ids: list[str], tracker: ProgressTracker) -> AlbumTracks:
         """The work of `read`, counting albums done on `tracker`."""
+        tracks = None
         if self._memory.reason("albums") is None and ids:
             try:
                 return self._result(ids, self._batched(ids, tracker), "albums")
@@ -60,16 +61,13 @@ class Tracks:
             except SpotifyRateLimitError as exc:
                 if self._batches_allowed or not is_refusal(exc):
                     raise
-                # The probe was answered 429 where a restricted app expects the 403 (see
-                # feed.py): remembered only if the per-album listings then meet no 429.
-                self._memory.forbid("albums", str(exc), persist=False)
-                tracks, rate_limited = self._context.rate_limits_during(
-                    lambda: self._each(ids, tracker)
+                reason = str(exc)
+                tracks = self._context.fall_back(
+                    lambda: self._each(ids, tracker),
+                    lambda persist: self._memory.forbid("albums", reason, persist=persist),
                 )
-                if not rate_limited:
-                    self._memory.forbid("albums", str(exc))
-                return self._result(ids, tracks, "album_tracks", self._memory.reason("albums"))
-        tracks = self._each(ids, tracker)
+        if tracks is None:
+            tracks = self._each(ids, tracker)
         return self._result(ids, tracks, "album_tracks", self._memory.reason("albums"))
 
     def _each(self, ids: Sequence[str], tracker: ProgressTracker) -> dict[str, list[SpotifyObject]]:

@@ -1,9 +1,10 @@
 """Sends one HTTP request to Spotify and sees it through transient failures.
 
 The retry loop is written by hand rather than delegated to urllib3's `Retry` because Spotify
-needs what `Retry` cannot do: a 429 must pause every worker (through the shared rate limiter), a
-Retry-After longer than the configured maximum must fail at once instead of being clamped or slept
-through, a body cut off mid-stream (which requests reads after urllib3 has returned) must be
+needs what `Retry` cannot do: a 429 must pause every worker (through the shared pacer), a
+Retry-After longer than the configured maximum or a spent quota must stop every worker at once
+instead of being clamped or slept through, a 404 for an id Spotify just listed may be retried, a
+body cut off mid-stream (which requests reads after urllib3 has returned) must be
 retried like any dropped connection, and all retries draw on one budget for the whole run.
 """
 
@@ -115,8 +116,8 @@ def error_detail(response: requests.Response) -> tuple[str, str | None]:
 class Transport:
     """Sends requests with timeouts, backoff on 5xx/timeouts/dropped connections, and 429 handling.
 
-    Statuses other than 429 and 5xx come back to the caller as they are; only transient failures
-    are handled here. Every attempt is counted in `stats`.
+    Statuses other than 429 and 5xx (and a 404 the caller calls transient) come back to the caller
+    as they are; only transient failures are handled here. Every attempt is counted in `stats`.
     """
 
     def __init__(
@@ -208,6 +209,8 @@ class Transport:
                     problem = f"answered {status} ({error_detail(response)[0]})"
             failures += 1
             if failures > self._config.max_retries or not self._budget.take():
+                if status == 404:
+                    return response  # an id Spotify does not know after all, not an outage
                 why = (
                     f"after {failures} attempts"
                     if failures > self._config.max_retries

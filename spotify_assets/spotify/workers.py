@@ -13,7 +13,7 @@ R = TypeVar("R")
 class Workers:
     """One thread pool for the client's life, shared by every call that fans out.
 
-    The pool bounds how many requests are in flight at once (the rate limiter paces them). A call
+    The pool bounds how many requests are in flight at once (the pacer paces them). A call
     made from one of the pool's own threads runs inline, so nested fan-outs cannot deadlock it.
     """
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
-from spotify_assets.emulator import EmulatorServer, Fault
+from spotify_assets.emulator import Fault
 from spotify_assets.spotify.memory import FORBIDDEN_TTL_S, AppMemory, FileStore
+from spotify_assets.spotify.pacing import LearnedPace
+from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.spotify.conftest import ClientFactory, fewest_requests
-
-EmulatorFactory = Callable[..., EmulatorServer]
 
 
 def test_a_403_is_remembered_so_the_next_run_goes_straight_to_search(
@@ -73,6 +72,15 @@ def test_an_unusable_cache_costs_a_probe_but_never_the_run(
     odd.forbid("albums", "403")
     stored = json.loads((tmp_path / "odd.json").read_text())
     assert stored["app"]["forbidden"]["albums"]["reason"] == "403"
+
+
+def test_a_saved_pace_is_kept_as_it_was_checked(tmp_path: Path) -> None:
+    path = tmp_path / "app_memory.json"
+    pace = {"quota": 90, "window_s": "30", "at": 1_000_000.0}  # edited by hand: a string
+    path.write_text(json.dumps({"app": {"pace": pace}}))
+    assert AppMemory(FileStore(path), "app", clock=lambda: 1_000_000.0).pace == LearnedPace(
+        90, 30.0
+    )
 
 
 def test_a_restricted_apps_429_on_browse_falls_back_after_two_waits_and_is_remembered(

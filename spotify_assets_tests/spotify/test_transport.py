@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from email.utils import formatdate
 
 import pytest
@@ -17,9 +16,8 @@ from spotify_assets.spotify import (
     SpotifyUnavailableError,
 )
 from spotify_assets.spotify.transport import parse_retry_after
-from spotify_assets_tests.spotify.conftest import ClientFactory
-
-EmulatorFactory = Callable[..., EmulatorServer]
+from spotify_assets_tests.conftest import EmulatorFactory
+from spotify_assets_tests.spotify.conftest import ClientFactory, catalog_ids
 
 
 def test_retry_after_in_seconds_decimals_or_an_http_date() -> None:
@@ -59,3 +57,13 @@ def test_a_spent_retry_budget_says_so_on_a_429(
     emu.add_fault(Fault(endpoint="new_releases", action="rate_limit", retry_after_s=1))
     with pytest.raises(SpotifyRateLimitError, match="retry budget is spent"):
         client_for(emu, retry_budget=0, new_releases_source="browse").new_releases()
+
+
+def test_a_404_that_may_not_be_asked_again_lists_the_album_as_unknown(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=3, mode="development")
+    unknown = "0" * 22
+    tracks = client_for(emu, max_retries=0).album_tracks([*catalog_ids(emu), unknown])
+    assert tracks.missing == (unknown,) and len(tracks) == 3
+    assert emu.stats()["by_status"].get("404") == 1
