@@ -11,10 +11,10 @@ from __future__ import annotations
 from upath import UPath
 
 from spotify_assets.defs.io_manager import data_root, write_atomically
+from spotify_assets.spotify.memory import FILE_NAME
 
 FOLDER = "_spotify_assets"
 """Beside the assets' folders; no `*.parquet` glob over an asset's folder ever reaches it."""
-FILE_NAME = "app_memory.json"
 
 
 class DataFolderStore:

@@ -39,11 +39,6 @@ class Backend:
     emulated: bool
     environ: dict[str, str]
 
-    @property
-    def data_dir(self) -> str:
-        """Where this backend's Parquet files go."""
-        return self.environ[settings.DATA_DIR]
-
 
 def local_environ(environ: Mapping[str, str]) -> dict[str, str]:
     """`environ` with the variables of `.env` it does not set itself."""
@@ -135,8 +130,7 @@ def banner(description: str, data: Path, home: Path) -> str:
 def conflicts_in_env_file() -> list[str]:
     """Variables `.env` sets that `dagster dev` would force over the emulator's settings (it
     loads `.env` into its processes over the environment, blank values included)."""
-    if not ENV_FILE.exists():
-        return []
+    in_file = dotenv_values(ENV_FILE)
     ours = (
         settings.CLIENT_ID,
         settings.CLIENT_SECRET,
@@ -144,4 +138,4 @@ def conflicts_in_env_file() -> list[str]:
         settings.TOKEN_URL,
         settings.DATA_DIR,
     )
-    return [name for name in ours if name in dotenv_values(ENV_FILE)]
+    return [name for name in ours if name in in_file]

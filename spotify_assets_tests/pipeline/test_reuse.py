@@ -4,7 +4,7 @@ counting the requests it serves and comparing the rows with what a full fetch gi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,9 @@ from dagster import ExecuteInProcessResult
 from spotify_assets.contract import names
 from spotify_assets.defs.spotify import assets as assets_module
 from spotify_assets.defs.spotify.assets import album_tracks, new_releases
-from spotify_assets.emulator import EmulatorServer
+from spotify_assets.emulator import EmulatorServer, Fault
 from spotify_assets.local.summary import summarize
+from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.pipeline.conftest import Materialize
 from spotify_assets_tests.pipeline.reuse_helpers import (
     BASE,
@@ -32,7 +33,6 @@ from spotify_assets_tests.pipeline.reuse_helpers import (
     tracks_listed,
 )
 
-EmulatorFactory = Callable[..., EmulatorServer]
 ALBUMS = 40
 NEW_A_DAY = 4
 """10 % turnover of 40 albums; one album that stays gains a track each day."""
@@ -50,13 +50,16 @@ def emu(emulator_factory: EmulatorFactory) -> EmulatorServer:
 def run_day(
     emu: EmulatorServer, run_assets: Materialize, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., ExecuteInProcessResult]:
-    """`run_day(k, **settings)`: feed day k, emulator stats reset, both assets for BASE + k,
-    run on that day (06:00 UTC, a minute later for each further run) as the assets see it."""
+    """`run_day(k, faults, **settings)`: feed day k, emulator stats reset and `faults` added, both
+    assets for BASE + k, run on that day (06:00 UTC, a minute later for each further run) as the
+    assets see it."""
     runs = Counter[date]()
 
-    def run(feed_day: int, **settings: Any) -> ExecuteInProcessResult:
+    def run(feed_day: int, faults: Sequence[Fault] = (), **settings: Any) -> ExecuteInProcessResult:
         emu.configure(feed_day=feed_day)
         emu.reset()
+        for fault in faults:
+            emu.add_fault(fault)
         day = BASE + timedelta(days=feed_day)
         start = datetime.combine(day, time(6), tzinfo=UTC) + timedelta(minutes=runs[day])
         runs[day] += 1
@@ -213,3 +216,20 @@ def test_a_backfill_never_uses_a_later_copy(
     backfilled_at = datetime.combine(BASE + timedelta(days=1), time(6, 1), tzinfo=UTC)
     assert {rebuilt[album_id] for album_id in entered_day1} == {backfilled_at}
     assert all(later[album_id] != backfilled_at for album_id in entered_day1)
+
+
+def test_a_day_whose_every_fetched_album_is_unknown_to_spotify_lists_them(
+    emu: EmulatorServer, run_day: Callable[..., ExecuteInProcessResult]
+) -> None:
+    assert run_day(0).success
+    day0 = {album.id: album.total_tracks for album in emu.catalog.feed(0)}
+    to_fetch = [a.id for a in emu.catalog.feed(1) if day0.get(a.id) != a.total_tracks]
+    # Every ask for them, retries included, answers 404.
+    unknown = [Fault("album_tracks", "missing_album", album_id=a, times=99) for a in to_fetch]
+
+    second = run_day(1, unknown)
+
+    at = meta(second)
+    assert (at[names.ALBUMS_FETCHED], at[names.ALBUMS_REUSED]) == (len(to_fetch), ALBUMS - 5)
+    assert sorted(at[names.ALBUMS_UNKNOWN]) == sorted(to_fetch)
+    assert at[names.TRACKS_ENDPOINT] == "album_tracks"

@@ -148,7 +148,7 @@ def album_tracks(
         + (f" via {tracks.endpoint}" if tracks is not None else "")
         + (
             f"; Spotify does not know {len(tracks.missing)} albums"
-            if tracks and tracks.missing
+            if tracks is not None and tracks.missing
             else ""
         )
     )

@@ -24,11 +24,14 @@ from dagster import (
 from spotify_assets.contract.names import (
     ALBUM_IDS_UNIQUE,
     ALBUM_TRACKS,
+    API_TOTAL,
     EVERY_ALBUM_PRESENT,
     NEW_RELEASES,
     NO_UNKNOWN_ALBUMS,
+    REACHABLE,
     REQUIRED_FIELDS_PRESENT,
     ROWS_MATCH_API_TOTAL,
+    SHORTFALL,
     TRACK_COUNTS_MATCH_TOTAL_TRACKS,
     TRACK_KEYS_UNIQUE,
 )
@@ -58,7 +61,9 @@ with warnings.catch_warnings():
             asset=NEW_RELEASES,
             blocking=True,
             partitions_def=DAILY,
-            description="The day has every album of the feed Spotify reported (and lets one page).",
+            description=(
+                "The day has every album of the feed Spotify reported, as deep as it lets one page."
+            ),
         ),
         AssetCheckSpec(
             ALBUM_IDS_UNIQUE,
@@ -167,10 +172,10 @@ def check_new_releases(
             ),
             metadata={
                 "rows": rows,
-                "api_total": api_total,
-                "reachable": reachable,
+                API_TOTAL: api_total,
+                REACHABLE: reachable,
                 "difference": rows - reachable,
-                "shortfall": shortfall,
+                SHORTFALL: shortfall,
             },
         ),
         _result(ALBUM_IDS_UNIQUE, duplicated, "appear more than once"),

@@ -10,9 +10,8 @@ from collections.abc import Iterable
 from math import ceil
 
 from spotify_assets.spotify.results import TracksEndpoint
+from spotify_assets.spotify.tracks import MAX_IDS_PER_REQUEST
 
-ALBUMS_PER_REQUEST = 20
-"""`/albums?ids=` answers up to 20 albums a request."""
 EMBEDDED_TRACKS = 50
 """Albums from `/albums?ids=` embed their first 50 tracks; `tracks.next` pages the rest by 50."""
 
@@ -29,5 +28,5 @@ def tracks_cost(
     counts = [max(0, count or 0) for count in total_tracks]
     if endpoint == "albums":
         extra_pages = sum(ceil(max(0, n - EMBEDDED_TRACKS) / EMBEDDED_TRACKS) for n in counts)
-        return ceil(len(counts) / ALBUMS_PER_REQUEST) + extra_pages
+        return ceil(len(counts) / MAX_IDS_PER_REQUEST) + extra_pages
     return sum(max(1, ceil(n / page_size)) for n in counts)

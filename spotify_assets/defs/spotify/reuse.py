@@ -143,9 +143,11 @@ class Reuse:
             names.REQUESTS_SAVED: full_cost - spent_requests,
             names.REUSED_FROM: MetadataValue.json(self.reused_from),
             names.FETCH_REASONS: MetadataValue.json(self.fetch_reasons),
-            names.ALBUMS_UNKNOWN: MetadataValue.json(list(fetched.missing if fetched else ())),
+            names.ALBUMS_UNKNOWN: MetadataValue.json(
+                list(fetched.missing) if fetched is not None else []
+            ),
             names.TRACKS_ENDPOINT: fetched.endpoint if fetched is not None else "",
-            names.FALLBACK_REASON: (fetched.fallback_reason if fetched else None) or "",
+            names.FALLBACK_REASON: (fetched.fallback_reason if fetched is not None else None) or "",
         }
 
 
@@ -198,10 +200,10 @@ def latest_copies(
     for age in range(max_age_days + 1):
         stored_day = day - timedelta(days=age)
         path = partition_path(root, names.ALBUM_TRACKS, stored_day.isoformat())
-        if not path.exists():
-            continue
         try:
             copies = copies_in(path, stored_day, album_ids, market)
+        except FileNotFoundError:
+            continue  # no file stored that day: one request to the storage, not two
         except (OSError, pa.ArrowException) as exc:
             unreadable[str(path)] = f"{type(exc).__name__}: {exc}"
             continue
@@ -220,7 +222,8 @@ def stored_market(parquet: pq.ParquetFile) -> str | None:
 
 
 def copies_in(path: UPath, day: date, album_ids: list[str], market: str | None) -> list[Copy]:
-    """The copies of `album_ids` in one stored file that match `market`, from two columns.
+    """The copies of `album_ids` in one stored file that match `market`, from two columns (three
+    for a file that does not record its market).
 
     A file of unknown market counts only for a run without a market, and only for albums whose
     every stored track has a null is_playable: that is what a fetch without a market gives
@@ -249,16 +252,15 @@ def copies_in(path: UPath, day: date, album_ids: list[str], market: str | None) 
 
 def read_reused(chosen: Mapping[str, Copy], day: date) -> pa.Table:
     """The rows of the chosen copies, file by file, dated `day` (fetched_at kept as stored)."""
-    by_file: dict[str, list[str]] = {}
-    paths: dict[str, UPath] = {}
+    by_file: dict[UPath, list[str]] = {}
     for album_id, copy in chosen.items():
-        by_file.setdefault(str(copy.path), []).append(album_id)
-        paths[str(copy.path)] = copy.path
+        by_file.setdefault(copy.path, []).append(album_id)
     tables = [pa.Table.from_pylist([], schemas.ALBUM_TRACKS)]
-    for key, album_ids in by_file.items():
-        with paths[key].open("rb") as source:
-            table = pq.read_table(source, schema=schemas.ALBUM_TRACKS)
-        table = table.filter(pc.is_in(table["album_id"], pa.array(album_ids, pa.string())))
+    for path, album_ids in by_file.items():
+        with path.open("rb") as source:
+            table = pq.read_table(
+                source, schema=schemas.ALBUM_TRACKS, filters=[("album_id", "in", album_ids)]
+            )
         dated = pa.array([day] * len(table), pa.date32())
         index = table.schema.get_field_index("snapshot_date")
         tables.append(table.set_column(index, table.schema.field(index), dated))
