@@ -28,7 +28,7 @@ REPEAT = 3
 def run_workload(workload: Workload, repeat: int) -> WorkloadResult:
     """One emulator for the workload; each repetition runs every contender once, in turn.
 
-    The repetitions stand for consecutive daily runs: spotify_assets keeps one capability cache
+    The repetitions stand for consecutive daily runs: spotify_assets keeps one app memory
     for the workload's runs (the first run is cold), fresh for each workload.
     """
     runs: dict[str, list[Run]] = {contender: [] for contender in CONTENDERS}

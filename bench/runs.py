@@ -45,7 +45,7 @@ def run(emu: EmulatorServer, contender: str, cache_dir: Path) -> Run:
     """Reset the emulator, run `contender` once in a fresh process and judge what it returned.
 
     Requests and 429s come from the emulator's own counters (token requests excluded), so every
-    contender is counted the same way; `cache_dir` is the project client's capability cache.
+    contender is counted the same way; `cache_dir` is the project client's app memory.
     """
     emu.reset()
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:

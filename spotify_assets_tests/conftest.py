@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,16 @@ OPENAPI_PATH = (
     / "official-spotify-open-api.yml"
 )
 
+EmulatorFactory = Callable[..., EmulatorServer]
+"""The `emulator_factory` fixture: `emulator_factory(clock=..., **config_overrides)`."""
 
-def start_emulator(**overrides: Any) -> EmulatorServer:
-    """A started emulator: defaults (100 albums, seed 42, extended mode) plus `overrides`."""
+
+def start_emulator(clock: Callable[[], float] = time.monotonic, **overrides: Any) -> EmulatorServer:
+    """A started emulator: defaults (100 albums, seed 42, extended mode) plus `overrides`;
+    `clock` drives its rate window and token expiry."""
     fixed = {key: value for key, value in overrides.items() if key not in TUNABLE_KEYS}
     tunable = {key: value for key, value in overrides.items() if key in TUNABLE_KEYS}
-    server = EmulatorServer(EmulatorConfig(**fixed).updated(tunable))
+    server = EmulatorServer(EmulatorConfig(**fixed).updated(tunable), clock=clock)
     server.start()
     return server
 
@@ -52,12 +57,13 @@ def emulator() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture
-def emulator_factory() -> Iterator[Callable[..., EmulatorServer]]:
-    """Start emulators with config overrides, e.g. `emulator_factory(mode="development")`."""
+def emulator_factory() -> Iterator[EmulatorFactory]:
+    """Start emulators with config overrides, e.g. `emulator_factory(mode="development")`, and
+    optionally a fake `clock=`."""
     started: list[EmulatorServer] = []
 
-    def factory(**overrides: Any) -> EmulatorServer:
-        server = start_emulator(**overrides)
+    def factory(clock: Callable[[], float] = time.monotonic, **overrides: Any) -> EmulatorServer:
+        server = start_emulator(clock, **overrides)
         started.append(server)
         return server
 

@@ -44,7 +44,7 @@ class Service:
 
     def log_tail(self) -> str:
         """The end of the service's output, for failure messages."""
-        return self.log_path.read_text(errors="replace")[-LOG_TAIL_CHARS:]
+        return processes.log_tail(self.log_path, LOG_TAIL_CHARS)
 
     def wait_until(self, ready: Callable[[], bool], what: str, timeout_s: float) -> None:
         """Poll `ready` until it holds; fail naming `what` if the process exits or time runs out."""
@@ -63,13 +63,7 @@ class Service:
 
     def stop(self) -> None:
         """Signal the service to stop, then SIGKILL whatever is left of it and of its session."""
-        started = processes.tree(self.pid)
-        if self.process.poll() is None:
-            self.process.send_signal(self.stop_signal)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=GRACEFUL_STOP_S)
-        processes.kill(started | processes.session(self.pid))
-        self.process.wait(timeout=processes.KILL_TIMEOUT_S)
+        processes.stop(self.process, self.stop_signal, GRACEFUL_STOP_S)
 
 
 @contextlib.contextmanager
@@ -84,19 +78,9 @@ def running(
     stop_signal: signal.Signals = signal.SIGTERM,
 ) -> Iterator[Service]:
     """Start `command` (as `user` when given) in a new session; stop all of it at exit."""
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            list(command),
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            user=user,
-            group=user,
-            extra_groups=[] if user else None,
-        )
+    process = processes.start(
+        command, log_path=log_path, env=env, cwd=cwd, stdin=subprocess.DEVNULL, user=user
+    )
     service = Service(name, process, log_path, stop_signal)
     try:
         yield service

@@ -26,6 +26,7 @@ from spotify_assets_tests.deployment.runs import (
     seen_together,
     watch,
 )
+from spotify_assets_tests.e2e.queries import expected_rows
 
 ASSETS = (names.NEW_RELEASES, names.ALBUM_TRACKS)
 CHECK_NAMES = {
@@ -58,15 +59,6 @@ def concurrent_runs(production_stack: ProductionStack) -> ConcurrentRuns:
     return ConcurrentRuns(partition, first, second, production_stack.emulator.stats())
 
 
-def expected_rows(stack: ProductionStack) -> dict[str, int]:
-    """Rows of each asset: the emulator's albums, and all their tracks."""
-    albums = stack.emulator.catalog.albums
-    return {
-        names.NEW_RELEASES: len(albums),
-        names.ALBUM_TRACKS: sum(len(album.tracks) for album in albums),
-    }
-
-
 def test_the_pool_makes_the_second_run_wait_until_the_first_ended(
     concurrent_runs: ConcurrentRuns,
 ) -> None:
@@ -86,7 +78,7 @@ def test_parquet_lands_in_the_bucket_and_reads_back_with_pandas_and_duckdb(
 ) -> None:
     s3 = production_stack.s3
     fs = s3.filesystem()
-    rows = expected_rows(production_stack)
+    rows = expected_rows(production_stack.emulator)
     root = production_stack.data_url
     for asset in ASSETS:
         stored = fs.find(f"{root}/{asset}/")

@@ -76,15 +76,8 @@ class DagsterDev:
         """Start it, wait until `location` is loaded, and stop every process it started at exit."""
         port = free_port()
         command = [str(BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", HOST, "-p", str(port)]
-        with log_path.open("wb") as log, _sigint_not_ignored():
-            process = subprocess.Popen(
-                command,
-                cwd=cwd,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        with _sigint_not_ignored():
+            process = processes.start(command, log_path=log_path, env=env, cwd=cwd)
         dagster = cls(process, port, log_path)
         try:
             dagster.wait_until_loaded(location)
@@ -146,18 +139,12 @@ class DagsterDev:
 
     def log_tail(self) -> str:
         """The end of dagster dev's combined output (webserver, daemon, code server)."""
-        return self.log_path.read_text(errors="replace")[-LOG_TAIL_CHARS:]
+        return processes.log_tail(self.log_path, LOG_TAIL_CHARS)
 
     def stop(self) -> None:
         """Ctrl-C `dagster dev`, kill whatever is left after a grace period; nothing may survive."""
         self._session.close()
-        started = processes.tree(self.process.pid)
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=GRACEFUL_STOP_S)
-        processes.kill(started | processes.session(self.process.pid))
-        self.process.wait(timeout=processes.KILL_TIMEOUT_S)
+        processes.stop(self.process, signal.SIGINT, GRACEFUL_STOP_S)
 
 
 @contextlib.contextmanager

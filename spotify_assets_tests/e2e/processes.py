@@ -1,9 +1,13 @@
-"""Finding the processes a test started, and making sure none of them outlives it."""
+"""Starting the processes a test needs, finding them, and making sure none of them outlives it."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
 
 import psutil
 
@@ -48,3 +52,44 @@ def kill(processes: set[psutil.Process]) -> None:
     psutil.wait_procs(leftovers, timeout=KILL_TIMEOUT_S)
     survivors = still_running(processes)
     assert not survivors, f"processes survived their test: {survivors}"
+
+
+def start(
+    command: Sequence[str],
+    *,
+    log_path: Path,
+    env: dict[str, str],
+    cwd: Path | None = None,
+    stdin: int | None = None,
+    user: str | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start `command` (as `user` when given) in a new session, its output going to `log_path`."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            list(command),
+            cwd=cwd,
+            env=env,
+            stdin=stdin,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            user=user,
+            group=user,
+            extra_groups=[] if user else None,
+        )
+
+
+def stop(process: subprocess.Popen[bytes], sig: signal.Signals, grace_s: float) -> None:
+    """Send `sig`, wait up to `grace_s`, then SIGKILL whatever is left of it and of its session."""
+    started = tree(process.pid)
+    if process.poll() is None:
+        process.send_signal(sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=grace_s)
+    kill(started | session(process.pid))
+    process.wait(timeout=KILL_TIMEOUT_S)
+
+
+def log_tail(path: Path, chars: int) -> str:
+    """The last `chars` characters of a log, for failure messages."""
+    return path.read_text(errors="replace")[-chars:]

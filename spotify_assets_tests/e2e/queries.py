@@ -6,11 +6,23 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from spotify_assets.contract import names
+from spotify_assets.emulator import EmulatorServer
 from spotify_assets_tests.e2e.dagster_dev import POLL_S, DagsterDev
 
 LOCATION = "spotify_assets"
 REPOSITORY = "__repository__"
 TERMINAL_RUN_STATUSES = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+def expected_rows(emulator: EmulatorServer) -> dict[str, int]:
+    """Rows each asset must have: the emulator's albums, and all their tracks."""
+    albums = emulator.catalog.albums
+    return {
+        names.NEW_RELEASES: len(albums),
+        names.ALBUM_TRACKS: sum(len(album.tracks) for album in albums),
+    }
+
 
 RUN_QUERY = """
 query Run($runId: ID!) {

@@ -13,10 +13,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from spotify_assets.contract import names
-from spotify_assets.defs.app_memory import FILE_NAME, FOLDER
+from spotify_assets.defs.app_memory import FOLDER
 from spotify_assets.defs.spotify import checks
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME, spotify_daily_schedule
+from spotify_assets.spotify.memory import FILE_NAME
 from spotify_assets_tests.e2e import queries, ui
 from spotify_assets_tests.e2e.conftest import EMULATOR_MODE, Stack
 
@@ -32,17 +33,11 @@ ROW_COUNT = "dagster/row_count"
 PARTITION_TAG = "dagster/partition"
 
 
-def expected_rows(stack: Stack) -> dict[str, int]:
-    """Rows each asset must have: the emulator's albums and all their tracks."""
-    albums = stack.emulator.catalog.albums
-    return {NEW_RELEASES: len(albums), ALBUM_TRACKS: sum(len(a.tracks) for a in albums)}
-
-
 def test_materialize_all_for_today_from_the_ui_passes_every_check(
     page: Page, stack: Stack, artifacts: Path
 ) -> None:
     partition = today().isoformat()
-    rows = expected_rows(stack)
+    rows = queries.expected_rows(stack.emulator)
 
     graph = ui.open_lineage(page)
     ui.expect_edge(graph, NEW_RELEASES, ALBUM_TRACKS)
@@ -95,7 +90,7 @@ def test_a_wrong_api_total_fails_the_blocking_check_and_blocks_album_tracks(
     page: Page, stack: Stack, artifacts: Path
 ) -> None:
     partition = today().isoformat()
-    albums = expected_rows(stack)[NEW_RELEASES]
+    albums = queries.expected_rows(stack.emulator)[NEW_RELEASES]
     failing = names.ROWS_MATCH_API_TOTAL
     reported = f"{albums} albums stored, but Spotify reported a total of {albums + 1}"
 

@@ -3,12 +3,11 @@ search that claims more than it pages, one-off 404s on valid albums."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 import requests
 
-from spotify_assets.emulator import EmulatorServer, Fault
+from spotify_assets.emulator import Fault
+from spotify_assets_tests.conftest import EmulatorFactory
 
 from .helpers import TIMEOUT_S, Api
 
@@ -56,7 +55,7 @@ def test_429_bodies_and_retry_after(
 
 
 def test_2026_unauthorized_wording_for_every_cause(
-    emulator_factory: Callable[..., EmulatorServer],
+    emulator_factory: EmulatorFactory,
 ) -> None:
     api = Api(emulator_factory(auth_errors="2026"))
     api.emulator.add_fault(Fault("album", "expire_token"))
@@ -135,7 +134,7 @@ def test_token_endpoint_stalls_past_the_read_timeout_then_answers_504(api: Api) 
 
 
 def test_search_total_far_above_what_may_be_paged(
-    emulator_factory: Callable[..., EmulatorServer],
+    emulator_factory: EmulatorFactory,
 ) -> None:
     api = Api(emulator_factory(albums=1010, search_total=34_567))
     page = api.json("/search", limit=10, offset=980, **TAG_NEW)["albums"]

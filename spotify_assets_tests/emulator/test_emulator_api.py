@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from spotify_assets.emulator import EmulatorServer
+from spotify_assets_tests.conftest import EmulatorFactory
 
 from .helpers import Api
 
@@ -171,7 +170,7 @@ def test_trailing_slashes_are_served_without_redirects(api: Api) -> None:
     assert token.status_code == 200
 
 
-def test_development_mode(emulator_factory: Callable[..., EmulatorServer]) -> None:
+def test_development_mode(emulator_factory: EmulatorFactory) -> None:
     api = Api(emulator_factory(mode="development"))
     album = api.emulator.catalog.albums[0]
     for path, params in ((NEW_RELEASES, {}), ("/albums", {"ids": album.id})):

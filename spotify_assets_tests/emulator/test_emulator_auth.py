@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable
 
 import requests
 
-from spotify_assets.emulator import EmulatorServer, Fault
+from spotify_assets.emulator import Fault
+from spotify_assets_tests.conftest import EmulatorFactory
 
 from .helpers import TIMEOUT_S, Api
 
@@ -119,7 +119,7 @@ def test_revoke_token_fault_is_forever(api: Api) -> None:
         assert response.json()["error"]["message"] == "Invalid access token"
 
 
-def test_tokens_expire_after_their_ttl(emulator_factory: Callable[..., EmulatorServer]) -> None:
+def test_tokens_expire_after_their_ttl(emulator_factory: EmulatorFactory) -> None:
     api = Api(emulator_factory(token_ttl_s=0.3))
     issued_at = time.monotonic()
     response = api.session.post(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 
-from spotify_assets.emulator import EmulatorControl, EmulatorServer
+from spotify_assets.emulator import EmulatorControl
 from spotify_assets.emulator.catalog import generate_catalog
+from spotify_assets_tests.conftest import EmulatorFactory
 
 from .helpers import Api
 
@@ -55,7 +55,7 @@ def test_albums_gain_one_track_a_day_and_keep_it() -> None:
         assert len(grown) == 3
 
 
-def test_feed_day_over_http(emulator_factory: Callable[..., EmulatorServer]) -> None:
+def test_feed_day_over_http(emulator_factory: EmulatorFactory) -> None:
     emulator = emulator_factory(albums=30, feed_turnover=0.2, feed_track_changes=2)
     api = Api(emulator)
     day0 = emulator.catalog.feed(0)

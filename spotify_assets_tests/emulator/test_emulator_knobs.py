@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from spotify_assets.emulator import EmulatorConfig, EmulatorServer
+from spotify_assets_tests.conftest import EmulatorFactory
 
 from .helpers import Api
 
@@ -19,7 +18,7 @@ def _statuses(api: Api, count: int) -> list[int]:
     return [api.get(f"/albums/{album_id}").status_code for _ in range(count)]
 
 
-def test_error_rate_is_seeded(emulator_factory: Callable[..., EmulatorServer]) -> None:
+def test_error_rate_is_seeded(emulator_factory: EmulatorFactory) -> None:
     first = Api(emulator_factory(error_rate=0.3))
     statuses = _statuses(first, 60)
     assert set(statuses) <= {200, 500, 502, 503}
@@ -82,7 +81,7 @@ def test_drift_inserts_a_new_album_after_k_pages(api: Api) -> None:
 
 
 def test_drift_counts_search_pages_too(
-    emulator_factory: Callable[..., EmulatorServer],
+    emulator_factory: EmulatorFactory,
 ) -> None:
     api = Api(emulator_factory(mode="development", drift_after_pages=1))
     page = api.json("/search", q="tag:new", type="album", limit=10)["albums"]

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
 
 import pytest
 
-from spotify_assets.emulator import EmulatorServer
+from spotify_assets_tests.conftest import EmulatorFactory
 
 from .helpers import Api
 
@@ -49,7 +48,7 @@ def test_small_error_bodies_do_not_stall(api: Api) -> None:
     assert statistics.median(timings) < STALL_S * 0.75, timings
 
 
-def test_injected_latency_is_the_latency(emulator_factory: Callable[..., EmulatorServer]) -> None:
+def test_injected_latency_is_the_latency(emulator_factory: EmulatorFactory) -> None:
     api = Api(emulator_factory(latency_ms=40))
     timings = _timings(api, "/browse/new-releases", {"limit": "1"})
     assert min(timings) >= 0.040

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from spotify_assets.emulator import EmulatorConfig, EmulatorServer
+from spotify_assets_tests.conftest import EmulatorFactory
 
 from .helpers import Api, FakeClock
 
@@ -18,22 +18,19 @@ QUOTA_BODY = {
 
 
 @pytest.fixture
-def clocked() -> Iterator[Callable[..., tuple[Api, FakeClock]]]:
+def clocked(emulator_factory: EmulatorFactory) -> Iterator[Callable[..., tuple[Api, FakeClock]]]:
     """Start emulators whose clock moves only when the test advances it."""
-    started: list[tuple[Api, EmulatorServer]] = []
+    apis: list[Api] = []
 
     def start(**config: Any) -> tuple[Api, FakeClock]:
         clock = FakeClock()
-        server = EmulatorServer(EmulatorConfig(**config), clock=clock)
-        server.start()
-        api = Api(server)
-        started.append((api, server))
+        api = Api(emulator_factory(clock=clock, **config))
+        apis.append(api)
         return api, clock
 
     yield start
-    for api, server in started:
+    for api in apis:
         api.close()
-        server.stop()
 
 
 @pytest.mark.parametrize("window_s", [10.0, 30.0])
@@ -90,7 +87,7 @@ def test_refused_requests_do_not_extend_the_ban(
 
 
 def test_quota_refuses_every_api_request_once_spent(
-    emulator_factory: Callable[..., EmulatorServer],
+    emulator_factory: EmulatorFactory,
 ) -> None:
     api = Api(emulator_factory(quota=3))
     album_id = api.emulator.catalog.albums[0].id

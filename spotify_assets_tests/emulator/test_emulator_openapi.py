@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from openapi_schema_validator import OAS30Validator
 
-from spotify_assets.emulator import EmulatorServer, Fault
+from spotify_assets.emulator import Fault
+from spotify_assets_tests.conftest import EmulatorFactory
 
 from .helpers import Api
 
@@ -96,7 +97,7 @@ def relaxed(openapi_spec: dict[str, Any]) -> Conformance:
 
 
 @pytest.fixture
-def api_for(emulator_factory: Callable[..., EmulatorServer]) -> Iterator[Callable[..., Api]]:
+def api_for(emulator_factory: EmulatorFactory) -> Iterator[Callable[..., Api]]:
     """Raw clients of emulators started with the given config."""
     clients: list[Api] = []
 

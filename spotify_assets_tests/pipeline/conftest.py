@@ -1,4 +1,4 @@
-"""Running the asset graph against an emulator into a temporary data folder."""
+"""Running the asset graph against an emulator into a temporary data folder, and what it stored."""
 
 from __future__ import annotations
 
@@ -18,6 +18,19 @@ from spotify_assets.defs.spotify.reuse import TRACK_REUSE, TrackReuse
 from spotify_assets.emulator import EmulatorServer
 
 Materialize = Callable[..., ExecuteInProcessResult]
+
+
+def partition_file(data_dir: Path, asset: str, day: date | None = None) -> Path:
+    """Where the IO manager stores `asset`'s partition of `day` (today by default)."""
+    return data_dir / asset / f"{(day or today())}.parquet"
+
+
+def check_results(result: ExecuteInProcessResult) -> dict[str, bool]:
+    """`{"asset.check": passed}` for every check evaluated in the run."""
+    return {
+        f"{e.asset_key.path[-1]}.{e.check_name}": e.passed
+        for e in result.get_asset_check_evaluations()
+    }
 
 
 def spotify_resource(emu: EmulatorServer, **settings: Any) -> SpotifyResource:

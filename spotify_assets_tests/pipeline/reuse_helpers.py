@@ -15,6 +15,7 @@ from dagster import AssetKey, ExecuteInProcessResult
 from spotify_assets.contract import names
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.emulator import EmulatorServer
+from spotify_assets_tests.pipeline.conftest import partition_file
 
 BASE = today() - timedelta(days=6)
 """Feed day 0 is this partition; feed day k is BASE + k days (all before or on today)."""
@@ -65,13 +66,13 @@ def pages(total_tracks: int) -> int:
 
 def stored(data_dir: Path, feed_day: int) -> pd.DataFrame:
     """The stored album_tracks partition of feed day `feed_day`."""
-    path = data_dir / names.ALBUM_TRACKS / f"{BASE + timedelta(days=feed_day)}.parquet"
+    path = partition_file(data_dir, names.ALBUM_TRACKS, BASE + timedelta(days=feed_day))
     return pd.read_parquet(path, dtype_backend="pyarrow")
 
 
 def market_recorded(data_dir: Path, feed_day: int) -> bytes | None:
     """The market in the key-value metadata of feed day `feed_day`'s stored file."""
-    path = data_dir / names.ALBUM_TRACKS / f"{BASE + timedelta(days=feed_day)}.parquet"
+    path = partition_file(data_dir, names.ALBUM_TRACKS, BASE + timedelta(days=feed_day))
     value: bytes | None = pq.read_metadata(path).metadata.get(names.PARQUET_MARKET)
     return value
 

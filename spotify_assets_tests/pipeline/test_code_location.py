@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,8 +22,8 @@ from spotify_assets.definitions import defs
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME, spotify_daily_schedule
 from spotify_assets.emulator import EmulatorServer
+from spotify_assets_tests.conftest import EmulatorFactory
 
-EmulatorFactory = Callable[..., EmulatorServer]
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MAKE_RUN: list[str | Path] = [sys.executable, "-m", "spotify_assets.local", "run"]
@@ -41,7 +40,7 @@ def run_command(
 
 def clean_environment(tmp_path: Path, **variables: str) -> dict[str, str]:
     """This process's environment without any SPOTIFY_* setting, plus `variables` (and the
-    test's own capability cache, so no run touches the user's)."""
+    test's own app memory, so no run touches the user's)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("SPOTIFY_")}
     environ.update(
         DAGSTER_HOME=str(tmp_path / "dagster_home"),

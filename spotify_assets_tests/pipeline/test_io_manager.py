@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,8 @@ from spotify_assets.defs.io_manager import IO_MANAGER, ParquetIOManager, write_p
 from spotify_assets.defs.spotify.assets import album_tracks, new_releases
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.defs.spotify.reuse import TRACK_REUSE, TrackReuse
-from spotify_assets.emulator import EmulatorServer
+from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.pipeline.conftest import spotify_resource
-
-EmulatorFactory = Callable[..., EmulatorServer]
 
 
 def small_table(value: str) -> pa.Table:

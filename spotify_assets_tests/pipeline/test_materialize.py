@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,18 +17,9 @@ from spotify_assets.defs.spotify import assets as assets_module
 from spotify_assets.defs.spotify import checks
 from spotify_assets.defs.spotify.assets import album_tracks, new_releases
 from spotify_assets.defs.spotify.partitions import today
-from spotify_assets.emulator import EmulatorServer, Fault
-from spotify_assets_tests.pipeline.conftest import Materialize
-
-EmulatorFactory = Callable[..., EmulatorServer]
-
-
-def check_results(result: ExecuteInProcessResult) -> dict[str, bool]:
-    """`{"asset.check": passed}` for every check evaluated in the run."""
-    return {
-        f"{e.asset_key.path[-1]}.{e.check_name}": e.passed
-        for e in result.get_asset_check_evaluations()
-    }
+from spotify_assets.emulator import Fault
+from spotify_assets_tests.conftest import EmulatorFactory
+from spotify_assets_tests.pipeline.conftest import Materialize, check_results, partition_file
 
 
 def metadata(result: ExecuteInProcessResult, asset: str) -> dict[str, object]:
@@ -39,10 +29,6 @@ def metadata(result: ExecuteInProcessResult, asset: str) -> dict[str, object]:
     ]
     entries = event.step_materialization_data.materialization.metadata
     return {key: getattr(value, "value", value) for key, value in entries.items()}
-
-
-def partition_file(data_dir: Path, asset: str, day: object = None) -> Path:
-    return data_dir / asset / f"{(day or today())}.parquet"
 
 
 MODES = {"extended": ("browse", "albums"), "development": ("search", "album_tracks")}

@@ -5,17 +5,15 @@ feed that runs out before its total is published with a warning."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from spotify_assets.contract import names
-from spotify_assets.emulator import EmulatorServer, Fault
-from spotify_assets_tests.pipeline.conftest import Materialize
-from spotify_assets_tests.pipeline.test_materialize import check_results, partition_file
+from spotify_assets.emulator import Fault
+from spotify_assets_tests.conftest import EmulatorFactory
+from spotify_assets_tests.pipeline.conftest import Materialize, check_results, partition_file
 
-EmulatorFactory = Callable[..., EmulatorServer]
 BAD_GATEWAY = {"error": {"status": 502, "message": "Bad gateway."}}
 
 

@@ -3,7 +3,6 @@ object storage, the code location's resource and a full refresh through run conf
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from math import ceil
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,9 @@ from spotify_assets.defs.io_manager import IO_MANAGER, ParquetIOManager
 from spotify_assets.defs.spotify.assets import album_tracks, new_releases
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.defs.spotify.reuse import TRACK_REUSE, TrackReuse
-from spotify_assets.emulator import EmulatorServer
 from spotify_assets.local.summary import summarize
-from spotify_assets_tests.pipeline.conftest import Materialize, spotify_resource
+from spotify_assets_tests.conftest import EmulatorFactory
+from spotify_assets_tests.pipeline.conftest import Materialize, partition_file, spotify_resource
 from spotify_assets_tests.pipeline.reuse_helpers import (
     BASE,
     all_checks_pass,
@@ -32,8 +31,6 @@ from spotify_assets_tests.pipeline.reuse_helpers import (
     stored,
     tracks_listed,
 )
-
-EmulatorFactory = Callable[..., EmulatorServer]
 
 
 def test_a_same_day_rerun_sends_only_the_feed_requests(
@@ -148,7 +145,7 @@ def test_an_unreadable_stored_copy_is_fetched_again_with_a_warning(
 ) -> None:
     emu = emulator_factory(albums=6, mode="development")
     assert run_assets(emu).success
-    damaged = data_dir / names.ALBUM_TRACKS / f"{today()}.parquet"
+    damaged = partition_file(data_dir, names.ALBUM_TRACKS)
     damaged.write_bytes(damaged.read_bytes()[:100])
 
     rerun = run_assets(emu)

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
-from spotify_assets.defs.app_memory import FILE_NAME, FOLDER
-from spotify_assets.defs.spotify.partitions import today
-from spotify_assets.emulator import EmulatorServer
-from spotify_assets_tests.pipeline.conftest import Materialize
-
-EmulatorFactory = Callable[..., EmulatorServer]
-WORKERS = 16
+from spotify_assets.defs.app_memory import FOLDER
+from spotify_assets.spotify.memory import FILE_NAME
+from spotify_assets_tests.conftest import EmulatorFactory
+from spotify_assets_tests.pipeline.conftest import Materialize, partition_file
+from spotify_assets_tests.spotify.conftest import WORKERS, after_first_429
 
 
 def test_a_spent_quota_fails_the_run_saying_why_and_keeps_the_stored_day(
@@ -27,11 +24,9 @@ def test_a_spent_quota_fails_the_run_saying_why_and_keeps_the_stored_day(
     assert failure.step_key == "album_tracks"
     message = str(failure.step_failure_data.user_failure_data.description)  # type: ignore[union-attr]
     assert "QUOTA_EXCEEDED" in message and "run again after" in message
-    assert (data_dir / "new_releases" / f"{today()}.parquet").exists()
+    assert partition_file(data_dir, "new_releases").exists()
     assert not (data_dir / "album_tracks").exists()
-    log = [entry for entry in emu.stats()["log"] if entry["endpoint"] != "token"]
-    first = next(i for i, entry in enumerate(log) if entry["status"] == 429)
-    assert len(log) - first - 1 <= WORKERS - 1
+    assert len(after_first_429(emu)) <= WORKERS - 1
 
 
 def test_a_run_in_a_fresh_pod_starts_with_what_the_last_run_learned(

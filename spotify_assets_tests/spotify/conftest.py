@@ -12,6 +12,8 @@ from spotify_assets.emulator import EmulatorServer
 from spotify_assets.spotify import ClientConfig, SpotifyClient
 
 ClientFactory = Callable[..., SpotifyClient]
+WORKERS = 16
+"""The worker threads of the stop-rule tests: at most WORKERS - 1 requests may follow a 429."""
 
 
 @pytest.fixture
@@ -45,3 +47,15 @@ def fewest_requests(emu: EmulatorServer, mode: str) -> int:
     if mode == "extended":
         return math.ceil(albums / 50) + math.ceil(albums / 20) + extra_track_pages(emu)
     return math.ceil(albums / 10) + albums + extra_track_pages(emu)
+
+
+def catalog_ids(emu: EmulatorServer) -> list[str]:
+    """The album ids of the emulator's feed, in order."""
+    return [album.id for album in emu.catalog.albums]
+
+
+def after_first_429(emu: EmulatorServer) -> list[dict[str, Any]]:
+    """The API requests the emulator received after the first 429 it answered."""
+    log = [entry for entry in emu.stats()["log"] if entry["endpoint"] != "token"]
+    first = next(i for i, entry in enumerate(log) if entry["status"] == 429)
+    return log[first + 1 :]

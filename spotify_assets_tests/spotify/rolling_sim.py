@@ -8,13 +8,12 @@ earliest (ties in a fixed order), so every simulation is deterministic and insta
 from __future__ import annotations
 
 import itertools
-import math
 import random
 import threading
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from spotify_assets.emulator.rolling_window import RollingWindow
 from spotify_assets.spotify.pacing import LearnedPace, Pacer
 
 
@@ -98,26 +97,23 @@ class SimClock:
 
 
 class RollingServer:
-    """At most `quota` accepted arrivals in any `window_s` seconds, like Spotify (and the emulator).
+    """At most `quota` accepted arrivals in any `window_s` seconds, like Spotify: the emulator's
+    own RollingWindow, answering as the transport sees it.
 
     Refused requests are not counted; Retry-After is the time until the oldest accepted request
     leaves the window, rounded up to whole seconds and at least 1.
     """
 
     def __init__(self, quota: int, window_s: float, *, send_retry_after: bool = True) -> None:
-        self.quota = quota
-        self.window_s = window_s
+        """Admit `quota` requests per `window_s` seconds; leave Retry-After out if told to."""
+        self.window = RollingWindow(quota, window_s)
         self.send_retry_after = send_retry_after
-        self._accepted: deque[float] = deque()
 
     def admit(self, now: float) -> tuple[bool, float | None]:
         """Accept (True, None), or refuse with the Retry-After it sends (None when left out)."""
-        while self._accepted and self._accepted[0] <= now - self.window_s:
-            self._accepted.popleft()
-        if len(self._accepted) < self.quota:
-            self._accepted.append(now)
+        retry_after = self.window.admit(now)
+        if retry_after is None:
             return True, None
-        retry_after = max(1, math.ceil(self._accepted[0] + self.window_s - now))
         return False, (float(retry_after) if self.send_retry_after else None)
 
 
@@ -198,7 +194,7 @@ def simulate(
                     outcome.sent_at.append(clock.now)
                     travel()
                     if scenario.quota_change and clock.now >= scenario.quota_change[0]:
-                        server.quota = scenario.quota_change[1]
+                        server.window.requests = scenario.quota_change[1]
                     accepted, retry_after = server.admit(clock.now)
                     travel()
                     if accepted:

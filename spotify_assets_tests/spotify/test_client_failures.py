@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
 import requests
@@ -24,19 +23,14 @@ from spotify_assets.spotify.auth import ClientCredentialsAuth
 from spotify_assets.spotify.progress import Progress
 from spotify_assets.spotify.stats import StatsRecorder
 from spotify_assets.spotify.transport import Transport
-from spotify_assets_tests.spotify.conftest import ClientFactory
-
-EmulatorFactory = Callable[..., EmulatorServer]
+from spotify_assets_tests.conftest import EmulatorFactory
+from spotify_assets_tests.spotify.conftest import ClientFactory, catalog_ids
 
 
 @pytest.fixture
 def emu(emulator_factory: EmulatorFactory) -> EmulatorServer:
     """A small extended-mode catalog: 3 browse pages of 10, albums over 50 tracks."""
     return emulator_factory(albums=30, mode="extended")
-
-
-def all_ids(emu: EmulatorServer) -> list[str]:
-    return [album.id for album in emu.catalog.albums]
 
 
 # Tokens
@@ -47,7 +41,7 @@ def test_token_expired_mid_run_is_renewed_once_and_the_request_replayed(
 ) -> None:
     emu.add_fault(Fault(endpoint="albums", action="expire_token", nth=2))
     client = client_for(emu)
-    tracks = client.album_tracks(all_ids(emu))
+    tracks = client.album_tracks(catalog_ids(emu))
     assert len(tracks) == 30
     assert client.stats.token_refreshes == 1
     assert emu.stats()["tokens_issued"] == 2
@@ -127,7 +121,7 @@ def test_short_retry_after_is_waited_out_by_every_worker(
     emu = emulator_factory(albums=30, mode="development", latency_ms=20)
     emu.add_fault(Fault(endpoint="album_tracks", action="rate_limit", retry_after_s=1, nth=10))
     client = client_for(emu, max_workers=8)
-    tracks = client.album_tracks(all_ids(emu))
+    tracks = client.album_tracks(catalog_ids(emu))
     assert len(tracks) == 30
     assert client.stats.http_429 == 1
     # The pause, then the pace the pacer learned from that 429 (a quota per 1 s window).
@@ -175,7 +169,7 @@ def test_a_rolling_window_rate_limit_is_paced_and_the_data_complete(
 ) -> None:
     emu = emulator_factory(albums=30, mode="development", rate_limit=(15, 1.0))
     client = client_for(emu)
-    tracks = client.album_tracks(all_ids(emu))
+    tracks = client.album_tracks(catalog_ids(emu))
     assert len(tracks) == 30
     stats = emu.stats()
     assert stats["http_429"] == client.stats.http_429 >= 1
@@ -185,7 +179,7 @@ def test_a_rolling_window_rate_limit_is_paced_and_the_data_complete(
     emu.reset()
     reports: list[Progress] = []
     warm = client_for(emu, progress_interval_s=0.5)
-    assert len(warm.album_tracks(all_ids(emu), progress=reports.append)) == 30
+    assert len(warm.album_tracks(catalog_ids(emu), progress=reports.append)) == 30
     assert emu.stats()["http_429"] == warm.stats.http_429 == 0
     windows_rolled = (emu.stats()["api_requests"] - 1) // 15
     assert windows_rolled >= 1
@@ -203,7 +197,7 @@ def test_bursts_of_server_errors_are_retried_with_backoff(
 ) -> None:
     emu.add_fault(Fault(endpoint="albums", action="status", status=status, nth=1, times=3))
     client = client_for(emu)
-    assert len(client.album_tracks(all_ids(emu))) == 30
+    assert len(client.album_tracks(catalog_ids(emu))) == 30
     assert client.stats.http_5xx == 3 and client.stats.retries == 3
 
 
@@ -222,7 +216,7 @@ def test_server_errors_beyond_the_retry_budget_fail_fast(
 ) -> None:
     emu.add_fault(Fault(endpoint="*", action="status", status=500, times=1000))
     with pytest.raises(SpotifyUnavailableError, match="retry budget is spent"):
-        client_for(emu, retry_budget=4).album_tracks(all_ids(emu))
+        client_for(emu, retry_budget=4).album_tracks(catalog_ids(emu))
     assert emu.stats()["api_requests"] <= 4 + 8
 
 
@@ -239,7 +233,7 @@ def test_dropped_connections_are_retried(
 ) -> None:
     emu.add_fault(Fault(endpoint="albums", action=action, nth=2))
     client = client_for(emu)
-    assert len(client.album_tracks(all_ids(emu))) == 30
+    assert len(client.album_tracks(catalog_ids(emu))) == 30
     assert client.stats.connection_errors == 1 and client.stats.retries == 1
 
 
@@ -267,7 +261,7 @@ def test_drift_between_pages_restarts_the_listing_without_duplicates(
     feed = client.new_releases()
     ids = [a["id"] for a in feed.albums]
     assert len(ids) == len(set(ids)) == feed.total == 31
-    assert ids == all_ids(emu)
+    assert ids == catalog_ids(emu)
     assert client.stats.drift_restarts == 1
 
 

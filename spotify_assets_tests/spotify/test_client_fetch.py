@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import pytest
 
 from spotify_assets.emulator import EmulatorServer
 from spotify_assets.spotify import ClientConfig, SpotifyConfigError, SpotifyForbiddenError
 from spotify_assets.spotify.progress import Progress
+from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.spotify.conftest import ClientFactory, extra_track_pages, fewest_requests
-
-EmulatorFactory = Callable[..., EmulatorServer]
 
 
 def assert_matches_catalog(emu: EmulatorServer, albums: list[dict[str, object]]) -> None:

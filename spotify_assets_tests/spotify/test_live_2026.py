@@ -3,21 +3,15 @@ complete data, at the cost the test counts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from spotify_assets.emulator import EmulatorServer, Fault
-from spotify_assets_tests.spotify.conftest import ClientFactory
+from spotify_assets.emulator import Fault
+from spotify_assets_tests.conftest import EmulatorFactory
+from spotify_assets_tests.spotify.conftest import ClientFactory, catalog_ids
 
-EmulatorFactory = Callable[..., EmulatorServer]
 BAD_GATEWAY = {"error": {"status": 502, "message": "Bad gateway."}}
-
-
-def catalog_ids(emu: EmulatorServer) -> list[str]:
-    """The album ids of the emulator's feed, in order."""
-    return [album.id for album in emu.catalog.albums]
 
 
 @pytest.mark.parametrize(

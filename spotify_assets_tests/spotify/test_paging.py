@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from spotify_assets.emulator import EmulatorServer
 from spotify_assets.spotify.paging import Page, collect, offset_links, same_link
+from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.spotify.conftest import ClientFactory
-
-EmulatorFactory = Callable[..., EmulatorServer]
 
 
 def page(next_link: str | None, total: int = 95, limit: int = 10) -> Page:

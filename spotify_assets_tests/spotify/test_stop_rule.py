@@ -5,25 +5,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from spotify_assets.emulator import EmulatorServer, Fault
+from spotify_assets.emulator import Fault
 from spotify_assets.spotify import SpotifyAppForbiddenError, SpotifyRunStoppedError
-from spotify_assets_tests.spotify.conftest import ClientFactory
-
-EmulatorFactory = Callable[..., EmulatorServer]
-WORKERS = 16
-
-
-def after_first_429(emu: EmulatorServer) -> list[dict[str, Any]]:
-    """The API requests the emulator received after the first 429 it answered."""
-    log = [entry for entry in emu.stats()["log"] if entry["endpoint"] != "token"]
-    first = next(i for i, entry in enumerate(log) if entry["status"] == 429)
-    return log[first + 1 :]
+from spotify_assets_tests.conftest import EmulatorFactory
+from spotify_assets_tests.spotify.conftest import WORKERS, ClientFactory, after_first_429
 
 
 def run_until_stopped(client: Any) -> SpotifyRunStoppedError:
