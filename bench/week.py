@@ -30,6 +30,7 @@ from spotify_assets.defs.io_manager import IO_MANAGER, ParquetIOManager
 from spotify_assets.defs.spotify import assets
 from spotify_assets.defs.spotify.resources import SpotifyResource
 from spotify_assets.defs.spotify.reuse import DEFAULT_MAX_AGE_DAYS, TRACK_REUSE, TrackReuse
+from spotify_assets.defs.storage import DataStorage
 from spotify_assets.emulator import EmulatorConfig, EmulatorServer
 from spotify_assets.spotify import ClientConfig, SpotifyClient
 
@@ -95,7 +96,7 @@ def run_week(days: int = DAYS) -> list[Day]:
     ):
         folders = {arm: Path(tmp) / arm.replace(" ", "-") for arm in ARMS}
         for folder in folders.values():
-            _warm_memory(emu, folder / "memory")
+            _warm_memory(emu, DataStorage(data_dir=str(folder / "data")))
         for number in range(1, days + 1):
             day = first + timedelta(days=number - 1)
             emu.configure(feed_day=number - 1)
@@ -117,12 +118,12 @@ def run_week(days: int = DAYS) -> list[Day]:
     return found
 
 
-def _warm_memory(emu: EmulatorServer, memory_dir: Path) -> None:
+def _warm_memory(emu: EmulatorServer, storage: DataStorage) -> None:
     """Let a client learn what the app may not use, into the arm's memory (requests not counted)."""
     client_config = ClientConfig(emu.client_id, emu.client_secret, emu.api_base_url, emu.token_url)
     logging.disable(logging.WARNING)  # the client's warning that it falls back to search
     try:
-        with SpotifyClient(client_config, memory=DataFolderStore(str(memory_dir))) as client:
+        with SpotifyClient(client_config, memory=DataFolderStore(storage)) as client:
             client.new_releases()
     finally:
         logging.disable(logging.NOTSET)
@@ -134,13 +135,13 @@ def _run_day(
 ) -> DayRun:
     """Materialize both assets for `day` into the arm's folder; what the emulator counted."""
     emu.reset()
-    data = str(folder / "data")
+    data = DataStorage(data_dir=str(folder / "data"))
     spotify = SpotifyResource(
         client_id=emu.client_id,
         client_secret=emu.client_secret,
         api_base_url=emu.api_base_url,
         token_url=emu.token_url,
-        memory_dir=str(folder / "memory"),
+        storage=data,
     )
     start = time.perf_counter()
     with _today(day):
@@ -149,8 +150,8 @@ def _run_day(
             partition_key=day.isoformat(),
             resources={
                 "spotify": spotify,
-                IO_MANAGER: ParquetIOManager(base_path=data),
-                TRACK_REUSE: TrackReuse(base_path=data, max_age_days=max_age_days),
+                IO_MANAGER: ParquetIOManager(storage=data),
+                TRACK_REUSE: TrackReuse(storage=data, max_age_days=max_age_days),
             },
             instance=instance,
             run_config=QUIET,

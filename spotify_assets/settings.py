@@ -18,6 +18,8 @@ TOKEN_URL: Final = "SPOTIFY_TOKEN_URL"
 DATA_DIR: Final = "SPOTIFY_ASSETS_DATA_DIR"
 NEW_RELEASES_SOURCE: Final = "SPOTIFY_NEW_RELEASES_SOURCE"
 MARKET: Final = "SPOTIFY_MARKET"
+GIT_URL: Final = "SPOTIFY_ASSETS_GIT_URL"
+GIT_BRANCH: Final = "SPOTIFY_ASSETS_GIT_BRANCH"
 
 CLIENT_FIELDS: Final = {
     API_BASE_URL: "api_base_url",
@@ -27,15 +29,19 @@ CLIENT_FIELDS: Final = {
 }
 """Variables that set a field of the Spotify resource (whose defaults are the client's)."""
 DEFAULT_DATA_DIR: Final = "./data"
+DEFAULT_GIT_BRANCH: Final = "main"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """What the environment configures: resource fields it sets, the data folder, credentials."""
+    """What the environment configures: resource fields it sets, the data folder, credentials,
+    and the git repository the UI links the assets' code to (unset: links to local files)."""
 
     client: Mapping[str, str] = field(default_factory=dict)
     data_dir: str = DEFAULT_DATA_DIR
     credentials_given: tuple[str, ...] = ()
+    git_url: str | None = None
+    git_branch: str = DEFAULT_GIT_BRANCH
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -49,6 +55,8 @@ class Settings:
             client={key: values[name] for name, key in CLIENT_FIELDS.items() if name in values},
             data_dir=values.get(DATA_DIR, DEFAULT_DATA_DIR),
             credentials_given=tuple(name for name in (CLIENT_ID, CLIENT_SECRET) if name in values),
+            git_url=values.get(GIT_URL),
+            git_branch=values.get(GIT_BRANCH, DEFAULT_GIT_BRANCH),
         )
 
     @property

@@ -1,0 +1,1 @@
+"""The test suite: client, emulator, Dagster layer, the UI end to end, and the deployment."""

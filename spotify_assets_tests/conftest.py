@@ -14,13 +14,13 @@ from spotify_assets.emulator import EmulatorConfig, EmulatorServer
 from spotify_assets.emulator.config import TUNABLE_KEYS
 from spotify_assets.spotify.memory import CACHE_DIR_ENV
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+"""The clone: where pyproject.toml and the spotify_assets package are."""
 # shared/ sits beside the project root (…/main and …/shared), wherever the clone lives.
-OPENAPI_PATH = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "spotify-web-api"
-    / "official-spotify-open-api.yml"
-)
+OPENAPI_PATH = PROJECT_ROOT.parent / "shared" / "spotify-web-api" / "official-spotify-open-api.yml"
+
+SUPERSEDED = "SupersessionWarning"
+"""What a superseded dagster command prints ("... is superseded ... Use 'dg dev' instead.")."""
 
 EmulatorFactory = Callable[..., EmulatorServer]
 """The `emulator_factory` fixture: `emulator_factory(clock=..., **config_overrides)`."""
@@ -34,6 +34,16 @@ def start_emulator(clock: Callable[[], float] = time.monotonic, **overrides: Any
     server = EmulatorServer(EmulatorConfig(**fixed).updated(tunable), clock=clock)
     server.start()
     return server
+
+
+def project_in(folder: Path) -> Path:
+    """`folder` made a stand-in for the clone that `dg` accepts as the project (pyproject.toml,
+    the package, the virtualenv), so commands run there keep their .env, data and instance in
+    `folder`."""
+    (folder / "pyproject.toml").write_text((PROJECT_ROOT / "pyproject.toml").read_text())
+    for name in ("spotify_assets", ".venv"):
+        (folder / name).symlink_to(PROJECT_ROOT / name, target_is_directory=True)
+    return folder
 
 
 @pytest.fixture(autouse=True)

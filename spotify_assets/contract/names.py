@@ -16,7 +16,7 @@ EVERY_ALBUM_PRESENT: Final = "every_album_present"
 NO_UNKNOWN_ALBUMS: Final = "no_tracks_of_unknown_albums"
 TRACK_KEYS_UNIQUE: Final = "track_keys_unique"
 
-ROW_COUNT: Final = "dagster/row_count"
+PARTITION_ROW_COUNT: Final = "dagster/partition_row_count"
 COLUMN_SCHEMA: Final = "dagster/column_schema"
 PREVIEW: Final = "preview"
 PATH: Final = "path"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from upath import UPath
 
-from spotify_assets.defs.io_manager import data_root, write_atomically
+from spotify_assets.defs.storage import DataStorage, write_atomically
 from spotify_assets.spotify.memory import FILE_NAME
 
 FOLDER = "_spotify_assets"
@@ -18,10 +18,10 @@ FOLDER = "_spotify_assets"
 
 
 class DataFolderStore:
-    """A MemoryStore (see spotify_assets.spotify.memory) in `<data dir>/_spotify_assets/`."""
+    """A MemoryStore (see spotify_assets.spotify.memory) in `<data storage>/_spotify_assets/`."""
 
-    def __init__(self, data_dir: str) -> None:
-        self.path: UPath = data_root(data_dir) / FOLDER / FILE_NAME
+    def __init__(self, storage: DataStorage) -> None:
+        self.path: UPath = storage.root() / FOLDER / FILE_NAME
 
     def __repr__(self) -> str:
         return str(self.path)

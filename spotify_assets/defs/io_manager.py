@@ -5,30 +5,24 @@ Built on Dagster's UPathIOManager, so the same code writes to a local folder or 
 written once in `partition_path`, which readers of stored partitions (track reuse) use too.
 """
 
-from __future__ import annotations
-
-import uuid
-from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any, BinaryIO
+from collections.abc import Mapping
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from dagster import (
     ConfigurableIOManagerFactory,
-    Definitions,
     InitResourceContext,
     InputContext,
     OutputContext,
     UPathIOManager,
-    definitions,
 )
 from pydantic import Field
 from upath import UPath
 
 from spotify_assets import settings
 from spotify_assets.contract import names, schemas
+from spotify_assets.defs.storage import DataStorage, write_atomically
 
 IO_MANAGER = "parquet_io_manager"
 """The resource key of the IO manager both assets are stored with."""
@@ -44,25 +38,9 @@ def partition_path(root: UPath, asset: str, partition_key: str) -> UPath:
     return root / asset / f"{partition_key}{EXTENSION}"
 
 
-def write_atomically(path: UPath, write: Callable[[BinaryIO], object]) -> None:
-    """Let `write` fill a hidden temporary name beside `path`, then move it into place.
-
-    A reader therefore sees the old file or the complete new one, never a half-written file: a
-    rename is atomic on local disks, and object stores publish an object only once it is whole.
-    The temporary name does not end in .parquet, so globs like `*.parquet` never pick it up.
-    """
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with temporary.open("wb") as sink:
-            write(sink)
-        path.fs.mv(temporary.path, path.path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 def write_parquet_atomically(table: pa.Table, path: UPath) -> None:
-    """Write `table` as zstd-compressed Parquet at `path`, atomically (see write_atomically)."""
+    """Write `table` as zstd-compressed Parquet at `path`, atomically (see
+    storage.write_atomically)."""
     write_atomically(path, lambda sink: pq.write_table(table, sink, compression="zstd"))
 
 
@@ -119,32 +97,10 @@ class ParquetUPathIOManager(UPathIOManager):
 
 
 class ParquetIOManager(ConfigurableIOManagerFactory[ParquetUPathIOManager]):
-    """Where the Parquet files go: a local folder or any fsspec URL (SPOTIFY_ASSETS_DATA_DIR)."""
+    """Stores each partition as Parquet under the data storage (SPOTIFY_ASSETS_DATA_DIR)."""
 
-    base_path: str = Field(description="Local folder or fsspec URL such as s3://bucket/prefix.")
-    storage_options: dict[str, Any] = Field(
-        default_factory=dict,
-        description="fsspec storage options (credentials usually come from the environment).",
-    )
+    storage: DataStorage = Field(description="Where the data lives (the data_storage resource).")
 
     def create_io_manager(self, context: InitResourceContext) -> ParquetUPathIOManager:
-        return ParquetUPathIOManager(
-            data_root(self.base_path, self.storage_options), schemas.SCHEMAS
-        )
-
-
-def data_root(base_path: str, storage_options: Mapping[str, Any] | None = None) -> UPath:
-    """The data folder as a UPath: URLs as given, local paths made absolute."""
-    root: UPath
-    if "://" in base_path:
-        root = UPath(base_path, **(storage_options or {}))
-    else:
-        root = UPath(Path(base_path).expanduser().resolve())
-    return root
-
-
-@definitions
-def storage() -> Definitions:
-    """The IO manager of the code location, writing under SPOTIFY_ASSETS_DATA_DIR."""
-    data_dir = settings.Settings.from_environ().data_dir
-    return Definitions(resources={IO_MANAGER: ParquetIOManager(base_path=data_dir)})
+        """The UPath IO manager on the storage's root, with the contract's schemas."""
+        return ParquetUPathIOManager(self.storage.root(), schemas.SCHEMAS)

@@ -1,6 +1,6 @@
 """Where a local run's requests go: Spotify with the user's credentials, or the bundled emulator.
 
-The answer is an explicit environment for the child processes (the run, or `dagster dev`); this
+The answer is an explicit environment for the child processes (the run, or `dg dev`); this
 process's own environment is never rewritten.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from spotify_assets import settings
-from spotify_assets.defs.io_manager import data_root
+from spotify_assets.defs.storage import DataStorage
 from spotify_assets.local.instance import prepare_dagster_home
 from spotify_assets.spotify.config import defaults
 
@@ -81,9 +81,8 @@ def spotify_backend(
     configured = settings.Settings.from_environ(environ)
     if configured.has_credentials:
         home = prepare_dagster_home(Path(environ.get("DAGSTER_HOME") or ".dagster_home"))
-        environ.update(
-            DAGSTER_HOME=str(home), **{settings.DATA_DIR: str(data_root(configured.data_dir))}
-        )
+        root = DataStorage(data_dir=configured.data_dir).root()
+        environ.update(DAGSTER_HOME=str(home), **{settings.DATA_DIR: str(root)})
         url = configured.client.get("api_base_url", defaults()["api_base_url"])
         yield Backend(f"Spotify at {url}", emulated=False, environ=environ)
         return
@@ -128,7 +127,7 @@ def banner(description: str, data: Path, home: Path) -> str:
 
 
 def conflicts_in_env_file() -> list[str]:
-    """Variables `.env` sets that `dagster dev` would force over the emulator's settings (it
+    """Variables `.env` sets that `dg dev` would force over the emulator's settings (it
     loads `.env` into its processes over the environment, blank values included)."""
     in_file = dotenv_values(ENV_FILE)
     ours = (

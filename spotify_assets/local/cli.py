@@ -1,8 +1,10 @@
 """`make run` and `make dev`: run today's partition headless, or start the Dagster UI.
 
 Both read `.env`, and without Spotify credentials start the bundled emulator (loudly) and point
-the run at it; the emulator is stopped when the command ends. The run itself happens in a child
-process given an explicit environment.
+the run at it; the emulator is stopped when the command ends. Each happens in a child process
+given an explicit environment: `make run` executes the daily job in that process (the instance's
+run queue and the spotify_api pool are not involved), `make dev` is `dg dev` in this folder, which
+must be the project's (its pyproject.toml says where the code location is).
 """
 
 from __future__ import annotations
@@ -23,25 +25,37 @@ from spotify_assets.local.backend import (
     spotify_backend,
 )
 
+PROJECT_FILE = Path("pyproject.toml")
+"""The dg project file `dg dev` reads in the current folder."""
+
 
 def run(backend: Backend) -> int:
-    """Materialize today's partition of both assets with their checks and print a summary."""
+    """Materialize today's partition of both assets with their checks, in process, and print a
+    summary."""
     command = [sys.executable, "-m", "spotify_assets.local.today", backend.description]
     return _wait(subprocess.Popen(command, env=backend.environ))
 
 
 def dev(backend: Backend, host: str, port: int) -> int:
-    """Start `dagster dev` (webserver and daemon) until interrupted."""
+    """Start `dg dev` (webserver and daemon, runs queued for the spotify_api pool) until
+    interrupted."""
     conflicts = conflicts_in_env_file() if backend.emulated else []
     if conflicts:
         raise SystemExit(
-            f"{ENV_FILE} sets {', '.join(conflicts)}, which dagster dev would force over the "
+            f"{ENV_FILE} sets {', '.join(conflicts)}, which dg dev would force over the "
             "emulator's settings: comment those lines out to use the emulator, or set both "
             "credentials to use Spotify."
         )
-    command = [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml"]
+    if not PROJECT_FILE.exists():
+        raise SystemExit(
+            f"No {PROJECT_FILE} here: run make dev in the project's folder (the clone), where "
+            "dg finds the code location."
+        )
+    command = [str(Path(sys.executable).parent / "dg"), "dev", "--host", host, "--port", str(port)]
+    # As if the virtualenv were activated: dg warns when the project's .venv is not the active one.
+    environ = {**backend.environ, "VIRTUAL_ENV": sys.prefix}
     print(f"Dagster UI on http://{host}:{port} (Ctrl-C stops it)", flush=True)
-    return _wait(subprocess.Popen([*command, "-h", host, "-p", str(port)], env=backend.environ))
+    return _wait(subprocess.Popen(command, env=environ))
 
 
 def _wait(process: subprocess.Popen[bytes]) -> int:

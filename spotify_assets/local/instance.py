@@ -9,7 +9,9 @@ INSTANCE_YAML = """\
 concurrency:
   pools:
     # One run in the spotify_api pool at a time; the others wait in the queue: Spotify's rate
-    # limit is per app, so parallel runs would only slow each other down with 429s.
+    # limit is per app, so parallel runs would only slow each other down with 429s. That holds
+    # for runs launched in `make dev` (UI, schedule); `make run` executes in its own process,
+    # outside the queue.
     default_limit: 1
     granularity: run
 python_logs:

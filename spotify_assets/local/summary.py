@@ -48,7 +48,7 @@ def summarize(result: ExecuteInProcessResult, backend: str) -> Summary:
         if metadata is None:
             lines.append(f"  {asset:<13} not materialized")
             continue
-        rows = _value(metadata, names.ROW_COUNT, 0)
+        rows = _value(metadata, names.PARTITION_ROW_COUNT, 0)
         lines.append(
             f"  {asset:<13} {rows:>7,} rows {_how(metadata):<22} {_value(metadata, names.PATH)}"
         )

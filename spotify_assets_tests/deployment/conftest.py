@@ -51,6 +51,8 @@ class ProductionStack:
     """SPOTIFY_ASSETS_CACHE_DIR of the code server and its run workers."""
     data_url: str
     """SPOTIFY_ASSETS_DATA_DIR: s3://bucket/prefix on the SeaweedFS server."""
+    env: dict[str, str]
+    """The environment every process of the deployment gets."""
 
     @property
     def webserver(self) -> DagsterDev:
@@ -127,4 +129,5 @@ def production_stack(
                 dagster_home=home,
                 cache_dir=cache,
                 data_url=env[settings.DATA_DIR],
+                env=env,
             )

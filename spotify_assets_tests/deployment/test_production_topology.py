@@ -2,13 +2,18 @@
 
 Two runs of spotify_daily for today are launched at once through the webserver's GraphQL API,
 the way two clicks (or a click and the schedule) would; the spotify_api pool lets one run at a time.
+A `dg launch` from an operator's shell records its run on the same instance, but executes it in
+its own process, without the queue or the pool.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -19,7 +24,9 @@ from spotify_assets.contract import names
 from spotify_assets.defs.spotify import checks
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME
+from spotify_assets_tests.conftest import SUPERSEDED, project_in
 from spotify_assets_tests.deployment.conftest import ProductionStack
+from spotify_assets_tests.deployment.dagster_services import CLI_TIMEOUT_S
 from spotify_assets_tests.deployment.runs import (
     RunHistory,
     launch_daily_run,
@@ -35,6 +42,7 @@ CHECK_NAMES = {
 }
 BROWSE = "new_releases"
 """The emulator's name for GET /v1/browse/new-releases in its request counters."""
+DG = Path(sys.executable).parent / "dg"
 COMPUTE_LOGS_PREFIX = "dagster/compute-logs"
 """Where spotify_assets/deploy/dagster.yaml has the compute logs uploaded in the bucket."""
 
@@ -174,3 +182,39 @@ def test_a_run_on_a_fresh_machine_does_not_probe_browse_again(
     assert served["by_endpoint"][BROWSE] == 0, (
         f"the run probed browse again: {[e for e in served['log'] if e['endpoint'] == BROWSE]}"
     )
+
+
+def test_dg_launch_backfills_on_the_same_instance_in_process_bypassing_the_queue(
+    production_stack: ProductionStack, concurrent_runs: ConcurrentRuns, tmp_path: Path
+) -> None:
+    production_stack.emulator.reset()
+    known = {row["run_id"] for row in production_stack.postgres.query("SELECT run_id FROM runs")}
+    command = [str(DG), "launch", "--assets", names.ALBUM_TRACKS]
+    command += ["--partition", concurrent_runs.partition]
+    done = subprocess.run(
+        command,
+        cwd=project_in(tmp_path),
+        env=production_stack.env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_S,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert SUPERSEDED not in done.stdout + done.stderr
+    [run] = [
+        row
+        for row in production_stack.postgres.query("SELECT run_id, status, partition FROM runs")
+        if row["run_id"] not in known
+    ]
+    assert (run["status"], run["partition"]) == ("SUCCESS", concurrent_runs.partition)
+    events = production_stack.postgres.query(
+        "SELECT DISTINCT dagster_event_type FROM event_logs WHERE run_id = :run",
+        run=run["run_id"],
+    )
+    assert "PIPELINE_ENQUEUED" not in {e["dagster_event_type"] for e in events}, (
+        "dg launch went through the run queue"
+    )
+    # Its new_releases came from the bucket and every album's tracks were reused from there.
+    served = production_stack.emulator.stats()["by_endpoint"]
+    assert (served["search"], served["album_tracks"]) == (0, 0)

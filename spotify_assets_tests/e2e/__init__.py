@@ -1,1 +1,1 @@
-"""End to end: the Dagster UI in a real `dagster dev` and a real headless Chromium."""
+"""End to end: the Dagster UI in a real `dg dev` and a real headless Chromium."""

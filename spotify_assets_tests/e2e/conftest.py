@@ -1,11 +1,12 @@
-"""The running stack (emulator + `dagster dev`), one per module, and a headless Chromium page.
+"""The running stack (emulator + `dg dev`), one per module, and a headless Chromium page.
 
-Screenshots and the `dagster dev` log go to spotify_assets_tests/artifacts/, for CI to keep.
+Screenshots and the `dg dev` log go to spotify_assets_tests/artifacts/, for CI to keep.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
 @dataclass(frozen=True)
 class Stack:
-    """The emulator the code location talks to and the `dagster dev` serving the UI."""
+    """The emulator the code location talks to and the `dg dev` serving the UI."""
 
     emulator: EmulatorServer
     dagster: DagsterDev
@@ -95,7 +96,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterator[Stack]:
-    """The emulator in-process, `dagster dev` on a free loopback port, a temp DAGSTER_HOME."""
+    """The emulator in-process, `dg dev` on a free loopback port, a temp DAGSTER_HOME."""
     tmp = tmp_path_factory.mktemp("e2e")
     home = tmp / "dagster_home"
     home.mkdir()
@@ -115,9 +116,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterator
                 settings.TOKEN_URL: emulator.token_url,
                 settings.DATA_DIR: str(tmp / "data"),
                 CACHE_DIR_ENV: str(tmp / "cache"),
+                # As `make dev` runs it: dg warns when the project's .venv is not the active one.
+                "VIRTUAL_ENV": sys.prefix,
             }
         )
-        log = artifacts / "dagster_dev.log"
+        log = artifacts / "dg_dev.log"
         with DagsterDev.running(ROOT, env, log, LOCATION) as dagster:
             yield Stack(emulator, dagster, tmp / "data")
 

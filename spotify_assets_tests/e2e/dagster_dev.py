@@ -1,4 +1,4 @@
-"""`dagster dev` in a subprocess: on a free port, ready once the location loads, stopped whole.
+"""`dg dev` in a subprocess: on a free port, ready once the location loads, stopped whole.
 
 It runs in its own session so the webserver, the daemon, the code server and the run workers can
 all be found (and killed) at the end, whatever happened in between.
@@ -25,7 +25,7 @@ BIN = Path(sys.executable).parent
 LOAD_TIMEOUT_S = 120.0
 """Start to code location loaded: ~5 s here; generous for a slow CI machine."""
 GRACEFUL_STOP_S = 30.0
-"""How long `dagster dev` may take to shut its services down after Ctrl-C."""
+"""How long `dg dev` may take to shut its services down after Ctrl-C."""
 POLL_S = 0.25
 REQUEST_TIMEOUT_S = 30.0
 LOG_TAIL_CHARS = 6000
@@ -59,10 +59,11 @@ def free_port() -> int:
 
 
 class DagsterDev:
-    """A running `dagster dev -w workspace.yaml`, its URL, its GraphQL API and its log."""
+    """A running `dg dev` in the project's folder, its URL, its GraphQL API and its log (also
+    the GraphQL client of any webserver, see spotify_assets_tests.deployment)."""
 
     def __init__(self, process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
-        """Wrap a started `dagster dev` process listening (soon) on `port`."""
+        """Wrap a started `dg dev` process listening (soon) on `port`."""
         self.process = process
         self.url = f"http://{HOST}:{port}"
         self.log_path = log_path
@@ -75,7 +76,7 @@ class DagsterDev:
     ) -> Iterator[DagsterDev]:
         """Start it, wait until `location` is loaded, and stop every process it started at exit."""
         port = free_port()
-        command = [str(BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", HOST, "-p", str(port)]
+        command = [str(BIN / "dg"), "dev", "--host", HOST, "--port", str(port)]
         with _sigint_not_ignored():
             process = processes.start(command, log_path=log_path, env=env, cwd=cwd)
         dagster = cls(process, port, log_path)
@@ -105,7 +106,7 @@ class DagsterDev:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(
-                    f"dagster dev exited with code {self.process.returncode} before {location} "
+                    f"dg dev exited with code {self.process.returncode} before {location} "
                     f"loaded:\n{self.log_tail()}"
                 )
             status = self._location_status(location)
@@ -138,11 +139,11 @@ class DagsterDev:
         return status
 
     def log_tail(self) -> str:
-        """The end of dagster dev's combined output (webserver, daemon, code server)."""
+        """The end of dg dev's combined output (webserver, daemon, code server)."""
         return processes.log_tail(self.log_path, LOG_TAIL_CHARS)
 
     def stop(self) -> None:
-        """Ctrl-C `dagster dev`, kill whatever is left after a grace period; nothing may survive."""
+        """Ctrl-C `dg dev`, kill whatever is left after a grace period; nothing may survive."""
         self._session.close()
         processes.stop(self.process, signal.SIGINT, GRACEFUL_STOP_S)
 
@@ -152,7 +153,7 @@ def _sigint_not_ignored() -> Iterator[None]:
     """Let children started here take Ctrl-C even when this process ignores SIGINT.
 
     A background job (`make test &`) starts with SIGINT ignored and its children inherit that;
-    `dagster dev` would then ignore SIGINT and SIGTERM (it maps one to the other) and only die by
+    `dg dev` would then ignore SIGINT and SIGTERM (it maps one to the other) and only die by
     SIGKILL. A handler, unlike an ignored signal, is reset to the default in a child.
     """
     ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN

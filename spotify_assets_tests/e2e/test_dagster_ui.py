@@ -1,7 +1,7 @@
 """The UI path as a user walks it: lineage, materialize today, checks and row counts, the schedule.
 
 Each step seen in the browser is confirmed through the webserver's GraphQL API. The tests share
-one `dagster dev`; each asserts on its own run, so their order does not matter, but the passing
+one `dg dev`; each asserts on its own run, so their order does not matter, but the passing
 scenario runs first and the failing one second, so the UI's latest results end up the failure's.
 """
 
@@ -29,7 +29,6 @@ CHECKS = {
     NEW_RELEASES: sorted(spec.name for spec in checks.NEW_RELEASES_CHECKS),
     ALBUM_TRACKS: sorted(spec.name for spec in checks.ALBUM_TRACKS_CHECKS),
 }
-ROW_COUNT = "dagster/row_count"
 PARTITION_TAG = "dagster/partition"
 
 
@@ -46,7 +45,7 @@ def test_materialize_all_for_today_from_the_ui_passes_every_check(
 
     for asset in (NEW_RELEASES, ALBUM_TRACKS):
         ui.open_asset(page, asset, "Overview")
-        ui.expect_row_count(page, rows[asset])
+        ui.expect_latest_metadata(page, names.PARTITION_ROW_COUNT, rows[asset])
         ui.open_asset(page, asset, "Checks")
         for name in CHECKS[asset]:
             expect(ui.check_in_list(page, name)).to_contain_text("Succeeded")
@@ -70,7 +69,7 @@ def test_materialize_all_for_today_from_the_ui_passes_every_check(
     executions = {asset: queries.check_executions(stack.dagster, asset, run_id) for asset in CHECKS}
     for asset, check_names in CHECKS.items():
         stored = queries.materializations(stack.dagster, asset, partition)
-        in_run = [m.metadata.get(ROW_COUNT) for m in stored if m.run_id == run_id]
+        in_run = [m.metadata.get(names.PARTITION_ROW_COUNT) for m in stored if m.run_id == run_id]
         assert in_run == [rows[asset]], (
             f"{asset}: expected one materialization of {rows[asset]} rows in run {run_id}"
         )

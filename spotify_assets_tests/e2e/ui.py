@@ -127,10 +127,13 @@ def open_asset(page: Page, asset: str, tab: str) -> None:
     expect(page.get_by_role("tab", name=tab, exact=True, selected=True)).to_be_visible()
 
 
-def expect_row_count(page: Page, rows: int) -> None:
-    """On an asset's overview: the row count of its latest materialization."""
-    row_count = page.get_by_text("Row count", exact=True).locator("xpath=..")
-    expect(row_count).to_have_text(re.compile(rf"^Row count\s*{rows:,}$"))
+def expect_latest_metadata(page: Page, label: str, value: int) -> None:
+    """On an asset's overview: its Metadata section shows `label | value` from the latest
+    materialization."""
+    # A "/" must be escaped too: playwright sends the pattern on as a /.../ literal.
+    key = re.escape(label).replace("/", r"\/")
+    shown = rf"^{key} materialization .* ({value}|{value:,})$"
+    expect(page.get_by_role("row", name=re.compile(shown))).to_be_visible()
 
 
 def expect_upstream(page: Page, upstream: str) -> None:

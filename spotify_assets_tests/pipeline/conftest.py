@@ -13,8 +13,9 @@ from dagster import AssetsDefinition, DagsterInstance, ExecuteInProcessResult, m
 from spotify_assets.defs.io_manager import IO_MANAGER, ParquetIOManager
 from spotify_assets.defs.spotify.assets import album_tracks, new_releases
 from spotify_assets.defs.spotify.partitions import today
-from spotify_assets.defs.spotify.resources import SpotifyResource
+from spotify_assets.defs.spotify.resources import SPOTIFY, SpotifyResource
 from spotify_assets.defs.spotify.reuse import TRACK_REUSE, TrackReuse
+from spotify_assets.defs.storage import DATA_STORAGE, DataStorage
 from spotify_assets.emulator import EmulatorServer
 
 Materialize = Callable[..., ExecuteInProcessResult]
@@ -33,15 +34,32 @@ def check_results(result: ExecuteInProcessResult) -> dict[str, bool]:
     }
 
 
-def spotify_resource(emu: EmulatorServer, **settings: Any) -> SpotifyResource:
-    """The real resource, pointed at the emulator."""
-    defaults = {
+def resources(
+    emu: EmulatorServer,
+    data_dir: str | Path,
+    *,
+    storage_options: dict[str, Any] | None = None,
+    reuse_max_age_days: int = 7,
+    **settings: Any,
+) -> dict[str, Any]:
+    """The code location's resources on the emulator, wired as the code location wires them:
+    one data storage (`data_dir`, any fsspec URL, and its options) that the IO manager, track
+    reuse and the Spotify resource's app memory all take, open to run config."""
+    storage = DataStorage.configure_at_launch(
+        data_dir=str(data_dir), storage_options=storage_options or {}
+    )
+    client = {
         "client_id": emu.client_id,
         "client_secret": emu.client_secret,
         "api_base_url": emu.api_base_url,
         "token_url": emu.token_url,
     }
-    return SpotifyResource(**{**defaults, **settings})
+    return {
+        DATA_STORAGE: storage,
+        IO_MANAGER: ParquetIOManager(storage=storage),
+        TRACK_REUSE: TrackReuse(storage=storage, max_age_days=reuse_max_age_days),
+        SPOTIFY: SpotifyResource(storage=storage, **{**client, **settings}),
+    }
 
 
 @pytest.fixture
@@ -60,8 +78,8 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def run_assets(data_dir: Path, instance: DagsterInstance) -> Materialize:
     """`run_assets(emu, day=..., selection=..., reuse_max_age_days=7, base_path=None,
-    **resource_settings)`: materialize into data_dir (or base_path, any fsspec URL), the track
-    reuse reading where the IO manager writes."""
+    run_config=None, **resource_settings)`: materialize into data_dir (or base_path, any fsspec
+    URL), the track reuse and the app memory using the same storage as the IO manager."""
 
     def run(
         emu: EmulatorServer,
@@ -70,18 +88,17 @@ def run_assets(data_dir: Path, instance: DagsterInstance) -> Materialize:
         selection: Sequence[AssetsDefinition] = (new_releases, album_tracks),
         reuse_max_age_days: int = 7,
         base_path: str | None = None,
+        run_config: dict[str, Any] | None = None,
         **settings: Any,
     ) -> ExecuteInProcessResult:
-        storage = base_path or str(data_dir)
         return materialize(
             [new_releases, album_tracks],
             selection=list(selection),
             partition_key=(day or today()).isoformat(),
-            resources={
-                "spotify": spotify_resource(emu, **settings),
-                IO_MANAGER: ParquetIOManager(base_path=storage),
-                TRACK_REUSE: TrackReuse(base_path=storage, max_age_days=reuse_max_age_days),
-            },
+            resources=resources(
+                emu, base_path or data_dir, reuse_max_age_days=reuse_max_age_days, **settings
+            ),
+            run_config=run_config,
             instance=instance,
             raise_on_error=False,
         )

@@ -1,4 +1,4 @@
-"""The code location as users run it: `defs`, the schedule, the dagster CLI and `make run`."""
+"""The code location as users run it: `defs`, the schedule, `dg launch`, `make run`, `make dev`."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ import pandas as pd
 import psutil
 import pytest
 import requests
-from dagster import build_schedule_context
+from dagster import FreshnessPolicy, TableSchema, build_schedule_context
 
 from spotify_assets import settings
 from spotify_assets.definitions import defs
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME, spotify_daily_schedule
 from spotify_assets.emulator import EmulatorServer
-from spotify_assets_tests.conftest import EmulatorFactory
+from spotify_assets_tests.conftest import SUPERSEDED, EmulatorFactory, project_in
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -91,6 +91,44 @@ def test_defs_hold_the_graph_the_job_and_a_schedule_for_today() -> None:
     assert f"tick came on {today()}" in (skipped.skip_message or "")
 
 
+def test_the_catalog_names_owners_tags_versions_freshness_and_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(settings.GIT_URL, "https://github.com/example-org/spotify_assets")
+    specs = {spec.key.to_user_string(): spec for spec in defs().resolve_all_asset_specs()}
+    assert set(specs) == {"new_releases", "album_tracks"}
+    for name, spec in specs.items():
+        assert spec.owners == ["team:data-engineering"]
+        assert spec.tags == {
+            "source": "spotify",
+            "refresh": "daily",
+            "dagster/kind/python": "",
+            "dagster/kind/parquet": "",
+        }
+        assert spec.code_version == "1"
+        assert spec.freshness_policy == FreshnessPolicy.cron(
+            deadline_cron="0 8 * * *", lower_bound_delta=timedelta(hours=2)
+        )
+        assert isinstance(spec.metadata["dagster/column_schema"], TableSchema)
+        [reference] = spec.metadata["dagster/code_references"].code_references
+        assert reference.url.startswith(
+            "https://github.com/example-org/spotify_assets/tree/main/"
+            "spotify_assets/defs/spotify/assets.py#L"
+        ), name
+    monkeypatch.setenv(settings.GIT_BRANCH, "release")
+    [on_branch, _] = [
+        spec.metadata["dagster/code_references"].code_references[0]
+        for spec in defs().resolve_all_asset_specs()
+    ]
+    assert "/tree/release/" in on_branch.url
+    monkeypatch.delenv(settings.GIT_URL)
+    [local, _] = [
+        spec.metadata["dagster/code_references"].code_references[0]
+        for spec in defs().resolve_all_asset_specs()
+    ]
+    assert local.file_path == str(ROOT / "spotify_assets" / "defs" / "spotify" / "assets.py")
+
+
 def test_configuration_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(settings.API_BASE_URL, "http://proxy.internal/v1")
     monkeypatch.setenv(settings.NEW_RELEASES_SOURCE, "search")
@@ -103,43 +141,31 @@ def test_configuration_comes_from_the_environment(monkeypatch: pytest.MonkeyPatc
         "search",
         "SE",
     )
-    assert resources["parquet_io_manager"].base_path == "s3://bucket/prefix"
+    assert resources["data_storage"].data["data_dir"] == "s3://bucket/prefix"
     monkeypatch.setenv(settings.NEW_RELEASES_SOURCE, "charts")
-    with pytest.raises(Exception, match=r"spotify/resources\.py") as refused:
+    with pytest.raises(ValueError, match="SPOTIFY_NEW_RELEASES_SOURCE='charts': ") as refused:
         defs()
-    assert isinstance(refused.value.__cause__, ValueError)
-    assert "new_releases_source" in str(refused.value.__cause__)
-    assert "'auto', 'browse' or 'search'" in str(refused.value.__cause__)
+    assert "'auto', 'browse' or 'search'" in str(refused.value)
 
 
-def test_dagster_definitions_validate_is_clean(tmp_path: Path) -> None:
-    command: list[str | Path] = [BIN / "dagster", "definitions", "validate"]
-    done = run_command(
-        [*command, "-m", "spotify_assets.definitions"], ROOT, clean_environment(tmp_path)
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Validation successful for code location spotify_assets.definitions" in (
-        done.stdout + done.stderr
-    )
+def dg_launch_today(tmp_path: Path) -> list[str | Path]:
+    """`dg launch` of both assets for today, from a stand-in for the clone in tmp_path."""
+    project_in(tmp_path)
+    return [BIN / "dg", "launch", "--assets", "*", "--partition", str(today())]
 
 
-def test_dagster_asset_materialize_works_headless(
-    emulator_factory: EmulatorFactory, tmp_path: Path
-) -> None:
+def test_dg_launch_works_headless(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
     emu = emulator_factory(albums=20, mode="development")
-    command: list[str | Path] = [BIN / "dagster", "asset", "materialize"]
-    command += ["-m", "spotify_assets.definitions", "--select", "*", "--partition", str(today())]
-    done = run_command(command, tmp_path, emulator_environment(emu, tmp_path))
+    done = run_command(dg_launch_today(tmp_path), tmp_path, emulator_environment(emu, tmp_path))
     assert done.returncode == 0, done.stderr[-3000:]
+    assert SUPERSEDED not in done.stdout + done.stderr
     tracks = pd.read_parquet(tmp_path / "data" / "album_tracks" / f"{today()}.parquet")
     assert tracks["album_id"].nunique() == 20
     assert emu.stats()["by_endpoint"]["search"] == 2
 
 
-def test_dagster_cli_without_credentials_fails_at_once_naming_them(tmp_path: Path) -> None:
-    command: list[str | Path] = [BIN / "dagster", "asset", "materialize"]
-    command += ["-m", "spotify_assets.definitions", "--select", "*", "--partition", str(today())]
-    done = run_command(command, tmp_path, clean_environment(tmp_path))
+def test_dg_launch_without_credentials_fails_at_once_naming_them(tmp_path: Path) -> None:
+    done = run_command(dg_launch_today(tmp_path), tmp_path, clean_environment(tmp_path))
     assert done.returncode != 0
     for variable in (settings.CLIENT_ID, settings.CLIENT_SECRET):
         assert f'environment variable "{variable}" which is not set' in done.stderr
@@ -164,6 +190,7 @@ def test_make_run_without_credentials_uses_the_emulator_and_stops_it(tmp_path: P
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
+    assert SUPERSEDED not in out + done.stderr
     assert "NO SPOTIFY CREDENTIALS" in out and "bundled emulator" in out
     assert "checks        7 passed, 0 failed" in out
     data = tmp_path / "data" / "emulator"
@@ -227,7 +254,7 @@ def free_port() -> int:
 def test_make_dev_serves_the_ui_on_the_emulator_and_stops_everything_on_sigterm(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "workspace.yaml").write_text((ROOT / "workspace.yaml").read_text())
+    project_in(tmp_path)
     port = free_port()
     command = [sys.executable, "-m", "spotify_assets.local", "--emulator-albums", "5"]
     process = subprocess.Popen(
@@ -258,6 +285,8 @@ def test_make_dev_serves_the_ui_on_the_emulator_and_stops_everything_on_sigterm(
             process.kill()
     assert process.returncode == 0
     assert "NO SPOTIFY CREDENTIALS" in output
+    assert SUPERSEDED not in output
+    assert "virtual environment does not match" not in output
     psutil.wait_procs(started, timeout=30)
     assert processes_started_in(tmp_path) == []
 
@@ -267,5 +296,5 @@ def test_make_dev_refuses_an_env_file_that_would_override_the_emulator(tmp_path:
     command: list[str | Path] = [sys.executable, "-m", "spotify_assets.local", "dev"]
     done = run_command(command, tmp_path, clean_environment(tmp_path))
     assert done.returncode == 1
-    assert ".env sets SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET, which dagster dev" in done.stderr
+    assert ".env sets SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET, which dg dev" in done.stderr
     assert processes_started_in(tmp_path) == []

@@ -34,7 +34,12 @@ def test_dg_list_defs_shows_the_assets_checks_job_schedule_and_resources() -> No
     assert len(listed["asset_checks"]) == 7
     assert [j["name"] for j in listed["jobs"]] == ["spotify_daily"]
     assert [s["name"] for s in listed["schedules"]] == ["spotify_daily_schedule"]
-    assert {"spotify", "parquet_io_manager"} <= {r["name"] for r in listed["resources"]}
+    assert {r["name"] for r in listed["resources"]} == {
+        "data_storage",
+        "parquet_io_manager",
+        "spotify",
+        "track_reuse",
+    }
 
 
 def test_dg_check_defs_passes() -> None:

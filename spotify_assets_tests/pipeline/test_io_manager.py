@@ -15,12 +15,11 @@ from upath import UPath
 
 from spotify_assets.contract import schemas
 from spotify_assets.defs import io_manager
-from spotify_assets.defs.io_manager import IO_MANAGER, ParquetIOManager, write_parquet_atomically
+from spotify_assets.defs.io_manager import write_parquet_atomically
 from spotify_assets.defs.spotify.assets import album_tracks, new_releases
 from spotify_assets.defs.spotify.partitions import today
-from spotify_assets.defs.spotify.reuse import TRACK_REUSE, TrackReuse
 from spotify_assets_tests.conftest import EmulatorFactory
-from spotify_assets_tests.pipeline.conftest import spotify_resource
+from spotify_assets_tests.pipeline.conftest import resources
 
 
 def small_table(value: str) -> pa.Table:
@@ -60,11 +59,7 @@ def test_object_storage_urls_work_like_folders(emulator_factory: EmulatorFactory
     result = materialize(
         [new_releases, album_tracks],
         partition_key=today().isoformat(),
-        resources={
-            "spotify": spotify_resource(emu),
-            IO_MANAGER: ParquetIOManager(base_path="memory://lakehouse/spotify"),
-            TRACK_REUSE: TrackReuse(base_path="memory://lakehouse/spotify"),
-        },
+        resources=resources(emu, "memory://lakehouse/spotify"),
     )
     assert result.success
     memory = fsspec.filesystem("memory")

@@ -94,13 +94,16 @@ def test_both_assets_land_the_whole_catalog_row_by_row(
     )
 
     nr = metadata(result, "new_releases")
-    assert (nr["dagster/row_count"], nr["api_total"], nr["source"]) == (
+    assert (nr[names.PARTITION_ROW_COUNT], nr["api_total"], nr["source"]) == (
         len(catalog),
         len(catalog),
         source,
     )
     at = metadata(result, "album_tracks")
-    assert (at["dagster/row_count"], at["tracks_endpoint"]) == (len(expected_tracks), endpoint)
+    assert (at[names.PARTITION_ROW_COUNT], at["tracks_endpoint"]) == (
+        len(expected_tracks),
+        endpoint,
+    )
     assert nr["requests"] + at["requests"] == emu.stats()["api_requests"]  # type: ignore[operator]
     for key in ("retries", "http_429", "waited_s", "token_refreshes", "preview"):
         assert key in at and key in nr
@@ -147,7 +150,11 @@ def test_a_feed_deeper_than_search_pages_passes_its_check_at_search_depth(
     result = run_assets(emu)
     assert result.success and all(check_results(result).values())
     nr = metadata(result, "new_releases")
-    assert (nr["dagster/row_count"], nr["api_total"], nr["reachable"]) == (1000, 1015, 1000)
+    assert (nr[names.PARTITION_ROW_COUNT], nr["api_total"], nr["reachable"]) == (
+        1000,
+        1015,
+        1000,
+    )
     tracks = pd.read_parquet(partition_file(data_dir, "album_tracks"))
     assert tracks["album_id"].nunique() == 1000
 

@@ -10,19 +10,21 @@ from typing import Any
 import fsspec
 import pandas as pd
 import pytest
-from dagster import DagsterInstance, ExecuteInProcessResult, materialize
+from dagster import DagsterInstance, ExecuteInProcessResult
 from pydantic import ValidationError
 
 from spotify_assets import settings
 from spotify_assets.contract import names
 from spotify_assets.definitions import defs
-from spotify_assets.defs.io_manager import IO_MANAGER, ParquetIOManager
-from spotify_assets.defs.spotify.assets import album_tracks, new_releases
+from spotify_assets.defs.io_manager import IO_MANAGER
+from spotify_assets.defs.spotify.assets import album_tracks
 from spotify_assets.defs.spotify.partitions import today
+from spotify_assets.defs.spotify.resources import SPOTIFY
 from spotify_assets.defs.spotify.reuse import TRACK_REUSE, TrackReuse
+from spotify_assets.defs.storage import DATA_STORAGE, DataStorage
 from spotify_assets.local.summary import summarize
 from spotify_assets_tests.conftest import EmulatorFactory
-from spotify_assets_tests.pipeline.conftest import Materialize, partition_file, spotify_resource
+from spotify_assets_tests.pipeline.conftest import Materialize, partition_file
 from spotify_assets_tests.pipeline.reuse_helpers import (
     BASE,
     all_checks_pass,
@@ -91,44 +93,29 @@ def test_stored_copies_are_read_from_object_storage_as_from_a_folder(
         fsspec.filesystem("memory").rm("/reuse-test", recursive=True)
 
 
-def test_the_code_location_reads_copies_where_the_io_manager_writes(
+def test_the_code_location_gives_one_storage_to_the_io_manager_reuse_and_app_memory(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(settings.DATA_DIR, "s3://bucket/prefix")
     resources = defs().resources or {}
-    reuse = resources[TRACK_REUSE]
-    assert isinstance(reuse, TrackReuse)
-    assert reuse.base_path == resources[IO_MANAGER].base_path == "s3://bucket/prefix"
-    assert reuse.max_age_days == 7
+    storage = resources[DATA_STORAGE]
+    assert storage.data == {"data_dir": "s3://bucket/prefix"}
+    for key in (IO_MANAGER, TRACK_REUSE, SPOTIFY):
+        assert resources[key].storage is storage, f"{key} has a storage of its own"
+    assert resources[TRACK_REUSE].max_age_days == 7
     with pytest.raises(ValidationError, match="max_age_days"):
-        TrackReuse(base_path="data", max_age_days=-1)
+        TrackReuse(storage=DataStorage(data_dir="data"), max_age_days=-1)
 
 
 def test_a_full_refresh_is_one_line_of_run_config(
-    emulator_factory: EmulatorFactory,
-    run_assets: Materialize,
-    data_dir: Path,
-    instance: DagsterInstance,
-    monkeypatch: pytest.MonkeyPatch,
+    emulator_factory: EmulatorFactory, run_assets: Materialize
 ) -> None:
     emu = emulator_factory(albums=8, mode="development")
     assert run_assets(emu).success
-    monkeypatch.setenv(settings.DATA_DIR, str(data_dir))
     emu.reset()
 
     def refresh(run_config: dict[str, Any]) -> ExecuteInProcessResult:
-        return materialize(
-            [new_releases, album_tracks],
-            selection=[album_tracks],
-            partition_key=today().isoformat(),
-            resources={
-                "spotify": spotify_resource(emu),
-                IO_MANAGER: ParquetIOManager(base_path=str(data_dir)),
-                TRACK_REUSE: TrackReuse(base_path=str(data_dir)),
-            },
-            run_config=run_config,
-            instance=instance,
-        )
+        return run_assets(emu, selection=[album_tracks], run_config=run_config)
 
     full = refresh({"resources": {TRACK_REUSE: {"config": {"max_age_days": 0}}}})
     assert meta(full)[names.FETCH_REASONS] == {"reuse_off": 8}

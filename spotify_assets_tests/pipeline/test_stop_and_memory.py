@@ -36,7 +36,7 @@ def test_a_run_in_a_fresh_pod_starts_with_what_the_last_run_learned(
     capability_cache: Path,
 ) -> None:
     emu = emulator_factory(albums=30, mode="development", rate_limit=(25, 3.0))
-    assert run_assets(emu, memory_dir=str(data_dir)).success
+    assert run_assets(emu).success
     first = emu.stats()
     assert first["by_endpoint"]["new_releases"] == 1 and first["http_429"] >= 1
     [memory] = json.loads((data_dir / FOLDER / FILE_NAME).read_text()).values()
@@ -45,6 +45,6 @@ def test_a_run_in_a_fresh_pod_starts_with_what_the_last_run_learned(
     assert list(capability_cache.iterdir()) == []
     shutil.rmtree(capability_cache)
     emu.reset()
-    assert run_assets(emu, memory_dir=str(data_dir)).success
+    assert run_assets(emu).success
     second = emu.stats()
     assert second["by_endpoint"]["new_releases"] == 0 and second["http_429"] <= 2

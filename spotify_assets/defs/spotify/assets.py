@@ -1,7 +1,7 @@
 """The two daily assets: the new-releases feed, and every track of its albums."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pandas as pd
 from dagster import (
@@ -17,7 +17,13 @@ from dagster import (
 from spotify_assets.contract import names, rows
 from spotify_assets.defs.io_manager import IO_MANAGER
 from spotify_assets.defs.spotify import checks, metadata
-from spotify_assets.defs.spotify.partitions import DAILY, partition_day, today
+from spotify_assets.defs.spotify.partitions import (
+    DAILY,
+    FRESHNESS_DEADLINE_CRON,
+    RUN_WINDOW,
+    partition_day,
+    today,
+)
 from spotify_assets.defs.spotify.resources import SpotifyResource, explained_failures
 from spotify_assets.defs.spotify.reuse import TrackReuse
 
@@ -25,10 +31,15 @@ GROUP = "spotify"
 POOL = "spotify_api"
 """Concurrency pool of every step that calls Spotify, so runs don't stack up on its rate limit."""
 KINDS = {"python", "parquet"}
-FRESHNESS = FreshnessPolicy.time_window(
-    fail_window=timedelta(hours=30), warn_window=timedelta(hours=26)
+OWNERS = ["team:data-engineering"]
+TAGS = {"source": "spotify", "refresh": "daily"}
+FRESHNESS = FreshnessPolicy.cron(
+    deadline_cron=FRESHNESS_DEADLINE_CRON, lower_bound_delta=RUN_WINDOW
 )
-"""Refreshed daily by the schedule: warn after 26 h without a materialization, fail after 30 h."""
+"""The schedule runs at 06:00 UTC: each day is expected materialized between then and 08:00."""
+NEW_RELEASES_CODE_VERSION = "1"
+ALBUM_TRACKS_CODE_VERSION = "1"
+"""Bump an asset's version when a change to its code changes the rows it stores."""
 FRAME = PythonObjectDagsterType(pd.DataFrame, name="PandasDataFrame")
 """The type of both outputs, a pandas frame with the dtypes of contract.schemas.to_frame."""
 
@@ -39,6 +50,10 @@ FRAME = PythonObjectDagsterType(pd.DataFrame, name="PandasDataFrame")
     io_manager_key=IO_MANAGER,
     group_name=GROUP,
     kinds=KINDS,
+    owners=OWNERS,
+    tags=TAGS,
+    code_version=NEW_RELEASES_CODE_VERSION,
+    metadata=metadata.definition(names.NEW_RELEASES),
     pool=POOL,
     freshness_policy=FRESHNESS,
     check_specs=checks.NEW_RELEASES_CHECKS,
@@ -103,6 +118,10 @@ def new_releases(
     io_manager_key=IO_MANAGER,
     group_name=GROUP,
     kinds=KINDS,
+    owners=OWNERS,
+    tags=TAGS,
+    code_version=ALBUM_TRACKS_CODE_VERSION,
+    metadata=metadata.definition(names.ALBUM_TRACKS),
     pool=POOL,
     freshness_policy=FRESHNESS,
     check_specs=checks.ALBUM_TRACKS_CHECKS,

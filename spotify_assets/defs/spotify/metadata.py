@@ -1,4 +1,5 @@
-"""How a materialization describes itself in the UI: column schema, preview, request counters."""
+"""How an asset and its materializations describe themselves in the UI: column schema, a
+partition's row count and preview, request counters."""
 
 from __future__ import annotations
 
@@ -31,12 +32,17 @@ def column_schema(asset: str) -> TableSchema:
     )
 
 
+def definition(asset: str) -> dict[str, Any]:
+    """What the asset's definition says of every partition: its column schema."""
+    return {names.COLUMN_SCHEMA: column_schema(asset)}
+
+
 def table(asset: str, frame: pd.DataFrame) -> dict[str, Any]:
-    """Row count, column schema and a markdown preview of the first rows."""
+    """The partition's row count (a day's rows, not the whole table's: dagster/row_count would
+    claim the latter) and a markdown preview of its first rows."""
     preview = frame[list(names.PREVIEW_COLUMNS[asset])].head(names.PREVIEW_ROWS)
     return {
-        names.ROW_COUNT: len(frame),
-        names.COLUMN_SCHEMA: column_schema(asset),
+        names.PARTITION_ROW_COUNT: len(frame),
         names.PREVIEW: MetadataValue.md(preview.to_markdown(index=False)),
     }
 

@@ -1,25 +1,20 @@
-"""SpotifyResource: the configured Spotify client of a run, as the environment sets it."""
-
-from __future__ import annotations
+"""SpotifyResource, the configured Spotify client of a run, and every resource of the code
+location as the environment sets them."""
 
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
-from typing import Any, Literal
+from typing import Any
 
-from dagster import (
-    ConfigurableResource,
-    Definitions,
-    EnvVar,
-    Failure,
-    InitResourceContext,
-    definitions,
-)
-from pydantic import Field, PrivateAttr
+from dagster import ConfigurableResource, EnvVar, Failure, InitResourceContext
+from pydantic import Field, PrivateAttr, ValidationError
 
 from spotify_assets import settings
 from spotify_assets.defs.app_memory import DataFolderStore
+from spotify_assets.defs.io_manager import IO_MANAGER, ParquetIOManager
+from spotify_assets.defs.spotify.reuse import TRACK_REUSE, TrackReuse
+from spotify_assets.defs.storage import DATA_STORAGE, DataStorage
 from spotify_assets.spotify import (
     ClientConfig,
     Source,
@@ -31,10 +26,11 @@ from spotify_assets.spotify import (
     SpotifyRunStoppedError,
 )
 from spotify_assets.spotify.config import defaults
-from spotify_assets.spotify.memory import MemoryStore
 
 FINAL = (SpotifyRunStoppedError, SpotifyAppForbiddenError, SpotifyCredentialsError)
 """Errors a retry would only repeat (or, during a ban, lengthen)."""
+SPOTIFY = "spotify"
+"""The resource key of `SpotifyResource`."""
 DEFAULT = defaults()
 """The client's defaults, which are the resource's: each knob's default is written once."""
 
@@ -50,7 +46,10 @@ class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
     """
 
     client_id: str = Field(description="Spotify app client id (SPOTIFY_CLIENT_ID).")
-    client_secret: str = Field(description="Spotify app client secret (SPOTIFY_CLIENT_SECRET).")
+    client_secret: str = Field(
+        description="Spotify app client secret (SPOTIFY_CLIENT_SECRET).",
+        json_schema_extra={"dagster__is_secret": True},
+    )
     api_base_url: str = Field(default=DEFAULT["api_base_url"], description="Web API base URL.")
     token_url: str = Field(default=DEFAULT["token_url"], description="Token endpoint URL.")
     new_releases_source: Source = Field(
@@ -108,10 +107,9 @@ class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
     progress_interval_s: float = Field(
         default=DEFAULT["progress_interval_s"], description="Seconds between progress lines."
     )
-    memory_dir: str | None = Field(
-        default=None,
-        description="Data folder (or fsspec URL) whose _spotify_assets/ keeps what the client "
-        "learned about the app for the next runs; unset: the local cache folder.",
+    storage: DataStorage = Field(
+        description="The data storage, whose _spotify_assets/ keeps what the client learned "
+        "about the app for the next runs (the data_storage resource)."
     )
 
     _client: SpotifyClient | None = PrivateAttr(default=None)
@@ -129,9 +127,7 @@ class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
         """The run's client, created on first use."""
         with self._lock:
             if self._client is None:
-                memory: MemoryStore | Literal["default"] = (
-                    DataFolderStore(self.memory_dir) if self.memory_dir else "default"
-                )
+                memory = DataFolderStore(self.storage)
                 self._client = SpotifyClient(self.client_config(), memory=memory)
             return self._client
 
@@ -153,18 +149,36 @@ def explained_failures() -> Iterator[None]:
         raise Failure(description=str(exc)) from exc
 
 
-def spotify_resource(environ: settings.Settings) -> SpotifyResource:
-    """The resource as the environment configures it, credentials through EnvVar."""
+def resources(environ: settings.Settings) -> dict[str, Any]:
+    """Every resource of the code location, as `environ` configures them.
+
+    One DataStorage object, open to run config (`configure_at_launch`), is registered as
+    `data_storage` and given to the IO manager, track reuse and the Spotify resource (for its app
+    memory): Dagster resolves it by that key, so a run configures where the data lives once.
+    """
+    storage = DataStorage.configure_at_launch(data_dir=environ.data_dir)
     configured: dict[str, Any] = dict(environ.client)
-    return SpotifyResource(
-        client_id=EnvVar(settings.CLIENT_ID),
-        client_secret=EnvVar(settings.CLIENT_SECRET),
-        memory_dir=environ.data_dir,
-        **configured,
-    )
-
-
-@definitions
-def resources() -> Definitions:
-    """The `spotify` resource of the code location."""
-    return Definitions(resources={"spotify": spotify_resource(settings.Settings.from_environ())})
+    try:
+        spotify = SpotifyResource(
+            client_id=EnvVar(settings.CLIENT_ID),
+            client_secret=EnvVar(settings.CLIENT_SECRET),
+            storage=storage,
+            **configured,
+        )
+    except ValidationError as exc:
+        variables = {field: name for name, field in settings.CLIENT_FIELDS.items()}
+        wrong = "; ".join(
+            f"{variables.get(str(error['loc'][0]), error['loc'][0])}={error['input']!r}: "
+            f"{error['msg']}"
+            for error in exc.errors()
+        )
+        raise ValueError(
+            f"The environment sets the Spotify resource to something it refuses ({wrong}). "
+            "Fix or unset that variable (in the environment or .env)."
+        ) from exc
+    return {
+        DATA_STORAGE: storage,
+        IO_MANAGER: ParquetIOManager(storage=storage),
+        TRACK_REUSE: TrackReuse(storage=storage),
+        SPOTIFY: spotify,
+    }

@@ -6,14 +6,13 @@ A copy is reused when it is the album's most recent one fetched for the same mar
 `max_age_days` old (by its `fetched_at`, so reuse never carries a copy along day after day), and
 has exactly the `total_tracks` of the day's feed. Every other album is fetched.
 
-Copies are read where the IO manager stores them (same base path, its `partition_path` layout),
+Copies are read where the IO manager stores them (the same data storage, its `partition_path`
+layout),
 only the files of the days inside the window and never one after the day being built, only the
 columns and albums needed. A self-dependency of the asset would do the same reading through
 Dagster, but the UI would then draw album_tracks as its own upstream and each day would wait for
 the day before; reading storage directly keeps the graph new_releases -> album_tracks.
 """
-
-from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -26,14 +25,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from dagster import ConfigurableResource, Definitions, MetadataValue, definitions
+from dagster import ConfigurableResource, MetadataValue
 from pydantic import Field
 from upath import UPath
 
-from spotify_assets import settings
 from spotify_assets.contract import names, schemas
-from spotify_assets.defs.io_manager import data_root, partition_path
+from spotify_assets.defs.io_manager import partition_path
 from spotify_assets.defs.spotify.request_cost import tracks_cost
+from spotify_assets.defs.storage import DataStorage
 from spotify_assets.spotify.results import AlbumTracks
 
 TRACK_REUSE = "track_reuse"
@@ -42,21 +41,12 @@ DEFAULT_MAX_AGE_DAYS = 7
 
 
 class TrackReuse(ConfigurableResource):  # type: ignore[type-arg]
-    """Where album_tracks finds stored copies and how old a copy may be to be reused.
-
-    `base_path` must be the IO manager's: in the code location both come from
-    SPOTIFY_ASSETS_DATA_DIR, and unset it is read from there when the run starts (run config
-    replaces a resource's values as a whole, so `{"max_age_days": 0}` alone leaves it unset).
-    `max_age_days=0` turns reuse off: every album is fetched from Spotify.
+    """Where album_tracks finds stored copies (the IO manager's storage) and how old a copy may
+    be to be reused. `max_age_days=0` turns reuse off: every album is fetched from Spotify.
     """
 
-    base_path: str | None = Field(
-        default=None,
-        description="The IO manager's base path (folder or fsspec URL); unset: "
-        "SPOTIFY_ASSETS_DATA_DIR.",
-    )
-    storage_options: dict[str, Any] = Field(
-        default_factory=dict, description="fsspec storage options, as the IO manager's."
+    storage: DataStorage = Field(
+        description="Where the IO manager stores the partitions (the data_storage resource)."
     )
     max_age_days: int = Field(
         default=DEFAULT_MAX_AGE_DAYS,
@@ -64,15 +54,13 @@ class TrackReuse(ConfigurableResource):  # type: ignore[type-arg]
         description="Oldest copy reused, in days before the day built (by fetched_at); 0: off.",
     )
 
-    def plan(self, day: date, releases: pd.DataFrame, market: str | None) -> Reuse:
+    def plan(self, day: date, releases: pd.DataFrame, market: str | None) -> "Reuse":
         """What the stored copies cover of `day`'s albums (from its `new_releases` frame)."""
         wanted = expected_tracks(releases)
         if self.max_age_days == 0:
             nothing = pa.Table.from_pylist([], schemas.ALBUM_TRACKS)
             return Reuse(nothing, list(wanted), {}, {"reuse_off": len(wanted)})
-        base_path = self.base_path or settings.Settings.from_environ().data_dir
-        root = data_root(base_path, self.storage_options)
-        return plan_reuse(root, day, self.max_age_days, wanted, market)
+        return plan_reuse(self.storage.root(), day, self.max_age_days, wanted, market)
 
 
 @dataclass(frozen=True)
@@ -265,10 +253,3 @@ def read_reused(chosen: Mapping[str, Copy], day: date) -> pa.Table:
         index = table.schema.get_field_index("snapshot_date")
         tables.append(table.set_column(index, table.schema.field(index), dated))
     return pa.concat_tables(tables)
-
-
-@definitions
-def track_reuse() -> Definitions:
-    """The `track_reuse` resource, reading where the IO manager writes (SPOTIFY_ASSETS_DATA_DIR)."""
-    data_dir = settings.Settings.from_environ().data_dir
-    return Definitions(resources={TRACK_REUSE: TrackReuse(base_path=data_dir)})

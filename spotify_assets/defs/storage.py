@@ -1,0 +1,70 @@
+"""Where the data lives: one resource that the IO manager, track reuse and the app memory take.
+
+The data folder (or fsspec URL) and its fsspec storage options are configured here and nowhere
+else, so setting S3 options once moves what is written, what reuse reads and what the client
+remembers together. The code location registers it as the `data_storage` resource and hands the
+same object to the others, which Dagster then resolves by that key: run config given to
+`data_storage` reaches all three.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from dagster import ConfigurableResource
+from pydantic import Field
+from upath import UPath
+
+from spotify_assets import settings
+
+DATA_STORAGE = "data_storage"
+"""The resource key of `DataStorage`."""
+
+
+class DataStorage(ConfigurableResource):  # type: ignore[type-arg]
+    """The data folder or fsspec URL (SPOTIFY_ASSETS_DATA_DIR) and its fsspec storage options.
+
+    A table format beside Parquet (an Iceberg catalog whose warehouse is this folder) would be
+    more fields here, read from the environment in settings.py like `data_dir`; the IO manager
+    the code location registers would then follow the format.
+    """
+
+    data_dir: str = Field(
+        default=settings.DEFAULT_DATA_DIR,
+        description=f"Local folder or fsspec URL such as s3://bucket/prefix ({settings.DATA_DIR}).",
+    )
+    storage_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="fsspec storage options, e.g. endpoint_url (credentials usually come from "
+        "the environment, as AWS_* variables for S3).",
+    )
+
+    def root(self) -> UPath:
+        """The data folder as a UPath: URLs as given (with the storage options), local paths
+        made absolute."""
+        root: UPath = (
+            UPath(self.data_dir, **self.storage_options)
+            if "://" in self.data_dir
+            else UPath(Path(self.data_dir).expanduser().resolve())
+        )
+        return root
+
+
+def write_atomically(path: UPath, write: Callable[[BinaryIO], object]) -> None:
+    """Let `write` fill a hidden temporary name beside `path`, then move it into place.
+
+    A reader therefore sees the old file or the complete new one, never a half-written file: a
+    rename is atomic on local disks, and object stores publish an object only once it is whole.
+    The temporary name does not end in .parquet, so globs like `*.parquet` never pick it up.
+    """
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with temporary.open("wb") as sink:
+            write(sink)
+        path.fs.mv(temporary.path, path.path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
