@@ -140,9 +140,10 @@ def blocks(page: Path) -> list[Block]:
 
 
 def base_environment(tmp_path: Path) -> dict[str, str]:
-    """This process's environment without any project or Dagster setting, the virtualenv
-    activated, DAGSTER_HOME and the app memory in tmp_path."""
-    inherited = ("SPOTIFY_", "DAGSTER_", "AWS_", "VIRTUAL_ENV")
+    """This process's environment without any project, Dagster or make setting (under `make
+    test`, an inherited MAKELEVEL makes `make -n` print "make[1]: ..." lines a reader never
+    sees), the virtualenv activated, DAGSTER_HOME and the app memory in tmp_path."""
+    inherited = ("SPOTIFY_", "DAGSTER_", "AWS_", "VIRTUAL_ENV", "MAKE", "MFLAGS")
     environ = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     venv = Path(sys.prefix)
     environ.update(
