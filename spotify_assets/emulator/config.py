@@ -40,6 +40,10 @@ TUNABLE_KEYS = frozenset(
         "feed_shortfall",
         "app_forbidden",
         "auth_errors",
+        "unknown_albums",
+        "null_albums",
+        "null_pages",
+        "feed_duplicate",
     }
 )
 
@@ -70,6 +74,13 @@ class EmulatorConfig:
     auth_errors: AuthErrors = "legacy"
     # The markets albums are sold in; None: Spotify's whole list, most albums everywhere.
     markets: tuple[str, ...] | None = None
+    # Odd data users see in live responses (2026): albums listed but unknown on every request,
+    # null entries at feed places, pages whose `items` is null (by offset), and one album listed
+    # twice at fixed places: (place of the album, place of its second listing), 0-based.
+    unknown_albums: frozenset[str] = frozenset()
+    null_albums: frozenset[int] = frozenset()
+    null_pages: frozenset[int] = frozenset()
+    feed_duplicate: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         """Reject values the emulator cannot honour, so a typo fails at once and says why."""
@@ -110,6 +121,16 @@ class EmulatorConfig:
                 f"app_forbidden must be one of {', '.join(APP_FORBIDDEN_MESSAGES)} or None, "
                 f"got {self.app_forbidden!r}"
             )
+        for key in ("null_albums", "null_pages"):
+            if any(place < 0 for place in getattr(self, key)):
+                raise ValueError(f"{key} must hold places >= 0, got {sorted(getattr(self, key))}")
+        if self.feed_duplicate is not None:
+            source, copy = self.feed_duplicate
+            if not 0 <= source < self.albums or not 0 <= copy <= self.albums or source == copy:
+                raise ValueError(
+                    f"feed_duplicate must be (place of an album, another place <= {self.albums}), "
+                    f"got {self.feed_duplicate}"
+                )
         if self.auth_errors not in AUTH_ERRORS:
             raise ValueError(
                 f"auth_errors must be one of {', '.join(AUTH_ERRORS)}, got {self.auth_errors!r}"
@@ -128,7 +149,9 @@ class EmulatorConfig:
         """JSON view of the config as the control endpoint reports it (the secret is fake)."""
         data = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
         data["rate_limit"] = None if self.rate_limit is None else list(self.rate_limit)
-        data["drop_tracks"] = sorted(self.drop_tracks)
+        for key in ("drop_tracks", "unknown_albums", "null_albums", "null_pages"):
+            data[key] = sorted(getattr(self, key))
+        data["feed_duplicate"] = None if self.feed_duplicate is None else list(self.feed_duplicate)
         data["markets"] = None if self.markets is None else list(self.markets)
         return data
 
@@ -155,6 +178,13 @@ def coerce_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = None if value is None else _integer(key, value)
         elif key == "rate_limit":
             out[key] = None if value is None else parse_rate_limit(value)
+        elif key in ("null_albums", "null_pages"):
+            out[key] = frozenset(_integer(key, place) for place in _listed(key, value))
+        elif key == "feed_duplicate":
+            pair = None if value is None else tuple(_integer(key, p) for p in _listed(key, value))
+            if pair is not None and len(pair) != 2:
+                raise ValueError(f"feed_duplicate must be [place, place] or None, got {value!r}")
+            out[key] = pair
         else:
             out[key] = _id_set(key, value)
     return out
@@ -212,11 +242,16 @@ def _integer(key: str, value: object) -> int:
     return value
 
 
-def _id_set(key: str, value: object) -> frozenset[str]:
-    """A set of ids from any iterable of strings (a bare string is refused, it is not a set)."""
+def _listed(key: str, value: object) -> list[Any]:
+    """The members of a list-like value (a bare string is refused, it is not a list)."""
     if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValueError(f"{key} must be a list of ids, got {value!r}")
-    ids = frozenset(value)
+        raise ValueError(f"{key} must be a list, got {value!r}")
+    return list(value)
+
+
+def _id_set(key: str, value: object) -> frozenset[str]:
+    """A set of ids from any iterable of strings."""
+    ids = frozenset(_listed(key, value))
     if not all(isinstance(item, str) for item in ids):
         raise ValueError(f"{key} must be a list of ids, got {value!r}")
     return ids

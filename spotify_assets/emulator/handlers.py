@@ -41,8 +41,11 @@ class Call:
     missing: frozenset[str] = frozenset()  # ids answered as unknown this once (scripted fault)
 
     def album(self, album_id: str) -> Album | None:
-        """The album with this id as this request sees it, or None."""
-        return None if album_id in self.missing else self.catalog.album(album_id)
+        """The album with this id as this request sees it, or None (unknown this once, or on
+        every request: `unknown_albums`)."""
+        if album_id in self.missing or album_id in self.config.unknown_albums:
+            return None
+        return self.catalog.album(album_id)
 
     def view(self, market: str | None = None) -> View:
         """Rendering options for this request."""
@@ -157,13 +160,24 @@ def _feed_page(
     """One page of the feed (only the albums sold in `market` when given), its last
     `feed_shortfall` albums missing from the listing.
 
-    `total` (default: feed size + total_offset) is what the page claims; `next` is set while the
-    feed has more albums (whether listed or not) and the next page stays within `max_offset`.
+    The listing is the feed with `feed_duplicate`'s second listing inserted; `null_albums` places
+    are answered null and a page at a `null_pages` offset has `items: null` (both as Spotify has
+    sent them; the places still count). `total` (default: listing size + total_offset) is what
+    the page claims; `next` is set while the listing has more places (whether listed or not) and
+    the next page stays within `max_offset`.
     """
-    feed = call.catalog.feed(market=market)
+    feed = list(call.catalog.feed(market=market))
+    if call.config.feed_duplicate is not None:
+        source, copy = call.config.feed_duplicate
+        feed.insert(copy, feed[source])
     listed = feed[: max(0, len(feed) - call.config.feed_shortfall)]
     view = call.view()
-    items = [simplified_album(a, view) for a in listed[offset : offset + limit]]
+    items: list[JSON | None] | None = [
+        None if place in call.config.null_albums else simplified_album(album, view)
+        for place, album in enumerate(listed[offset : offset + limit], start=offset)
+    ]
+    if offset in call.config.null_pages:
+        items = None
     following = offset + limit
     has_next = following < len(feed) and (max_offset is None or following + limit <= max_offset)
     if total is None:

@@ -113,7 +113,7 @@ def full_album(album: Album, view: View, tracks_page: JSON) -> JSON:
 
 def paging(
     url: str,
-    items: list[JSON],
+    items: Sequence[JSON | None] | None,
     *,
     offset: int,
     limit: int,

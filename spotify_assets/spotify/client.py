@@ -79,12 +79,22 @@ class SpotifyClient:
         return self._learning(self._feed.read)
 
     def album_tracks(
-        self, album_ids: Iterable[str], *, progress: Report | None = None
+        self,
+        album_ids: Iterable[str],
+        *,
+        progress: Report | None = None,
+        keep_on_stop: bool = False,
     ) -> AlbumTracks:
         """Every track of every album, with as few requests as the app's access allows (see
-        tracks.py); albums Spotify does not know are listed in `missing`. `progress` is called
-        with a Progress every `progress_interval_s` while it runs, and at the end."""
-        return self._learning(lambda: self._tracks.read(album_ids, progress))
+        tracks.py); albums without tracks are listed in `missing`, with why in `reasons`.
+        `progress` is called with a Progress every `progress_interval_s` while it runs, and at
+        the end. An error that ends the fetch for the whole run (a ban, a refused app, a spent
+        retry budget) is raised, or with `keep_on_stop` handed back in `stopped` with every album
+        fetched before it."""
+        tracks = self._learning(lambda: self._tracks.read(album_ids, progress))
+        if tracks.stopped is not None and not keep_on_stop:
+            raise tracks.stopped
+        return tracks
 
     def close(self) -> None:
         """Stop the worker threads and release the HTTP connections."""

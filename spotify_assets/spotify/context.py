@@ -11,8 +11,7 @@ from spotify_assets.spotify.config import ClientConfig
 from spotify_assets.spotify.errors import SpotifyRateLimitError, SpotifyRunStoppedError
 from spotify_assets.spotify.memory import AppMemory
 from spotify_assets.spotify.pacing import Pacer
-from spotify_assets.spotify.paging import Page, settled
-from spotify_assets.spotify.results import SpotifyObject
+from spotify_assets.spotify.paging import Listing, Page, get_page, settled
 from spotify_assets.spotify.stats import StatsRecorder
 from spotify_assets.spotify.workers import Workers
 
@@ -51,13 +50,15 @@ class ClientContext:
         return result
 
     def settled(
-        self, what: str, pages: Callable[[int], Iterator[Page]]
-    ) -> tuple[list[SpotifyObject], int]:
-        """Items and total of a listing read without drift (see paging.settled), counting the
-        restarts in the client's stats."""
+        self, what: str, pages: Callable[[int], Iterator[Page]], key: str | None = None
+    ) -> Listing:
+        """A listing read without drift (see paging.settled), counting the restarts in the
+        client's stats; a page holding a duplicate is read again from its `href` (bodies
+        `{key: paging}` when `key` is given)."""
         return settled(
             what,
             pages,
             max_restarts=self.config.max_drift_restarts,
             on_restart=lambda: self.stats.add(drift_restarts=1),
+            reread=lambda href: get_page(self.api, href, key),
         )

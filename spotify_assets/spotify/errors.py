@@ -78,6 +78,11 @@ class SpotifyUnavailableError(SpotifyError):
         self.status = status
 
 
+class SpotifyRetryBudgetError(SpotifyUnavailableError):
+    """The run's retry budget for outages is spent: the service is failing for the whole run, not
+    for one album, so the client asks nothing more (what it fetched is kept, see AlbumTracks)."""
+
+
 class SpotifyProtocolError(SpotifyError):
     """The API answered something the client cannot interpret (not JSON, a missing field)."""
 

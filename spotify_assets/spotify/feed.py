@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 from spotify_assets.spotify.context import PROBE_PATIENCE, ClientContext, is_refusal
 from spotify_assets.spotify.errors import SpotifyForbiddenError, SpotifyRateLimitError
-from spotify_assets.spotify.paging import Page, get_page, read_ahead
-from spotify_assets.spotify.results import NewReleases, SpotifyObject
+from spotify_assets.spotify.paging import Listing, Page, get_page, read_ahead
+from spotify_assets.spotify.results import Duplicate, NewReleases, NewReleasesSource
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +73,10 @@ class Feed:
 
     def _browse(self, patience: int | None = None) -> NewReleases:
         """The feed from `/browse/new-releases`."""
-        albums, total = self._collect(
+        listing = self._collect(
             self._api.url("/browse/new-releases"), {"limit": self._config.page_size}, patience
         )
-        return self._told(NewReleases(albums, total, total, "browse"))
+        return self._told(feed_of(listing, listing.total, "browse"))
 
     def _search(self, fallback_reason: str | None) -> NewReleases:
         """The feed from search (`q=tag:new`), as deep as Spotify lets one page."""
@@ -85,14 +85,22 @@ class Feed:
             "type": "album",
             "limit": self._config.search_page_size,
         }
-        albums, total = self._collect(self._api.url("/search"), params, max_items=MAX_SEARCH_ITEMS)
-        return self._told(
-            NewReleases(albums, total, min(total, MAX_SEARCH_ITEMS), "search", fallback_reason)
-        )
+        listing = self._collect(self._api.url("/search"), params, max_items=MAX_SEARCH_ITEMS)
+        reachable = min(listing.total, MAX_SEARCH_ITEMS)
+        return self._told(feed_of(listing, reachable, "search", fallback_reason))
 
     @staticmethod
     def _told(feed: NewReleases) -> NewReleases:
-        """`feed`, with a warning in the log when it ran out before the total Spotify reported."""
+        """`feed`, with a warning in the log when Spotify sent null for albums, or ran out before
+        the total it reported."""
+        if feed.unsent:
+            log.warning(
+                "Spotify's %s listing sent null for %d of its places (pages whose items were "
+                "null at offsets %s, the rest null entries): skipped, the other albums kept",
+                feed.source,
+                feed.unsent,
+                list(feed.null_pages),
+            )
         if feed.shortfall:
             log.warning(
                 "Spotify's %s listing ran out after %d of the %d albums it reported as reachable; "
@@ -109,7 +117,7 @@ class Feed:
         params: dict[str, str | int],
         patience: int | None = None,
         max_items: int | None = None,
-    ) -> tuple[list[SpotifyObject], int]:
+    ) -> Listing:
         """All albums of a feed listing and its reported total, restarting when it drifts."""
 
         def pages(attempt: int) -> Iterator[Page]:
@@ -123,4 +131,27 @@ class Feed:
                 max_items=max_items,
             )
 
-        return self._context.settled("The new-releases feed", pages)
+        return self._context.settled("The new-releases feed", pages, "albums")
+
+
+def feed_of(
+    listing: Listing,
+    reachable: int,
+    source: NewReleasesSource,
+    fallback_reason: str | None = None,
+) -> NewReleases:
+    """The feed a settled listing makes: each album once, its duplicates and null places noted."""
+    duplicates = tuple(
+        Duplicate(album_id, tuple(place + 1 for place in places))
+        for album_id, places in listing.duplicates.items()
+    )
+    return NewReleases(
+        listing.items,
+        listing.total,
+        reachable,
+        source,
+        fallback_reason,
+        duplicates,
+        listing.unsent,
+        listing.null_pages,
+    )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -38,35 +38,63 @@ class ListingChanged(Exception):
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a Spotify paging object."""
+    """One page of a Spotify paging object, null entries left out.
+
+    Spotify has answered null entries in `items`, and `items: null` for a whole page (2026
+    reports): `null_slots` are the indices of the null entries, `items_null` says the page's
+    `items` was null. Neither ends a listing: paging goes on by offset + limit.
+    """
 
     items: list[dict[str, Any]]
     total: int
     offset: int
     limit: int
     next: str | None
+    href: str | None = None
+    null_slots: tuple[int, ...] = ()
+    items_null: bool = False
 
     @classmethod
     def parse(cls, paging: Any, where: str) -> Page:
         """Read a paging object, failing with a clear message when it is not one."""
         try:
-            items = paging["items"]
-            if None in items:
-                log.warning(
-                    "%s returned %d null items; they are left out", where, items.count(None)
-                )
+            raw = paging["items"]
+            if raw is None:
+                log.warning("%s returned a page whose items are null; it is skipped", where)
+                raw = []
+            elif None in raw:
+                log.warning("%s returned %d null items; they are left out", where, raw.count(None))
             page = cls(
-                items=[item for item in items if item is not None],
+                items=[item for item in raw if item is not None],
                 total=int(paging["total"]),
                 offset=int(paging.get("offset") or 0),
-                limit=int(paging.get("limit") or len(items)),
+                limit=int(paging.get("limit") or len(raw)),
                 next=paging.get("next"),
+                href=paging.get("href"),
+                null_slots=tuple(index for index, item in enumerate(raw) if item is None),
+                items_null=paging["items"] is None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise SpotifyProtocolError(f"{where} did not return a paging object ({exc!r})") from exc
         if not isinstance(page.items, list) or not all(isinstance(i, dict) for i in page.items):
             raise SpotifyProtocolError(f"{where} returned paging items that are not objects")
         return page
+
+    @property
+    def unsent(self) -> int:
+        """Places of this page Spotify answered null for: its null entries, or every place a
+        page with null `items` covers (its limit, no further than the total)."""
+        if self.items_null:
+            return max(0, min(self.limit, self.total - self.offset))
+        return len(self.null_slots)
+
+    def positioned(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Each item with its place in Spotify's listing (0-based, null entries counted)."""
+        slots = (
+            i for i in range(len(self.items) + len(self.null_slots)) if i not in self.null_slots
+        )
+        for slot, item in zip(slots, self.items, strict=True):
+            yield self.offset + slot, item
 
 
 def get_page(
@@ -87,9 +115,10 @@ def get_page(
 
 
 def ended(page: Page) -> bool:
-    """Whether a listing ends at `page`: no `next` link, or no items although `next` is set
-    (Spotify's search runs out before the `total` it reports, which is an estimate)."""
-    return page.next is None or not page.items
+    """Whether a listing ends at `page`: no `next` link, or an empty page although `next` is set
+    (Spotify's search runs out before the `total` it reports, which is an estimate). A page of
+    null entries, or whose `items` is null, is not empty: Spotify sent something there."""
+    return page.next is None or not (page.items or page.null_slots or page.items_null)
 
 
 def follow(api: SpotifyApi, first: Page, key: str | None = None) -> Iterator[Page]:
@@ -98,7 +127,7 @@ def follow(api: SpotifyApi, first: Page, key: str | None = None) -> Iterator[Pag
     max_pages = math.ceil(first.total / max(first.limit, 1)) + 1
     page = first
     yield page
-    while page.next is not None and page.items:
+    while not ended(page) and page.next is not None:
         link = page.next
         if link in seen or len(seen) >= max_pages:
             raise SpotifyPagingError(
@@ -203,24 +232,75 @@ def read_ahead(
     )
 
 
-def collect(pages: Iterable[Page]) -> tuple[list[dict[str, Any]], int]:
-    """The items of a listing and its total; ListingChanged when the total moves or an id repeats
-    (which is how drift between pages shows)."""
+@dataclass(frozen=True)
+class Listing:
+    """The items of a listing read in one pass, and what Spotify sent besides them.
+
+    `duplicates` maps an id listed more than once to its places (0-based); only its first
+    listing is in `items`. `pages` are the pages read, for a second look at the duplicates.
+    """
+
+    items: list[dict[str, Any]]
+    total: int
+    duplicates: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    unsent: int = 0
+    null_pages: tuple[int, ...] = ()
+    pages: tuple[Page, ...] = ()
+
+
+def collect(pages: Iterable[Page]) -> Listing:
+    """The items of a listing, each id once; ListingChanged when the total moves (which is how
+    drift between pages shows) or a page covers places read already. An id listed twice is
+    kept once and named in `duplicates`, for `settled` to tell a stable duplicate from drift."""
     items: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    places: dict[str, list[int]] = {}
+    read: list[Page] = []
     total: int | None = None
     for page in pages:
         if total is not None and page.total != total:
             raise ListingChanged(f"total changed from {total} to {page.total}")
+        if any(
+            page.offset < seen.offset + seen.limit and seen.offset < page.offset + page.limit
+            for seen in read
+        ):
+            raise ListingChanged(f"the places from offset {page.offset} came twice")
         total = page.total
-        for item in page.items:
+        read.append(page)
+        for place, item in page.positioned():
             item_id = item.get("id")
             if item_id is not None:  # local tracks have no id, and may be several
-                if item_id in seen:
-                    raise ListingChanged(f"{item.get('type', 'item')} {item_id} appeared twice")
-                seen.add(item_id)
+                places.setdefault(item_id, []).append(place)
+                if len(places[item_id]) > 1:
+                    continue
             items.append(item)
-    return items, total or 0
+    return Listing(
+        items,
+        total or 0,
+        {item_id: tuple(at) for item_id, at in places.items() if len(at) > 1},
+        sum(page.unsent for page in read),
+        tuple(page.offset for page in read if page.items_null),
+        tuple(read),
+    )
+
+
+def stable(listing: Listing, reread: Callable[[str], Page]) -> None:
+    """Read again the pages that hold a duplicate; ListingChanged unless each answers the same
+    items in the same places with the same total (then the duplicate is how Spotify lists it,
+    not drift: drift moves items across the pages it shifts)."""
+    held = {place for at in listing.duplicates.values() for place in at}
+    for page in listing.pages:
+        if not any(page.offset <= place < page.offset + page.limit for place in held):
+            continue
+        if page.href is None:
+            raise ListingChanged(f"an item appeared twice, on a page without href ({page.offset})")
+        again = reread(page.href)
+        if again.total != page.total or ids(again) != ids(page):
+            raise ListingChanged(f"the page at offset {page.offset} changed when read again")
+
+
+def ids(page: Page) -> list[tuple[int, str | None]]:
+    """The ids of a page's items with their places, as the comparison of two reads sees them."""
+    return [(place, item.get("id")) for place, item in page.positioned()]
 
 
 def settled(
@@ -229,13 +309,32 @@ def settled(
     *,
     max_restarts: int,
     on_restart: Callable[[], None],
-) -> tuple[list[dict[str, Any]], int]:
-    """Items and total of the first pass over `pages(attempt)` that does not drift; a listing
-    that keeps changing after `max_restarts` restarts fails with SpotifyPagingError."""
+    reread: Callable[[str], Page] | None = None,
+) -> Listing:
+    """The first pass over `pages(attempt)` that does not drift; a listing that keeps changing
+    after `max_restarts` restarts fails with SpotifyPagingError.
+
+    A pass that lists an id twice is checked by reading again only the pages holding it
+    (`reread(href)`, the page's own link): the same answer means Spotify
+    lists it so, and it is kept once with a warning; else the listing is read again.
+    """
     last: ListingChanged | None = None
     for attempt in range(max_restarts + 1):
         try:
-            return collect(pages(attempt))
+            listing = collect(pages(attempt))
+            if listing.duplicates:
+                if reread is None:
+                    raise ListingChanged(f"{len(listing.duplicates)} items appeared twice")
+                stable(listing, reread)
+                log.warning(
+                    "%s lists %s the same way on every read: kept once",
+                    what,
+                    "; ".join(
+                        f"{item_id} at places {', '.join(str(p + 1) for p in at)}"
+                        for item_id, at in listing.duplicates.items()
+                    ),
+                )
+            return listing
         except ListingChanged as change:
             on_restart()
             log.warning("%s changed while paged (%s); restart %d", what, change, attempt + 1)

@@ -6,28 +6,101 @@ batch request alone probes whether the app may use the endpoint, so a refusal co
 rather than one per worker; the refusal is remembered like the one on browse (memory.py). An album
 Spotify answers null or 404 for is asked again on its own (404s retried a few times): Spotify has
 been seen to do that once for albums it listed seconds before.
+
+A run never loses what it fetched: each album's tracks are kept as they come (`Harvest`). An
+album Spotify does not know, or whose retries ran out on an outage, is named with the reason and
+the others go on; an error that holds for the whole run (a ban, a refused app, a spent retry
+budget) ends the fetch, and the result keeps what came before it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 
 from spotify_assets.spotify.context import PROBE_PATIENCE, ClientContext, is_refusal
 from spotify_assets.spotify.errors import (
+    SpotifyError,
     SpotifyForbiddenError,
     SpotifyNotFoundError,
     SpotifyProtocolError,
     SpotifyRateLimitError,
+    SpotifyRetryBudgetError,
+    SpotifyUnavailableError,
 )
 from spotify_assets.spotify.paging import Page, fetch, follow
 from spotify_assets.spotify.progress import ProgressTracker, Report
-from spotify_assets.spotify.results import AlbumTracks, SpotifyObject, TracksEndpoint
+from spotify_assets.spotify.results import (
+    NOT_ASKED,
+    UNKNOWN,
+    AlbumTracks,
+    SpotifyObject,
+    TracksEndpoint,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_IDS_PER_REQUEST = 20
+
+
+class Harvest:
+    """What a read of album tracks got so far, album by album, kept as it comes (shared by the
+    workers), so that an error ending the read loses nothing fetched before it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tracks: dict[str, list[SpotifyObject]] = {}
+        self._reasons: dict[str, str] = {}
+
+    def got(self, album_id: str, tracks: list[SpotifyObject]) -> None:
+        """Keep an album's tracks."""
+        with self._lock:
+            self._tracks[album_id] = tracks
+
+    def lost(self, album_id: str, reason: str) -> None:
+        """Note why an album's tracks cannot be had."""
+        with self._lock:
+            self._reasons[album_id] = reason
+
+    def done(self, album_id: str) -> bool:
+        """Whether the album's tracks are kept or known to be missing."""
+        with self._lock:
+            return album_id in self._tracks or album_id in self._reasons
+
+    def result(
+        self,
+        ids: list[str],
+        endpoint: TracksEndpoint,
+        fallback_reason: str | None,
+        stopped: SpotifyError | None,
+    ) -> AlbumTracks:
+        """The result in request order: the albums kept, and why each other one is missing."""
+        with self._lock:
+            tracks = {
+                album_id: self._tracks[album_id] for album_id in ids if album_id in self._tracks
+            }
+            reasons = {
+                album_id: self._reasons.get(album_id, NOT_ASKED)
+                for album_id in ids
+                if album_id not in tracks
+            }
+        return AlbumTracks(
+            tracks, endpoint, tuple(reasons), fallback_reason, reasons, stopped=stopped
+        )
+
+
+def per_album(error: SpotifyError) -> str | None:
+    """Why an album is missing when `error` concerns that album alone (Spotify does not know it,
+    or its own retries ran out on an outage); None when it holds for the whole run."""
+    if isinstance(error, SpotifyNotFoundError):
+        return UNKNOWN
+    if isinstance(error, SpotifyUnavailableError) and not isinstance(
+        error, SpotifyRetryBudgetError
+    ):
+        return f"unavailable: {error}"
+    return None
 
 
 class Tracks:
@@ -41,42 +114,52 @@ class Tracks:
         self._batches_allowed = False
 
     def read(self, album_ids: Iterable[str], progress: Report | None = None) -> AlbumTracks:
-        """Every track of every album (duplicates asked once), in the order asked; `progress`
-        is called every `progress_interval_s` while it runs."""
+        """Every track of every album (duplicates asked once), in the order asked, and the
+        albums without tracks with why; `progress` is called every `progress_interval_s`."""
         ids = list(dict.fromkeys(album_ids))
         tracker = ProgressTracker(
             len(ids), self._context.stats.snapshot, lambda: self._context.pacer.requests_per_second
         )
+        harvest = Harvest()
+        stopped: SpotifyError | None = None
         with tracker.reporting(progress, self._config.progress_interval_s):
-            return self._read(ids, tracker)
+            try:
+                self._read(ids, tracker, harvest)
+            except SpotifyError as exc:
+                log.error("Album tracks stopped (%s); keeping the albums fetched before", exc)
+                stopped = exc
+        batched = self._batches_allowed and self._memory.reason("albums") is None
+        return harvest.result(
+            ids,
+            "albums" if batched else "album_tracks",
+            None if batched else self._memory.reason("albums"),
+            stopped,
+        )
 
-    def _read(self, ids: list[str], tracker: ProgressTracker) -> AlbumTracks:
-        """The work of `read`, counting albums done on `tracker`."""
-        tracks = None
+    def _read(self, ids: list[str], tracker: ProgressTracker, harvest: Harvest) -> None:
+        """The work of `read`: fills `harvest`, counting albums done on `tracker`."""
         if self._memory.reason("albums") is None and ids:
             try:
-                return self._result(ids, self._batched(ids, tracker), "albums")
+                self._batched(ids, tracker, harvest)
+                return
             except SpotifyForbiddenError as exc:
                 self._memory.forbid("albums", str(exc))
             except SpotifyRateLimitError as exc:
                 if self._batches_allowed or not is_refusal(exc):
                     raise
                 reason = str(exc)
-                tracks = self._context.fall_back(
-                    lambda: self._each(ids, tracker),
+                self._context.fall_back(
+                    lambda: self._each(ids, tracker, harvest),
                     lambda persist: self._memory.forbid("albums", reason, persist=persist),
                 )
-        if tracks is None:
-            tracks = self._each(ids, tracker)
-        return self._result(ids, tracks, "album_tracks", self._memory.reason("albums"))
+                return
+        self._each(ids, tracker, harvest)
 
-    def _each(self, ids: Sequence[str], tracker: ProgressTracker) -> dict[str, list[SpotifyObject]]:
-        """Tracks of each album from its own listing; albums Spotify does not know are left out."""
-        calls = [partial(self._listing_or_none, a, tracker) for a in ids]
-        listings = self._context.workers.run_all(calls)
-        return {a: listing for a, listing in zip(ids, listings, strict=True) if listing is not None}
+    def _each(self, ids: Sequence[str], tracker: ProgressTracker, harvest: Harvest) -> None:
+        """Tracks of each album from its own listing, into `harvest`."""
+        self._context.workers.run_all([partial(self._own, a, tracker, harvest) for a in ids])
 
-    def _batched(self, ids: list[str], tracker: ProgressTracker) -> dict[str, list[SpotifyObject]]:
+    def _batched(self, ids: list[str], tracker: ProgressTracker, harvest: Harvest) -> None:
         """Tracks of all albums via `/albums?ids=`, in waves on the worker pool: the batches, then
         the extra pages of albums over 50 tracks (all such albums at once), then on their own the
         albums a batch answered null for."""
@@ -86,17 +169,15 @@ class Tracks:
         if not self._batches_allowed:
             batches.append(self._batch(chunks.pop(0)))
             self._batches_allowed = True
-        batches += run_all([partial(self._batch, chunk) for chunk in chunks])
+        batches += run_all([partial(self._batch_or_lost, c, tracker, harvest) for c in chunks])
         first_pages = {album_id: page for batch in batches for album_id, page in batch.items()}
-        longer = [album_id for album_id, page in first_pages.items() if page.next is not None]
-        rest = run_all([partial(self._listing, a, first_pages[a]) for a in longer])
-        tracks = dict(zip(longer, rest, strict=True))
         for album_id, page in first_pages.items():
-            if album_id not in tracks:
-                tracks[album_id] = self._listing(album_id, page)
-            tracker.album_done()
-        nulls = [album_id for album_id in ids if album_id not in first_pages]
-        return {**tracks, **self._each(nulls, tracker)}
+            if page.next is None:
+                harvest.got(album_id, self._listing(album_id, page))
+                tracker.album_done()
+        longer = [a for a in first_pages if not harvest.done(a)]
+        run_all([partial(self._own, a, tracker, harvest, first_pages[a]) for a in longer])
+        self._each([a for a in ids if not harvest.done(a)], tracker, harvest)
 
     def _batch(self, ids: Sequence[str]) -> dict[str, Page]:
         """The first track page of up to 20 albums from one `/albums?ids=` request."""
@@ -117,15 +198,39 @@ class Tracks:
             if album is not None
         }
 
-    def _listing_or_none(
-        self, album_id: str, tracker: ProgressTracker
-    ) -> list[SpotifyObject] | None:
-        """Tracks of one album from `/albums/{id}/tracks`; None when Spotify does not know it."""
+    def _batch_or_lost(
+        self, ids: Sequence[str], tracker: ProgressTracker, harvest: Harvest
+    ) -> dict[str, Page]:
+        """`_batch`, or nothing when its retries ran out on an outage: its albums are lost."""
         try:
-            return self._listing(album_id, None)
-        except SpotifyNotFoundError:
-            log.warning("Spotify does not know album %s (404, asked again in vain)", album_id)
-            return None
+            return self._batch(ids)
+        except SpotifyError as exc:
+            reason = per_album(exc)
+            if reason is None:
+                raise
+            log.warning("No tracks for %d albums of a batch: %s", len(ids), reason)
+            for album_id in ids:
+                harvest.lost(album_id, reason)
+                tracker.album_done()
+            return {}
+
+    def _own(
+        self,
+        album_id: str,
+        tracker: ProgressTracker,
+        harvest: Harvest,
+        first: Page | None = None,
+    ) -> None:
+        """All tracks of one album into `harvest`, from `first` (embedded) on or from
+        `/albums/{id}/tracks`; an error about this album alone notes why it is missing."""
+        try:
+            harvest.got(album_id, self._listing(album_id, first))
+        except SpotifyError as exc:
+            reason = per_album(exc)
+            if reason is None:
+                raise
+            log.warning("No tracks for album %s: %s", album_id, reason)
+            harvest.lost(album_id, reason)
         finally:
             tracker.album_done()
 
@@ -141,16 +246,4 @@ class Tracks:
             url = self._api.url(f"/albums/{album_id}/tracks")
             return fetch(self._api, url, params, not_found_is_transient=True)
 
-        return self._context.settled(f"Album {album_id}", pages)[0]
-
-    @staticmethod
-    def _result(
-        ids: list[str],
-        tracks: dict[str, list[SpotifyObject]],
-        endpoint: TracksEndpoint,
-        fallback_reason: str | None = None,
-    ) -> AlbumTracks:
-        """The result in request order, with the ids Spotify did not know."""
-        ordered = {album_id: tracks[album_id] for album_id in ids if album_id in tracks}
-        missing = tuple(album_id for album_id in ids if album_id not in tracks)
-        return AlbumTracks(ordered, endpoint, missing, fallback_reason)
+        return self._context.settled(f"Album {album_id}", pages).items

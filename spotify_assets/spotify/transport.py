@@ -3,9 +3,10 @@
 The retry loop is written by hand rather than delegated to urllib3's `Retry` because Spotify
 needs what `Retry` cannot do: a 429 must pause every worker (through the shared pacer), a
 Retry-After longer than the configured maximum or a spent quota must stop every worker at once
-instead of being clamped or slept through, a 404 for an id Spotify just listed may be retried, a
-body cut off mid-stream (which requests reads after urllib3 has returned) must be
-retried like any dropped connection, and all retries draw on one budget for the whole run.
+instead of being clamped or slept through, a 404 for an id Spotify just listed may be retried
+(outside the budget: an unknown album is no outage), a body cut off mid-stream (which requests
+reads after urllib3 has returned) must be retried like any dropped connection, and the retries of
+outages draw on one budget for the whole run.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import requests
 from spotify_assets.spotify.config import ClientConfig
 from spotify_assets.spotify.errors import (
     SpotifyRateLimitError,
+    SpotifyRetryBudgetError,
     SpotifyRunStoppedError,
     SpotifyUnavailableError,
 )
@@ -200,32 +202,39 @@ class Transport:
                     pacer.on_accepted()
                 status = response.status_code
                 if status == 404 and not_found_is_transient and not_found < NOT_FOUND_RETRIES:
+                    # Asking again for an id the feed listed is no outage: no budget spent.
                     not_found += 1
                     problem = f"answered 404 ({error_detail(response)[0]}) for an id it just listed"
-                elif status not in RETRYABLE_STATUSES:
+                    self._back_off(problem, label, not_found)
+                    continue
+                if status not in RETRYABLE_STATUSES:
                     return response
-                else:
-                    self._stats.add(http_5xx=1)
-                    problem = f"answered {status} ({error_detail(response)[0]})"
+                self._stats.add(http_5xx=1)
+                problem = f"answered {status} ({error_detail(response)[0]})"
             failures += 1
-            if failures > self._config.max_retries or not self._budget.take():
-                if status == 404:
-                    return response  # an id Spotify does not know after all, not an outage
-                why = (
-                    f"after {failures} attempts"
-                    if failures > self._config.max_retries
-                    else "and the client's retry budget is spent"
-                )
+            if failures > self._config.max_retries:
                 raise SpotifyUnavailableError(
-                    f"Spotify {problem} on {label} {why}; the service is having trouble, "
-                    "try the run again later.",
+                    f"Spotify {problem} on {label} after {failures} attempts; the service is "
+                    "having trouble, try the run again later.",
                     url=url,
                     status=status,
                 )
-            delay = self._backoff.seconds(failures)
-            log.warning("Spotify %s on %s; retry %d in %.2f s", problem, label, failures, delay)
-            self._stats.add(retries=1, waited_s=delay)
-            self._sleep(delay)
+            if not self._budget.take():
+                raise SpotifyRetryBudgetError(
+                    f"Spotify {problem} on {label} and the client's retry budget is spent: the "
+                    "run met more outages (5xx, timeouts, dropped connections, 429 waits) than "
+                    "retry_budget allows, so it stopped asking; try the run again later.",
+                    url=url,
+                    status=status,
+                )
+            self._back_off(problem, label, failures)
+
+    def _back_off(self, problem: str, label: str, attempt: int) -> None:
+        """Wait before retry number `attempt` of a request, counting the retry and the wait."""
+        delay = self._backoff.seconds(attempt)
+        log.warning("Spotify %s on %s; retry %d in %.2f s", problem, label, attempt, delay)
+        self._stats.add(retries=1, waited_s=delay)
+        self._sleep(delay)
 
     def _wait_out_429(
         self,

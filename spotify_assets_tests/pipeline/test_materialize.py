@@ -277,7 +277,7 @@ def test_album_tracks_for_a_day_without_new_releases_says_what_to_do(
     assert "No stored new_releases" in failure.step_failure_data.error.to_string()
 
 
-def test_a_run_failing_mid_way_leaves_no_file_behind(
+def test_a_run_stopped_mid_way_publishes_what_it_fetched_and_fails_saying_why(
     emulator_factory: EmulatorFactory, run_assets: Materialize, data_dir: Path
 ) -> None:
     emu = emulator_factory(albums=40, mode="development")
@@ -286,11 +286,25 @@ def test_a_run_failing_mid_way_leaves_no_file_behind(
 
     assert not result.success
     assert partition_file(data_dir, "new_releases").exists()
-    assert not partition_file(data_dir, "album_tracks").exists()
     assert not list(data_dir.rglob(".*")), "a temporary file was left behind"
     failure = next(e for e in result.get_step_failure_events() if e.step_key == "album_tracks")
     assert failure.step_failure_data.error is not None
     assert "Spotify asked to wait 86400 s" in failure.step_failure_data.error.to_string()
+    stored = pd.read_parquet(partition_file(data_dir, "album_tracks"))
+    at = metadata(result, "album_tracks")
+    missing = at[names.ALBUMS_MISSING]
+    assert isinstance(missing, dict) and missing
+    assert "Spotify asked to wait 86400 s" in str(at[names.STOPPED])
+    catalog = {album.id: [track.id for track in album.tracks] for album in emu.catalog.albums}
+    assert set(stored["album_id"]) | set(missing) == set(catalog)
+    assert not set(stored["album_id"]) & set(missing)
+    for album_id, rows in stored.groupby("album_id", sort=False):
+        assert rows["track_id"].tolist() == catalog[str(album_id)]
+    present = next(
+        e for e in result.get_asset_check_evaluations() if e.check_name == names.EVERY_ALBUM_PRESENT
+    )
+    assert not present.passed
+    assert present.metadata["offending_albums_count"].value == len(missing)  # type: ignore[attr-defined]
 
 
 def test_a_missing_credential_fails_the_run_naming_the_variable(

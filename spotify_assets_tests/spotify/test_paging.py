@@ -49,5 +49,5 @@ def test_items_without_id_are_kept_and_never_taken_for_drift() -> None:
         Page(items=[{"id": "a"}, local], total=4, offset=0, limit=2, next="n"),
         Page(items=[local, {"id": "b"}], total=4, offset=2, limit=2, next=None),
     ]
-    items, total = collect(pages)
-    assert (len(items), total) == (4, 4)
+    listing = collect(pages)
+    assert (len(listing.items), listing.total, listing.duplicates) == (4, 4, {})

@@ -90,7 +90,24 @@ def new_releases(
         f"{len(frame)} albums from {feed.source} (Spotify reported {feed.total})"
         + (f"; fell back to search because {feed.fallback_reason}" if feed.fallback_reason else "")
     )
-    results = checks.check_new_releases(frame, feed.total, feed.reachable, feed.shortfall)
+    if feed.duplicates:
+        context.log.warning(
+            f"Spotify listed {len(feed.duplicates)} albums more than once, the same way on every "
+            "read: each kept once (see duplicate_listings)"
+        )
+    if feed.unsent:
+        context.log.warning(
+            f"Spotify answered null for {feed.unsent} places of the feed (null entries, or pages "
+            f"whose items were null at offsets {list(feed.null_pages)}): skipped"
+        )
+    results = checks.check_new_releases(
+        frame,
+        feed.total,
+        feed.reachable,
+        feed.shortfall,
+        extra_listings=feed.extra_listings,
+        unsent=feed.unsent,
+    )
     failed = checks.failed_blocking(results)
     if failed:
         context.log.error(
@@ -106,6 +123,7 @@ def new_releases(
                 names.SHORTFALL: feed.shortfall,
                 names.SOURCE: feed.source,
                 names.FALLBACK_REASON: feed.fallback_reason or "",
+                **metadata.feed_oddities(feed),
                 **metadata.requests_made(client.stats.since(before)),
             },
         )
@@ -141,6 +159,12 @@ def album_tracks(
     the copies are read straight from the IO manager's storage (the same files, not a dependency
     of album_tracks on itself), never from a later day. The other albums are fetched: with
     /albums?ids= (20 albums a request) where the app may, /albums/{id}/tracks otherwise.
+
+    Every album fetched is published. An album Spotify does not know, or whose retries ran out on
+    an outage, is named with the reason in `albums_missing` and the non-blocking
+    every_album_present check fails naming it. When Spotify stops the run (a day-long ban, a
+    refused app, a spent retry budget), what came before is published, the checks run, and the
+    run then fails with the stop's message; a rerun of the day fetches only what is missing.
     """
     day = partition_day(context)
     client = spotify.get_client()
@@ -156,20 +180,17 @@ def album_tracks(
     if reuse.to_fetch:
         with explained_failures():
             tracks = client.album_tracks(
-                reuse.to_fetch, progress=lambda done: context.log.info(str(done))
+                reuse.to_fetch, progress=lambda done: context.log.info(str(done)), keep_on_stop=True
             )
     fetched = rows.album_tracks_frame(tracks or {}, day, datetime.now(UTC))
     frame = reuse.complete(fetched, album_ids)
     spent = client.stats.since(before)
+    reasons = dict(tracks.reasons) if tracks is not None else {}
     context.log.info(
         f"{len(frame)} tracks of {len(album_ids)} albums: {reuse.albums_reused} reused "
         f"{reuse.reused_from}, {len(reuse.to_fetch)} fetched {reuse.fetch_reasons}"
         + (f" via {tracks.endpoint}" if tracks is not None else "")
-        + (
-            f"; Spotify does not know {len(tracks.missing)} albums"
-            if tracks is not None and tracks.missing
-            else ""
-        )
+        + (f"; {len(reasons)} albums without tracks (see albums_missing)" if reasons else "")
     )
     yield Output(
         frame,
@@ -177,9 +198,15 @@ def album_tracks(
             **metadata.table(names.ALBUM_TRACKS, frame),
             names.ALBUMS_REQUESTED: len(album_ids),
             **reuse.metadata(new_releases, tracks, spent.api_requests, client.config.page_size),
+            **metadata.tracks_missing(tracks),
             names.REUSE_MAX_AGE_DAYS: track_reuse.max_age_days,
             names.MARKET: client.config.market or "",
             **metadata.requests_made(spent),
         },
     )
-    yield from checks.check_album_tracks(frame, new_releases)
+    yield from checks.check_album_tracks(frame, new_releases, reasons)
+    if tracks is not None and tracks.stopped is not None:
+        # Published what came before the stop (the checks name the rest); the run still fails
+        # with the stop's own words, and a rerun of the day reuses what is stored.
+        with explained_failures():
+            raise tracks.stopped

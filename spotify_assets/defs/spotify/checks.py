@@ -9,7 +9,8 @@ frames, so tests call them directly. A failing check names the offending albums 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -28,6 +29,7 @@ from spotify_assets.contract.names import (
     EVERY_ALBUM_PRESENT,
     NEW_RELEASES,
     NO_UNKNOWN_ALBUMS,
+    NULL_PLACES_SKIPPED,
     REACHABLE,
     REQUIRED_FIELDS_PRESENT,
     ROWS_MATCH_API_TOTAL,
@@ -47,6 +49,7 @@ REQUIRED_ALBUM_FIELDS = (
     "uri",
 )
 TRACK_KEY = ["album_id", "disc_number", "track_number"]
+NO_TRACKS_STORED = "no tracks stored (Spotify listed none)"
 MAX_LISTED = 50
 """Offending albums listed in a check's metadata; the count is always complete."""
 
@@ -141,41 +144,56 @@ def _result(
 
 
 def check_new_releases(
-    releases: pd.DataFrame, api_total: int, reachable: int, shortfall: int = 0
+    releases: pd.DataFrame,
+    api_total: int,
+    reachable: int,
+    shortfall: int = 0,
+    *,
+    extra_listings: int = 0,
+    unsent: int = 0,
 ) -> list[AssetCheckResult]:
     """Evaluate the checks of a `new_releases` partition against the total Spotify reported, or
     the part of it Spotify lets a client page through (`reachable`: search stops at 1,000).
 
-    `shortfall` albums missing because Spotify's listing ran out before its total (an empty
-    last page) make the count check warn instead of fail: the day holds all Spotify had.
+    A complete day holds every reachable place once per album: Spotify's total counts the
+    `extra_listings` of an album it lists twice, which the day keeps once. Albums missing because
+    Spotify's listing ran out before its total (`shortfall`, an empty last page) or because it
+    answered null for their places (`unsent`) make the count check warn instead of fail: the day
+    holds all Spotify sent. Any other difference fails it.
     """
     rows = len(releases)
-    ran_out = shortfall > 0 and rows == reachable - shortfall
+    expected = reachable - extra_listings
+    held_back = shortfall + unsent
+    sent_less = held_back > 0 and rows == expected - held_back
     ids = releases["album_id"]
     duplicated = ids[ids.duplicated(keep=False) & ids.notna()]
     missing = releases[list(REQUIRED_ALBUM_FIELDS)].isna().any(axis=1) | (ids == "")
     labels = ids.fillna("(no id) at position " + releases["position"].astype("string"))
+    explained = [
+        f"{extra_listings} of its places list an album again (kept once)" if extra_listings else "",
+        f"its listing ran out {shortfall} albums early (empty last page)" if shortfall else "",
+        f"it sent null for {unsent} places (skipped)" if unsent else "",
+    ]
     return [
         AssetCheckResult(
             check_name=ROWS_MATCH_API_TOTAL,
-            passed=rows == reachable,
-            severity=AssetCheckSeverity.WARN if ran_out else AssetCheckSeverity.ERROR,
+            passed=rows == expected,
+            severity=AssetCheckSeverity.WARN if sent_less else AssetCheckSeverity.ERROR,
             description=None
-            if rows == reachable
+            if rows == expected
             else f"{rows} albums stored, but Spotify reported a total of {api_total}"
             + ("" if reachable == api_total else f", {reachable} of them reachable")
-            + (
-                f"; its listing ran out {shortfall} albums early (empty last page): "
-                "published with what Spotify had"
-                if ran_out
-                else ""
-            ),
+            + "".join(f"; {why}" for why in explained if why)
+            + ("; published with what Spotify sent" if sent_less else ""),
             metadata={
                 "rows": rows,
                 API_TOTAL: api_total,
                 REACHABLE: reachable,
-                "difference": rows - reachable,
+                "expected": expected,
+                "difference": rows - expected,
                 SHORTFALL: shortfall,
+                NULL_PLACES_SKIPPED: unsent,
+                "extra_listings": extra_listings,
             },
         ),
         _result(ALBUM_IDS_UNIQUE, duplicated, "appear more than once"),
@@ -188,8 +206,11 @@ def check_new_releases(
     ]
 
 
-def check_album_tracks(tracks: pd.DataFrame, releases: pd.DataFrame) -> list[AssetCheckResult]:
-    """Evaluate the checks of an `album_tracks` partition against that day's `new_releases`."""
+def check_album_tracks(
+    tracks: pd.DataFrame, releases: pd.DataFrame, reasons: Mapping[str, str] | None = None
+) -> list[AssetCheckResult]:
+    """Evaluate the checks of an `album_tracks` partition against that day's `new_releases`;
+    `reasons` says why the client could not get an album's tracks, for the albums it names."""
     known = releases.dropna(subset=["album_id"]).drop_duplicates("album_id")
     expected = known.set_index("album_id")["total_tracks"]
     counted = tracks.groupby("album_id").size()
@@ -200,6 +221,9 @@ def check_album_tracks(tracks: pd.DataFrame, releases: pd.DataFrame) -> list[Ass
         if pd.isna(expected[album]) or int(expected[album]) != int(counted[album])
     ]
     absent = expected.index.difference(counted.index)
+    why_absent = {
+        str(album): (reasons or {}).get(str(album), NO_TRACKS_STORED) for album in sorted(absent)
+    }
     unknown = counted.index.difference(expected.index)
     duplicate_keys = tracks.loc[tracks.duplicated(TRACK_KEY, keep=False), "album_id"]
     return [
@@ -211,7 +235,13 @@ def check_album_tracks(tracks: pd.DataFrame, releases: pd.DataFrame) -> list[Ass
                 {a: [_int(expected[a]), int(counted[a])] for a in mismatched[:MAX_LISTED]}
             ),
         ),
-        _result(EVERY_ALBUM_PRESENT, absent, "of new_releases have no tracks"),
+        _result(
+            EVERY_ALBUM_PRESENT,
+            absent,
+            "of new_releases have no tracks"
+            + "".join(f"; {n} {why}" for why, n in Counter(why_absent.values()).most_common()),
+            reasons=MetadataValue.json(dict(list(why_absent.items())[:MAX_LISTED])),
+        ),
         _result(NO_UNKNOWN_ALBUMS, unknown, "have tracks but are not in new_releases"),
         _result(TRACK_KEYS_UNIQUE, duplicate_keys, "repeat an (album, disc, track number) key"),
     ]

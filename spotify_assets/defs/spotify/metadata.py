@@ -1,5 +1,6 @@
 """How an asset and its materializations describe themselves in the UI: column schema, a
-partition's row count and preview, request counters."""
+partition's row count and preview, request counters, and what Spotify did not send (duplicates,
+null places, albums without tracks)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pyarrow as pa
 from dagster import MetadataValue, TableColumn, TableColumnConstraints, TableSchema
 
 from spotify_assets.contract import names, schemas
-from spotify_assets.spotify import ClientStats
+from spotify_assets.spotify import AlbumTracks, ClientStats, NewReleases
+from spotify_assets.spotify.results import UNKNOWN
 
 
 def column_schema(asset: str) -> TableSchema:
@@ -56,4 +58,25 @@ def requests_made(stats: ClientStats) -> dict[str, Any]:
         names.HTTP_429: stats.http_429,
         names.WAITED_S: round(stats.waited_s, 3),
         names.TOKEN_REFRESHES: stats.token_refreshes,
+    }
+
+
+def feed_oddities(feed: NewReleases) -> dict[str, Any]:
+    """What Spotify sent besides albums: duplicates kept once (id -> places), null places."""
+    return {
+        names.DUPLICATE_LISTINGS: MetadataValue.json(
+            {d.album_id: list(d.positions) for d in feed.duplicates}
+        ),
+        names.NULL_PLACES_SKIPPED: feed.unsent,
+        names.NULL_PAGES: MetadataValue.json(list(feed.null_pages)),
+    }
+
+
+def tracks_missing(tracks: AlbumTracks | None) -> dict[str, Any]:
+    """The albums the client could not get tracks for, with why, and why it stopped early."""
+    reasons = dict(tracks.reasons) if tracks is not None else {}
+    return {
+        names.ALBUMS_MISSING: MetadataValue.json(reasons),
+        names.ALBUMS_UNKNOWN: MetadataValue.json([a for a, r in reasons.items() if r == UNKNOWN]),
+        names.STOPPED: str(tracks.stopped) if tracks is not None and tracks.stopped else "",
     }

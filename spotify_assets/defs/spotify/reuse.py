@@ -131,9 +131,6 @@ class Reuse:
             names.REQUESTS_SAVED: full_cost - spent_requests,
             names.REUSED_FROM: MetadataValue.json(self.reused_from),
             names.FETCH_REASONS: MetadataValue.json(self.fetch_reasons),
-            names.ALBUMS_UNKNOWN: MetadataValue.json(
-                list(fetched.missing) if fetched is not None else []
-            ),
             names.TRACKS_ENDPOINT: fetched.endpoint if fetched is not None else "",
             names.FALLBACK_REASON: (fetched.fallback_reason if fetched is not None else None) or "",
         }
