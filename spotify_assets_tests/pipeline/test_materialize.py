@@ -304,7 +304,7 @@ def test_a_run_stopped_mid_way_publishes_what_it_fetched_and_fails_saying_why(
         e for e in result.get_asset_check_evaluations() if e.check_name == names.EVERY_ALBUM_PRESENT
     )
     assert not present.passed
-    assert present.metadata["offending_albums_count"].value == len(missing)  # type: ignore[attr-defined]
+    assert present.metadata["offending_albums_count"].value == len(missing)
 
 
 def test_a_missing_credential_fails_the_run_naming_the_variable(

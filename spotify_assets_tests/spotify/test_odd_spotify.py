@@ -1,0 +1,160 @@
+"""The client against the odd things Spotify does, over real HTTP: albums it listed but no longer
+knows, outages that outlast one album's retries, stops mid-run, null entries and null pages, and
+an album listed twice the same way on every read. What was fetched is never lost."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import pytest
+
+from spotify_assets.emulator import EmulatorServer, Fault
+from spotify_assets.spotify import SpotifyRunStoppedError
+from spotify_assets.spotify.results import NOT_ASKED, UNKNOWN, Duplicate
+from spotify_assets.spotify.transport import NOT_FOUND_RETRIES
+from spotify_assets_tests.conftest import EmulatorFactory
+from spotify_assets_tests.spotify.conftest import ClientFactory, catalog_ids
+
+UNKNOWN_ALBUMS = 35
+"""Of the 150 albums of issue 16's run: listed by the feed, 404 on every request."""
+
+
+def album_requests(emu: EmulatorServer) -> Counter[str]:
+    """Requests to `/albums/{id}/tracks` per album id."""
+    return Counter(
+        entry["path"].split("/")[3]
+        for entry in emu.stats()["log"]
+        if entry["endpoint"] == "album_tracks"
+    )
+
+
+@pytest.mark.parametrize("mode", ["development", "extended"])
+def test_albums_spotify_no_longer_knows_spend_no_retry_budget(
+    mode: str, emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=150, mode=mode)
+    ids = catalog_ids(emu)
+    gone = ids[::4][:UNKNOWN_ALBUMS]
+    emu.configure(unknown_albums=set(gone))
+    endpoint = "album_tracks" if mode == "development" else "albums"
+    # Five 503s later, all on the last album (a known one), so no 404 shares their requests.
+    emu.add_fault(Fault(endpoint, "status", status=503, album_id=ids[-1], times=5))
+    # The five 503s need five retries: a budget of five is enough once 404s spend none of it.
+    client = client_for(emu, retry_budget=5)
+
+    tracks = client.album_tracks(ids)
+
+    assert tracks.stopped is None
+    assert list(tracks) == [a for a in ids if a not in gone]
+    assert tracks.missing == tuple(gone)
+    assert dict(tracks.reasons) == dict.fromkeys(gone, UNKNOWN)
+    for album in emu.catalog.albums:
+        if album.id not in gone:
+            assert [t["id"] for t in tracks[album.id]] == [t.id for t in album.tracks]
+    asked = album_requests(emu)
+    assert {asked[a] for a in gone} == {1 + NOT_FOUND_RETRIES}
+    assert client.stats.http_5xx == 5
+    assert client.stats.retries == 5 + UNKNOWN_ALBUMS * NOT_FOUND_RETRIES
+    known = [a for a in emu.catalog.albums if a.id not in gone]
+    if mode == "development":  # one refused probe of /albums?ids=, then a listing per album
+        fetching = 1 + sum(math.ceil(len(a.tracks) / 50) for a in known)
+    else:  # 20 albums a request, then the pages beyond the 50 tracks embedded
+        fetching = math.ceil(150 / 20) + sum(math.ceil(len(a.tracks) / 50) - 1 for a in known)
+    asking_again = UNKNOWN_ALBUMS * (1 + NOT_FOUND_RETRIES)
+    assert emu.stats()["api_requests"] == fetching + asking_again + 5
+
+
+def test_an_album_whose_retries_run_out_is_named_and_the_others_kept(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=20, mode="development")
+    ids = catalog_ids(emu)
+    emu.add_fault(Fault("album_tracks", "status", status=502, album_id=ids[7], times=99))
+    client = client_for(emu, max_retries=2)
+
+    tracks = client.album_tracks(ids)
+
+    assert tracks.stopped is None and tracks.missing == (ids[7],)
+    assert tracks.reasons[ids[7]].startswith("unavailable: Spotify answered 502")
+    assert list(tracks) == ids[:7] + ids[8:]
+    assert album_requests(emu)[ids[7]] == 3
+
+
+def test_a_stop_mid_run_hands_back_every_album_fetched_before_it(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=40, mode="development")
+    ids = catalog_ids(emu)
+    emu.add_fault(Fault("album_tracks", "rate_limit", retry_after_s=86400, nth=20))
+    client = client_for(emu)
+
+    tracks = client.album_tracks(ids, keep_on_stop=True)
+
+    assert isinstance(tracks.stopped, SpotifyRunStoppedError)
+    assert len(tracks) >= 10 and len(tracks) + len(tracks.missing) == 40
+    assert set(tracks.reasons.values()) == {NOT_ASKED}
+    by_id = {album.id: album for album in emu.catalog.albums}
+    for album_id, listing in tracks.items():
+        assert [t["id"] for t in listing] == [t.id for t in by_id[album_id].tracks]
+    with pytest.raises(SpotifyRunStoppedError):
+        client.album_tracks(tracks.missing)  # the stop holds, and is raised unless kept
+
+
+def test_null_entries_and_a_null_page_are_skipped_counted_and_paged_past(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=50, mode="development", null_albums={3, 41}, null_pages={20})
+    feed = client_for(emu, new_releases_source="search").new_releases()
+    ids = catalog_ids(emu)
+    assert [a["id"] for a in feed.albums] == [
+        a for i, a in enumerate(ids) if i not in (3, 41) and not 20 <= i < 30
+    ]
+    assert (feed.total, feed.unsent, feed.null_pages, feed.shortfall) == (50, 12, (20,), 0)
+    assert feed.expected - feed.unsent == len(feed.albums)
+    assert emu.stats()["by_endpoint"]["search"] == 5
+
+
+def test_a_null_last_page_does_not_end_the_listing_early(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=50, mode="extended", null_pages={10, 40})
+    feed = client_for(emu, page_size=10).new_releases()
+    ids = catalog_ids(emu)
+    assert [a["id"] for a in feed.albums] == ids[:10] + ids[20:40]
+    assert (feed.unsent, feed.null_pages) == (20, (10, 40))
+    assert emu.stats()["by_endpoint"]["new_releases"] == 5
+
+
+@pytest.mark.parametrize(("source", "endpoint"), [("browse", "new_releases"), ("search", "search")])
+def test_a_stable_duplicate_is_kept_once_rereading_only_its_pages(
+    source: str, endpoint: str, emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=30, mode="extended", feed_duplicate=(5, 17))
+    client = client_for(emu, page_size=10, new_releases_source=source)
+
+    feed = client.new_releases()
+
+    ids = catalog_ids(emu)
+    assert [a["id"] for a in feed.albums] == ids
+    assert feed.duplicates == (Duplicate(ids[5], (6, 18)),)
+    assert (feed.total, feed.expected, feed.shortfall) == (31, 30, 0)
+    assert client.stats.drift_restarts == 0
+    # 4 pages of 10 for 31 places, then the two pages holding places 6 and 18 again: 6
+    # requests, where three full re-reads as drift took 16 and then failed.
+    assert emu.stats()["by_endpoint"][endpoint] == 4 + 2
+
+
+def test_a_duplicate_that_moves_between_reads_restarts_the_listing(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    # The total stays put (search_total), so only the re-read of the duplicate's pages shows
+    # that an album came in at the front and shifted the listing.
+    emu = emulator_factory(albums=30, mode="development", search_total=31, drift_after_pages=1)
+    client = client_for(emu, new_releases_source="search")
+
+    feed = client.new_releases()
+
+    assert [a["id"] for a in feed.albums] == catalog_ids(emu)
+    assert len(feed.albums) == 31 and feed.duplicates == ()
+    assert client.stats.drift_restarts == 1
