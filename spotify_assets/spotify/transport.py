@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 NOT_FOUND_RETRIES = 3
-"""Retries of a 404 on an id Spotify listed in the same run, before it counts as unknown."""
+"""Retries of a 404 on an id Spotify listed in the same run, before it counts as unknown (no
+more than max_retries); they spend nothing of the retry budget, which is for outages."""
 QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
 """The `reason` of Spotify's quota 429 (since July 2026): the app is banned, often for a day."""
 Endpoint = Literal["api", "token"]
@@ -156,7 +157,8 @@ class Transport:
 
         `patience` caps the 429s this request waits out (default: max_rate_limit_retries), for
         probes of endpoints the app may have lost. With `not_found_is_transient`, a 404 is
-        retried a few times like a 5xx: Spotify has answered 404 for ids it listed a moment ago.
+        retried a few times with backoff, outside the retry budget (an album Spotify no longer
+        knows is no outage): Spotify has answered 404 for ids it listed a moment ago.
         """
         label = request_label(method, url)
         failures = 0
@@ -201,7 +203,8 @@ class Transport:
                 if pacer is not None:
                     pacer.on_accepted()
                 status = response.status_code
-                if status == 404 and not_found_is_transient and not_found < NOT_FOUND_RETRIES:
+                asks_left = min(NOT_FOUND_RETRIES, self._config.max_retries) - not_found
+                if status == 404 and not_found_is_transient and asks_left > 0:
                     # Asking again for an id the feed listed is no outage: no budget spent.
                     not_found += 1
                     problem = f"answered 404 ({error_detail(response)[0]}) for an id it just listed"
