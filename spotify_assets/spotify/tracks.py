@@ -53,6 +53,16 @@ class Harvest:
         self._lock = threading.Lock()
         self._tracks: dict[str, list[SpotifyObject]] = {}
         self._reasons: dict[str, str] = {}
+        self._ended = threading.Event()
+
+    @property
+    def ended(self) -> bool:
+        """Whether an error that holds for the whole run was met: no album starts after it."""
+        return self._ended.is_set()
+
+    def end(self) -> None:
+        """Note an error that holds for the whole run, so the albums still queued are not asked."""
+        self._ended.set()
 
     def got(self, album_id: str, tracks: list[SpotifyObject]) -> None:
         """Keep an album's tracks."""
@@ -202,11 +212,14 @@ class Tracks:
         self, ids: Sequence[str], tracker: ProgressTracker, harvest: Harvest
     ) -> dict[str, Page]:
         """`_batch`, or nothing when its retries ran out on an outage: its albums are lost."""
+        if harvest.ended:
+            return {}
         try:
             return self._batch(ids)
         except SpotifyError as exc:
             reason = per_album(exc)
             if reason is None:
+                harvest.end()
                 raise
             log.warning("No tracks for %d albums of a batch: %s", len(ids), reason)
             for album_id in ids:
@@ -222,12 +235,16 @@ class Tracks:
         first: Page | None = None,
     ) -> None:
         """All tracks of one album into `harvest`, from `first` (embedded) on or from
-        `/albums/{id}/tracks`; an error about this album alone notes why it is missing."""
+        `/albums/{id}/tracks`; an error about this album alone notes why it is missing, one
+        that holds for the whole run ends the harvest (albums not started stay unasked)."""
+        if harvest.ended:
+            return
         try:
             harvest.got(album_id, self._listing(album_id, first))
         except SpotifyError as exc:
             reason = per_album(exc)
             if reason is None:
+                harvest.end()
                 raise
             log.warning("No tracks for album %s: %s", album_id, reason)
             harvest.lost(album_id, reason)

@@ -22,7 +22,9 @@ class Workers:
         self._local = threading.local()
 
     def run_all(self, calls: Sequence[Callable[[], R]]) -> list[R]:
-        """Run `calls` concurrently, results in order; the first error cancels the rest."""
+        """Run `calls` concurrently, results in order; the first error cancels the calls not
+        started and is raised once those running have ended, so that nothing of this call goes
+        on after it returned (what they fetched is kept by whoever they report to)."""
         if len(calls) <= 1 or getattr(self._local, "inside", False):
             return [call() for call in calls]
         futures: list[Future[R]] = [self._pool.submit(self._inside, call) for call in calls]
@@ -31,6 +33,7 @@ class Workers:
         if failed is not None:
             for future in futures:
                 future.cancel()
+            wait(futures)
             failed.result()
         return [future.result() for future in futures]
 

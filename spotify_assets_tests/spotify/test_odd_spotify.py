@@ -10,7 +10,9 @@ from collections import Counter
 import pytest
 
 from spotify_assets.emulator import EmulatorServer, Fault
-from spotify_assets.spotify import SpotifyRunStoppedError
+from spotify_assets.emulator.config import APP_FORBIDDEN_MESSAGES
+from spotify_assets.spotify import SpotifyAppForbiddenError, SpotifyRunStoppedError
+from spotify_assets.spotify.errors import SpotifyRetryBudgetError
 from spotify_assets.spotify.results import NOT_ASKED, UNKNOWN, Duplicate
 from spotify_assets.spotify.transport import NOT_FOUND_RETRIES
 from spotify_assets_tests.conftest import EmulatorFactory
@@ -99,6 +101,44 @@ def test_a_stop_mid_run_hands_back_every_album_fetched_before_it(
         assert [t["id"] for t in listing] == [t.id for t in by_id[album_id].tracks]
     with pytest.raises(SpotifyRunStoppedError):
         client.album_tracks(tracks.missing)  # the stop holds, and is raised unless kept
+
+
+def test_a_spent_retry_budget_ends_the_fetch_keeping_what_came(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=40, mode="development")
+    ids = catalog_ids(emu)
+    emu.add_fault(Fault("album_tracks", "status", status=500, nth=12, times=1000))
+    client = client_for(emu, retry_budget=3, max_workers=4)
+
+    tracks = client.album_tracks(ids, keep_on_stop=True)
+
+    assert isinstance(tracks.stopped, SpotifyRetryBudgetError)
+    assert "retry budget is spent" in str(tracks.stopped)
+    assert len(tracks) >= 8 and len(tracks) + len(tracks.missing) == 40
+    # After the budget is spent no album is started: at most one more request per worker.
+    assert emu.stats()["by_endpoint"]["album_tracks"] <= 11 + 3 + 4
+
+
+def test_a_whole_app_refusal_mid_run_hands_back_what_came(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=40, mode="development")
+    premium = APP_FORBIDDEN_MESSAGES["premium"]
+    emu.add_fault(Fault("album_tracks", "status", status=403, message=premium, nth=15))
+    client = client_for(emu, max_workers=4)
+
+    tracks = client.album_tracks(catalog_ids(emu), keep_on_stop=True)
+
+    assert isinstance(tracks.stopped, SpotifyAppForbiddenError)
+    assert len(tracks) >= 10 and len(tracks) + len(tracks.missing) == 40
+    by_id = {album.id: album for album in emu.catalog.albums}
+    for album_id, listing in tracks.items():
+        assert [t["id"] for t in listing] == [t.id for t in by_id[album_id].tracks]
+    sent = emu.stats()["api_requests"]
+    with pytest.raises(SpotifyAppForbiddenError):
+        client.album_tracks(tracks.missing)
+    assert emu.stats()["api_requests"] == sent  # the refusal holds: nothing more is sent
 
 
 def test_null_entries_and_a_null_page_are_skipped_counted_and_paged_past(
