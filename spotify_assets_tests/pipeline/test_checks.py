@@ -120,3 +120,39 @@ def test_album_tracks_checks_name_every_kind_of_offender() -> None:
     assert offending(result[names.EVERY_ALBUM_PRESENT]) == ["B"]
     assert offending(result[names.NO_UNKNOWN_ALBUMS]) == ["X"]
     assert offending(result[names.TRACK_KEYS_UNIQUE]) == ["C"]
+
+
+def test_a_deduplicated_feed_is_complete_and_one_that_lost_an_album_is_not() -> None:
+    frame = releases(album("A"), album("B"), album("C"))
+    # Spotify's total (4) counts the album it listed twice; the day keeps it once.
+    complete = by_name(checks.check_new_releases(frame, 4, 4, extra_listings=1))
+    assert complete[names.ROWS_MATCH_API_TOTAL].passed
+    lost = by_name(checks.check_new_releases(frame, 5, 5, extra_listings=1))
+    assert not lost[names.ROWS_MATCH_API_TOTAL].passed
+    assert lost[names.ROWS_MATCH_API_TOTAL].severity.value == "ERROR"
+    # Places Spotify answered null for: published with a warning, but an album lost besides
+    # them fails the check.
+    sent_null = by_name(checks.check_new_releases(frame, 5, 5, unsent=2))[
+        names.ROWS_MATCH_API_TOTAL
+    ]
+    assert not sent_null.passed and sent_null.severity.value == "WARN"
+    assert "it sent null for 2 places" in (sent_null.description or "")
+    also_lost = by_name(checks.check_new_releases(frame, 6, 6, unsent=2))
+    assert also_lost[names.ROWS_MATCH_API_TOTAL].severity.value == "ERROR"
+
+
+def test_every_album_present_names_why_each_album_is_missing() -> None:
+    reasons = {"B": "unknown to Spotify (404)", "C": "unavailable: Spotify answered 503"}
+    result = by_name(
+        checks.check_album_tracks(
+            tracks({"A": [(1, 1), (1, 2)]}),
+            releases(album("A"), album("B"), album("C"), album("D")),
+            reasons,
+        )
+    )[names.EVERY_ALBUM_PRESENT]
+    assert offending(result) == ["B", "C", "D"]
+    assert result.metadata["reasons"].value == {**reasons, "D": checks.NO_TRACKS_STORED}
+    assert result.description == (
+        "3 albums: of new_releases have no tracks; 1 unknown to Spotify (404); 1 unavailable; "
+        f"1 {checks.NO_TRACKS_STORED}"
+    )

@@ -239,12 +239,19 @@ def check_album_tracks(
             EVERY_ALBUM_PRESENT,
             absent,
             "of new_releases have no tracks"
-            + "".join(f"; {n} {why}" for why, n in Counter(why_absent.values()).most_common()),
+            + "".join(
+                f"; {n} {kind}" for kind, n in Counter(map(kind_of, why_absent.values())).items()
+            ),
             reasons=MetadataValue.json(dict(list(why_absent.items())[:MAX_LISTED])),
         ),
         _result(NO_UNKNOWN_ALBUMS, unknown, "have tracks but are not in new_releases"),
         _result(TRACK_KEYS_UNIQUE, duplicate_keys, "repeat an (album, disc, track number) key"),
     ]
+
+
+def kind_of(reason: str) -> str:
+    """The kind of reason an album is missing, without its details: what precedes a colon."""
+    return reason.partition(":")[0]
 
 
 def _int(value: Any) -> int | None:

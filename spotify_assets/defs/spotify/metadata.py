@@ -73,10 +73,14 @@ def feed_oddities(feed: NewReleases) -> dict[str, Any]:
 
 
 def tracks_missing(tracks: AlbumTracks | None) -> dict[str, Any]:
-    """The albums the client could not get tracks for, with why, and why it stopped early."""
+    """The albums the client could not get tracks for, grouped by why, and why it stopped
+    early."""
     reasons = dict(tracks.reasons) if tracks is not None else {}
+    by_reason: dict[str, list[str]] = {}
+    for album_id, reason in reasons.items():
+        by_reason.setdefault(reason, []).append(album_id)
     return {
-        names.ALBUMS_MISSING: MetadataValue.json(reasons),
+        names.ALBUMS_MISSING: MetadataValue.json(by_reason),
         names.ALBUMS_UNKNOWN: MetadataValue.json([a for a, r in reasons.items() if r == UNKNOWN]),
         names.STOPPED: str(tracks.stopped) if tracks is not None and tracks.stopped else "",
     }
