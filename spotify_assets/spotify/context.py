@@ -9,9 +9,10 @@ from typing import TypeVar
 from spotify_assets.spotify.api import SpotifyApi
 from spotify_assets.spotify.config import ClientConfig
 from spotify_assets.spotify.errors import SpotifyRateLimitError, SpotifyRunStoppedError
+from spotify_assets.spotify.listing import Listing, settled
 from spotify_assets.spotify.memory import AppMemory
 from spotify_assets.spotify.pacing import Pacer
-from spotify_assets.spotify.paging import Listing, Page, get_page, settled
+from spotify_assets.spotify.paging import Page, get_page
 from spotify_assets.spotify.stats import StatsRecorder
 from spotify_assets.spotify.workers import Workers
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -229,117 +229,4 @@ def read_ahead(
         max_items,
         previous.offset + len(previous.items),
         previous.total,
-    )
-
-
-@dataclass(frozen=True)
-class Listing:
-    """The items of a listing read in one pass, and what Spotify sent besides them.
-
-    `duplicates` maps an id listed more than once to its places (0-based); only its first
-    listing is in `items`. `pages` are the pages read, for a second look at the duplicates.
-    """
-
-    items: list[dict[str, Any]]
-    total: int
-    duplicates: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    unsent: int = 0
-    null_pages: tuple[int, ...] = ()
-    pages: tuple[Page, ...] = ()
-
-
-def collect(pages: Iterable[Page]) -> Listing:
-    """The items of a listing, each id once; ListingChanged when the total moves (which is how
-    drift between pages shows) or a page covers places read already. An id listed twice is
-    kept once and named in `duplicates`, for `settled` to tell a stable duplicate from drift."""
-    items: list[dict[str, Any]] = []
-    places: dict[str, list[int]] = {}
-    read: list[Page] = []
-    total: int | None = None
-    for page in pages:
-        if total is not None and page.total != total:
-            raise ListingChanged(f"total changed from {total} to {page.total}")
-        if any(
-            page.offset < seen.offset + seen.limit and seen.offset < page.offset + page.limit
-            for seen in read
-        ):
-            raise ListingChanged(f"the places from offset {page.offset} came twice")
-        total = page.total
-        read.append(page)
-        for place, item in page.positioned():
-            item_id = item.get("id")
-            if item_id is not None:  # local tracks have no id, and may be several
-                places.setdefault(item_id, []).append(place)
-                if len(places[item_id]) > 1:
-                    continue
-            items.append(item)
-    return Listing(
-        items,
-        total or 0,
-        {item_id: tuple(at) for item_id, at in places.items() if len(at) > 1},
-        sum(page.unsent for page in read),
-        tuple(page.offset for page in read if page.items_null),
-        tuple(read),
-    )
-
-
-def stable(listing: Listing, reread: Callable[[str], Page]) -> None:
-    """Read again the pages that hold a duplicate; ListingChanged unless each answers the same
-    items in the same places with the same total (then the duplicate is how Spotify lists it,
-    not drift: drift moves items across the pages it shifts)."""
-    held = {place for at in listing.duplicates.values() for place in at}
-    for page in listing.pages:
-        if not any(page.offset <= place < page.offset + page.limit for place in held):
-            continue
-        if page.href is None:
-            raise ListingChanged(f"an item appeared twice, on a page without href ({page.offset})")
-        again = reread(page.href)
-        if again.total != page.total or ids(again) != ids(page):
-            raise ListingChanged(f"the page at offset {page.offset} changed when read again")
-
-
-def ids(page: Page) -> list[tuple[int, str | None]]:
-    """The ids of a page's items with their places, as the comparison of two reads sees them."""
-    return [(place, item.get("id")) for place, item in page.positioned()]
-
-
-def settled(
-    what: str,
-    pages: Callable[[int], Iterator[Page]],
-    *,
-    max_restarts: int,
-    on_restart: Callable[[], None],
-    reread: Callable[[str], Page] | None = None,
-) -> Listing:
-    """The first pass over `pages(attempt)` that does not drift; a listing that keeps changing
-    after `max_restarts` restarts fails with SpotifyPagingError.
-
-    A pass that lists an id twice is checked by reading again only the pages holding it
-    (`reread(href)`, the page's own link): the same answer means Spotify
-    lists it so, and it is kept once with a warning; else the listing is read again.
-    """
-    last: ListingChanged | None = None
-    for attempt in range(max_restarts + 1):
-        try:
-            listing = collect(pages(attempt))
-            if listing.duplicates:
-                if reread is None:
-                    raise ListingChanged(f"{len(listing.duplicates)} items appeared twice")
-                stable(listing, reread)
-                log.warning(
-                    "%s lists %s the same way on every read: kept once",
-                    what,
-                    "; ".join(
-                        f"{item_id} at places {', '.join(str(p + 1) for p in at)}"
-                        for item_id, at in listing.duplicates.items()
-                    ),
-                )
-            return listing
-        except ListingChanged as change:
-            on_restart()
-            log.warning("%s changed while paged (%s); restart %d", what, change, attempt + 1)
-            last = change
-    raise SpotifyPagingError(
-        f"{what} kept changing while it was paged ({last}); "
-        f"gave up after {max_restarts} restarts. Run again later."
     )

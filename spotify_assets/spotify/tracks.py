@@ -43,6 +43,8 @@ from spotify_assets.spotify.results import (
 log = logging.getLogger(__name__)
 
 MAX_IDS_PER_REQUEST = 20
+Pages = dict[str, Page]
+"""The first track page of each album a batch answered for."""
 
 
 class Harvest:
@@ -208,9 +210,7 @@ class Tracks:
             if album is not None
         }
 
-    def _batch_or_lost(
-        self, ids: Sequence[str], tracker: ProgressTracker, harvest: Harvest
-    ) -> dict[str, Page]:
+    def _batch_or_lost(self, ids: list[str], tracker: ProgressTracker, harvest: Harvest) -> Pages:
         """`_batch`, or nothing when its retries ran out on an outage: its albums are lost."""
         if harvest.ended:
             return {}
@@ -234,9 +234,8 @@ class Tracks:
         harvest: Harvest,
         first: Page | None = None,
     ) -> None:
-        """All tracks of one album into `harvest`, from `first` (embedded) on or from
-        `/albums/{id}/tracks`; an error about this album alone notes why it is missing, one
-        that holds for the whole run ends the harvest (albums not started stay unasked)."""
+        """One album's tracks into `harvest`, from `first` (embedded) or `/albums/{id}/tracks`;
+        an error of this album alone is noted, one of the whole run ends the harvest."""
         if harvest.ended:
             return
         try:

@@ -4,9 +4,8 @@ The retry loop is written by hand rather than delegated to urllib3's `Retry` bec
 needs what `Retry` cannot do: a 429 must pause every worker (through the shared pacer), a
 Retry-After longer than the configured maximum or a spent quota must stop every worker at once
 instead of being clamped or slept through, a 404 for an id Spotify just listed may be retried
-(outside the budget: an unknown album is no outage), a body cut off mid-stream (which requests
-reads after urllib3 has returned) must be retried like any dropped connection, and the retries of
-outages draw on one budget for the whole run.
+(outside the budget: no outage), a body cut off mid-stream (which requests reads after urllib3
+has returned) must be retried like any dropped connection, and outages draw on one run budget.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ import requests
 from spotify_assets.spotify.config import ClientConfig
 from spotify_assets.spotify.errors import (
     SpotifyRateLimitError,
-    SpotifyRetryBudgetError,
     SpotifyRunStoppedError,
     SpotifyUnavailableError,
 )
@@ -38,8 +36,7 @@ log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 NOT_FOUND_RETRIES = 3
-"""Retries of a 404 on an id Spotify listed in the same run, before it counts as unknown (no
-more than max_retries); they spend nothing of the retry budget, which is for outages."""
+"""Retries (at most max_retries) of a 404 on an id listed in the same run, outside the budget."""
 QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
 """The `reason` of Spotify's quota 429 (since July 2026): the app is banned, often for a day."""
 Endpoint = Literal["api", "token"]
@@ -134,7 +131,8 @@ class Transport:
         self._session = session
         self._config = config
         self._backoff = Backoff(config.backoff_base_s, config.backoff_max_s)
-        self._budget = RetryBudget(config.retry_budget)
+        self._budget = RetryBudget(config.retry_budget, config.max_retries)
+        self._not_found_asks = min(NOT_FOUND_RETRIES, config.max_retries)
         self._stats = stats
         self._timeouts = (config.connect_timeout_s, config.read_timeout_s)
         self._sleep = sleep
@@ -156,9 +154,8 @@ class Transport:
         """Send until the answer is neither 429 nor a transient failure, or the limits run out.
 
         `patience` caps the 429s this request waits out (default: max_rate_limit_retries), for
-        probes of endpoints the app may have lost. With `not_found_is_transient`, a 404 is
-        retried a few times with backoff, outside the retry budget (an album Spotify no longer
-        knows is no outage): Spotify has answered 404 for ids it listed a moment ago.
+        probes of endpoints the app may have lost. With `not_found_is_transient`, a 404 is retried
+        a few times, outside the budget: Spotify has answered 404 for ids it listed a moment ago.
         """
         label = request_label(method, url)
         failures = 0
@@ -203,41 +200,25 @@ class Transport:
                 if pacer is not None:
                     pacer.on_accepted()
                 status = response.status_code
-                asks_left = min(NOT_FOUND_RETRIES, self._config.max_retries) - not_found
-                if status == 404 and not_found_is_transient and asks_left > 0:
-                    # Asking again for an id the feed listed is no outage: no budget spent.
+                if status == 404 and not_found_is_transient and not_found < self._not_found_asks:
                     not_found += 1
                     problem = f"answered 404 ({error_detail(response)[0]}) for an id it just listed"
-                    self._back_off(problem, label, not_found)
-                    continue
-                if status not in RETRYABLE_STATUSES:
+                elif status not in RETRYABLE_STATUSES:
                     return response
-                self._stats.add(http_5xx=1)
-                problem = f"answered {status} ({error_detail(response)[0]})"
-            failures += 1
-            if failures > self._config.max_retries:
-                raise SpotifyUnavailableError(
-                    f"Spotify {problem} on {label} after {failures} attempts; the service is "
-                    "having trouble, try the run again later.",
-                    url=url,
-                    status=status,
-                )
-            if not self._budget.take():
-                raise SpotifyRetryBudgetError(
-                    f"Spotify {problem} on {label} and the client's retry budget is spent: the "
-                    "run met more outages (5xx, timeouts, dropped connections, 429 waits) than "
-                    "retry_budget allows, so it stopped asking; try the run again later.",
-                    url=url,
-                    status=status,
-                )
-            self._back_off(problem, label, failures)
-
-    def _back_off(self, problem: str, label: str, attempt: int) -> None:
-        """Wait before retry number `attempt` of a request, counting the retry and the wait."""
-        delay = self._backoff.seconds(attempt)
-        log.warning("Spotify %s on %s; retry %d in %.2f s", problem, label, attempt, delay)
-        self._stats.add(retries=1, waited_s=delay)
-        self._sleep(delay)
+                else:
+                    self._stats.add(http_5xx=1)
+                    problem = f"answered {status} ({error_detail(response)[0]})"
+            if status == 404:  # asked again: an album Spotify no longer knows is no outage
+                attempt = not_found
+            else:
+                attempt = failures = failures + 1
+                what = f"Spotify {problem} on {label}"
+                if (error := self._budget.ends(failures, what, url=url, status=status)) is not None:
+                    raise error
+            delay = self._backoff.seconds(attempt)
+            log.warning("Spotify %s on %s; retry %d in %.2f s", problem, label, attempt, delay)
+            self._stats.add(retries=1, waited_s=delay)
+            self._sleep(delay)
 
     def _wait_out_429(
         self,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from spotify_assets.spotify.paging import Page, collect, offset_links, same_link
+from spotify_assets.spotify.listing import collect
+from spotify_assets.spotify.paging import Page, offset_links, same_link
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.spotify.conftest import ClientFactory
 
