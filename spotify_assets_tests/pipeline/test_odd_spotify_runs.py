@@ -11,6 +11,7 @@ import pandas as pd
 from dagster import AssetCheckEvaluation, ExecuteInProcessResult
 
 from spotify_assets.contract import names
+from spotify_assets.defs.spotify.assets import album_tracks
 from spotify_assets.emulator import Fault
 from spotify_assets.spotify.results import UNKNOWN
 from spotify_assets.spotify.transport import NOT_FOUND_RETRIES
@@ -106,3 +107,29 @@ def test_an_album_listed_twice_on_every_read_is_kept_once_and_the_day_is_complet
     # 7 pages for 61 places, then the two pages holding places 5 and 34 once more; three full
     # re-reads as drift would have taken 28 and then failed the day.
     assert emu.stats()["by_endpoint"]["search"] == 7 + 2
+
+
+def test_a_rerun_after_a_stop_fetches_only_the_albums_the_stop_left_out(
+    emulator_factory: EmulatorFactory, run_assets: Materialize, data_dir: Path
+) -> None:
+    emu = emulator_factory(albums=40, mode="development", quota=20)
+    stopped = run_assets(emu)
+    assert not stopped.success
+    by_reason = metadata(stopped, "album_tracks")[names.ALBUMS_MISSING]
+    assert isinstance(by_reason, dict)
+    [left_out] = by_reason.values()
+    kept = pd.read_parquet(partition_file(data_dir, "album_tracks"))["album_id"].unique()
+    assert len(kept) + len(left_out) == 40 and len(kept) > 0
+
+    emu.reset()
+    emu.configure(quota=None)
+    rerun = run_assets(emu, selection=[album_tracks])
+
+    assert rerun.success
+    assert set(check_results(rerun).values()) == {True}
+    asked = {e["path"].split("/")[3] for e in emu.stats()["log"] if e["endpoint"] == "album_tracks"}
+    assert asked == set(left_out)
+    tracks = pd.read_parquet(partition_file(data_dir, "album_tracks"))
+    assert list(zip(tracks["album_id"], tracks["track_id"], strict=True)) == [
+        (album.id, track.id) for album in emu.catalog.albums for track in album.tracks
+    ]
