@@ -184,9 +184,8 @@ class Tracks:
         batches += run_all([partial(self._batch_or_lost, c, tracker, harvest) for c in chunks])
         first_pages = {album_id: page for batch in batches for album_id, page in batch.items()}
         for album_id, page in first_pages.items():
-            if page.next is None:
-                harvest.got(album_id, self._listing(album_id, page))
-                tracker.album_done()
+            if page.next is None:  # every track in hand: kept first, no request needed
+                self._own(album_id, tracker, harvest, page)
         longer = [a for a in first_pages if not harvest.done(a)]
         run_all([partial(self._own, a, tracker, harvest, first_pages[a]) for a in longer])
         self._each([a for a in ids if not harvest.done(a)], tracker, harvest)
