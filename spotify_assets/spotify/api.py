@@ -81,7 +81,6 @@ class SpotifyApi:
                 "GET",
                 url,
                 endpoint="api",
-                pacer=self._pacer,
                 params=params,
                 headers={"Authorization": f"Bearer {token}"},
                 patience=patience,

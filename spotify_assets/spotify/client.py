@@ -18,7 +18,7 @@ from spotify_assets.spotify.config import ClientConfig
 from spotify_assets.spotify.context import ClientContext
 from spotify_assets.spotify.feed import Feed
 from spotify_assets.spotify.memory import AppMemory, MemoryStore, app_key, default_store
-from spotify_assets.spotify.pacing import Pacer
+from spotify_assets.spotify.pacing import Pacer, PacingLimits
 from spotify_assets.spotify.progress import Report
 from spotify_assets.spotify.results import AlbumTracks, NewReleases
 from spotify_assets.spotify.stats import ClientStats, StatsRecorder
@@ -57,11 +57,15 @@ class SpotifyClient:
             default_store() if memory == "default" else memory,
             app_key(config.client_id, "://".join(origin(config.api_base_url))),
         )
-        self._pacer = Pacer(
-            max_requests_per_second=config.max_requests_per_second, learned=self._memory.pace
+        limits = PacingLimits(
+            max_workers=config.max_workers,
+            max_requests_per_second=config.max_requests_per_second,
+            max_retry_after_s=config.max_retry_after_s,
+            max_rate_limit_retries=config.max_rate_limit_retries,
         )
+        self._pacer = Pacer(limits, memory=self._memory)
         self._stats = StatsRecorder(held=lambda: self._pacer.waited_s)
-        transport = Transport(self._session, config, stats=self._stats)
+        transport = Transport(self._session, config, stats=self._stats, pacer=self._pacer)
         auth = ClientCredentialsAuth(config, transport=transport, stats=self._stats)
         api = SpotifyApi(config.api_base_url, transport=transport, auth=auth, pacer=self._pacer)
         self._workers = Workers(config.max_workers)
@@ -108,10 +112,8 @@ class SpotifyClient:
         self.close()
 
     def _learning(self, work: Callable[[], R]) -> R:
-        """Do `work`, then remember the pace it learned (also when it failed)."""
+        """Do `work`, then let the pacer remember what it learned (also when it failed)."""
         try:
             return work()
         finally:
-            pace = self._pacer.pace
-            if pace is not None:
-                self._memory.remember_pace(pace)
+            self._pacer.remember()

@@ -8,7 +8,6 @@ from typing import TypeVar
 
 from spotify_assets.spotify.api import SpotifyApi
 from spotify_assets.spotify.config import ClientConfig
-from spotify_assets.spotify.errors import SpotifyRateLimitError, SpotifyRunStoppedError
 from spotify_assets.spotify.listing import Listing, settled
 from spotify_assets.spotify.memory import AppMemory
 from spotify_assets.spotify.pacing import Pacer
@@ -17,15 +16,6 @@ from spotify_assets.spotify.stats import StatsRecorder
 from spotify_assets.spotify.workers import Workers
 
 R = TypeVar("R")
-PROBE_PATIENCE = 2
-"""429s the first request to an endpoint the app may have lost waits out before falling back:
-restricted apps have been seen getting 429, not 403, there (see is_refusal)."""
-
-
-def is_refusal(error: SpotifyRateLimitError) -> bool:
-    """Whether a 429 on a probe may mean "this app may not use the endpoint" (so a fallback may
-    work), rather than a stop that holds for every endpoint of the app."""
-    return not isinstance(error, SpotifyRunStoppedError)
 
 
 @dataclass(frozen=True)
@@ -40,7 +30,7 @@ class ClientContext:
     stats: StatsRecorder
 
     def fall_back(self, fallback: Callable[[], R], refuse: Callable[[bool], None]) -> R:
-        """After a 429 on a probe where a restricted app expects a 403 (see is_refusal): note the
+        """After a 429 on a probe where a restricted app expects a 403 (pacing.is_refusal): note the
         refusal for this run (`refuse(False)`), run `fallback`, and keep the refusal for later
         runs (`refuse(True)`) only when `fallback` met no 429; else the 429 was the rate limit."""
         refuse(False)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from spotify_assets.spotify.context import PROBE_PATIENCE, ClientContext, is_refusal
+from spotify_assets.spotify.context import ClientContext
 from spotify_assets.spotify.errors import SpotifyForbiddenError, SpotifyRateLimitError
 from spotify_assets.spotify.listing import Listing
+from spotify_assets.spotify.pacing import PROBE_PATIENCE, is_refusal
 from spotify_assets.spotify.paging import Page, get_page, read_ahead
 from spotify_assets.spotify.results import Duplicate, NewReleases, NewReleasesSource
 

@@ -6,7 +6,9 @@ memory, a daily job would spend a request on that 403 every morning, and meet th
 users report (a 429 instead of the 403) just as often; and it would meet a burst of 429s every
 morning before it learned the rate limit again. So a refusal is kept for a week (then probed
 again, which notices an app moved to Extended Quota Mode) and the learned pace for three days
-(the quota may change). The memory holds no secret: entries are keyed by a hash of the client id
+(the quota may change). What a pace is, when it is worth keeping and how sure it is, pacing.py
+decides; this module only keeps the entry it is given, with the time it was stored. The memory
+holds no secret: entries are keyed by a hash of the client id
 and the API origin. It lives in a store: a local file by default, or wherever a deployment's runs
 all find it (the Dagster layer keeps it beside the data). A store that cannot be read or written
 only costs a probe or a cold start; it never fails a run. Two runs writing at once may lose one
@@ -25,8 +27,6 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
-
-from spotify_assets.spotify.pacing import LearnedPace
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +101,7 @@ class AppMemory:
             when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(entry["at"]))
             self._forbidden[endpoint] = f"remembered from {when}: {entry['reason']}"
         self._stored = set(self._forbidden)
-        pace = mine.get("pace")
-        self.pace = LearnedPace(pace["quota"], pace["window_s"]) if pace else None
-        """The pace a run of this app learned within PACE_TTL_S, None when none did."""
+        self._pace: dict[str, Any] | None = mine.get("pace")
 
     def reason(self, endpoint: str) -> str | None:
         """Why the app may not use `endpoint`, or None when it may (as far as we know)."""
@@ -126,13 +124,28 @@ class AppMemory:
                 entries = {e: {"reason": reasons[e], "at": self._clock()} for e in new}
                 self._update(lambda mine: mine.setdefault("forbidden", {}).update(entries))
 
-    def remember_pace(self, pace: LearnedPace) -> None:
-        """Store the pace this run learned, so the next run starts at it."""
+    def stored_pace(self) -> dict[str, Any] | None:
+        """The pace entry a run of this app stored within PACE_TTL_S (without its time), None
+        when none did (see pacing.PaceMemory)."""
         with self._lock:
-            if pace != self.pace:
-                self.pace = pace
-                entry = {"quota": pace.quota, "window_s": pace.window_s, "at": self._clock()}
-                self._update(lambda mine: mine.update(pace=entry))
+            if self._pace is None:
+                return None
+            return {key: value for key, value in self._pace.items() if key != "at"}
+
+    def store_pace(self, entry: Mapping[str, Any] | None) -> None:
+        """Keep `entry` (or forget the pace: None) for the next runs, with the time it is
+        stored; nothing is written when it is what the store holds already."""
+        with self._lock:
+            if entry is None:
+                if self._pace is not None:
+                    self._pace = None
+                    self._update(lambda mine: mine.pop("pace", None))
+                return
+            current = None if self._pace is None else {**self._pace, "at": None}
+            if current != {**entry, "at": None}:
+                self._pace = {**entry, "at": self._clock()}
+                stored = self._pace
+                self._update(lambda mine: mine.update(pace=stored))
 
     def _update(self, change: Callable[[dict[str, Any]], object]) -> None:
         """Apply `change` to this app's entry and write the whole memory back (lock held)."""
@@ -178,9 +191,5 @@ def _fresh(entry: Any, now: float) -> dict[str, Any]:
     pace = entry.get("pace")
     at = pace.get("at") if isinstance(pace, dict) else None
     if isinstance(pace, dict) and isinstance(at, int | float) and 0 <= now - at < PACE_TTL_S:
-        try:
-            checked = LearnedPace(pace["quota"], float(pace["window_s"]))
-        except (KeyError, TypeError, ValueError):
-            return kept
-        kept["pace"] = {"quota": checked.quota, "window_s": checked.window_s, "at": at}
+        kept["pace"] = pace  # read (and refused when damaged) by pacing.LearnedPace.from_json
     return kept

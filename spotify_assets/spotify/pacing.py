@@ -1,69 +1,139 @@
-"""Paces requests under Spotify's rolling-window rate limit, learning the unpublished quota.
+"""Spotify's rate limit in one place: when requests may go, what a 429 means, when it stops the
+run, what pace the client learns from it, and what it remembers for the next run.
 
-Written by hand: no library learns a rolling-window quota from 429s, and one pacer must hold back
-every worker thread (Spotify counts the app's requests, not a thread's).
+The policy, in plain words
+- Spotify counts an app's requests over a rolling window (30 s, it says) and answers 429 beyond
+  a quota it does not publish, normally with a Retry-After. One pacer holds back every worker
+  thread, since Spotify counts the app's requests, not a thread's. The transport only reports
+  each answer here and does what it is told: send, wait, retry, or raise.
+- A 429 pauses every worker: for its Retry-After, or LONE_PAUSE_S when it has none (or 0).
+- Some 429s stop the whole client: a Retry-After longer than max_retry_after_s, or a body saying
+  QUOTA_EXCEEDED, from the API or from the token endpoint alike. Requests sent during a ban can
+  lengthen it, so no worker sends another request and threads waiting in `acquire` (the API)
+  or for a token get the error at once. A request that meets more 429s than its patience (two
+  for the first request to an endpoint the app may have lost: PROBE_PATIENCE) gives up.
+- One 429 is evidence, not proof. The pacer learns a quota only from a window that really
+  filled: two or more 429s in one pause (requests in flight together were refused), or the same
+  count of accepted requests at two pauses. A lone 429 costs its pause and teaches nothing.
+- A pace learned from a filled window is confirmed and held: a warm run starts at it and meets
+  no 429 at the limit; a lone 429 later does not lower it, a window that fills again does. A
+  pace learned from two lone 429s, or read from an older store, is not confirmed: once it has
+  held a whole window, the pacer probes upward (one request over the quota at a time, quota + 1
+  each time one passes) until a probe is refused, which confirms the quota.
+- A 429 without Retry-After teaches the quota but not the window. The pacer assumes Spotify's
+  documented ASSUMED_WINDOW_S and searches for the true window with probes: one request sent
+  when the window would have let it go if it were shorter. A probe that passes proves the
+  window at most that long; a refused one (a 429) proves it longer. The first pause may spend
+  up to max_workers 429s, those of the requests in flight included; probes spend what is left,
+  at growing windows from MIN_PROBE_WINDOW_S, and then the pacer waits out the assumed window.
+  After that, one probe per window held (the first one only after a whole window without a
+  429). Trade-off: a cold run against Spotify's own 30 s window (bench W8) meets up to
+  max_workers 429s in flight at once, so any probe before 30 s would cost it a 429 beyond that
+  budget. So a cold run whose first pause spent the allowance waits out the assumed 30 s once
+  before it probes, even when the window is much shorter (15 per 1 s: the run loses about one
+  assumed window, then learns the window with one passing probe), and a run against a long
+  window probes only once per window it held (W8 warm: one 429).
+- Only a confirmed pace is remembered, with how sure it is: whether the window was measured or
+  only bracketed by probes, and how many runs it held through. A store that cannot be read
+  costs a cold start, never the run.
 
-Assumes: at most Q accepted requests arrive in any W seconds (refused ones do not count), and a
-429's Retry-After is the wait until the oldest of them leaves the window, rounded up to seconds.
-It does not pace before the first 429 (the worker pool bounds concurrency), but for a ceiling.
-
-Learns from a log of its own requests (sent when `acquire()` returns, answered when reported). A
-run starts faster than the quota, so its first 429 comes while the window holds all of the run;
-when that pause ends every request sent before it has been answered: Q = those accepted. Retry-
-After bounds W: W <= answer of a 429 + Retry-After - send of the first request, W > send of the
-429 + Retry-After - 1 - answer of the first request. The whole second between the bounds (plus
-`WINDOW_MARGIN`) is W, or the upper bound when none fits. A later 429 means the quota fell: Q
-becomes the accepted requests still in the window at that 429, at most Q - 1, so it never loops.
-
-Margins where the arithmetic is uncertain: a request counts from its answer, not its send (its
-arrival lies in between, moved by latency and jitter); a window read as whole seconds gets 2%
-more, at most 0.1 s; Q counts requests the server surely accepted. A Retry-After absent or 0
-pauses 1 s (on a first 429, W is then the documented 30 s); one over `MAX_WINDOW_S` is another
-limit: not learned.
+The arithmetic
+- Every request is logged: sent when `acquire()` returns, answered when reported. A request
+  counts in the server's window from its answer (its arrival lies between send and answer, moved
+  by latency and jitter) until that plus the window; a refused one does not count.
+- The first filled window of a run: the run starts faster than the quota, so its first pause
+  comes while the window holds all of the run; once every request sent before it is answered:
+  quota Q = those accepted. Retry-After bounds the window: W <= answer of a 429 + Retry-After -
+  send of the first request, W > send of the 429 + Retry-After - 1 - answer of the first. The
+  whole second between the bounds (+ WINDOW_MARGIN, at most MAX_WINDOW_MARGIN_S) is W, or the
+  upper bound when none fits; a Retry-After over MAX_WINDOW_S is another limit, not learned.
+- A window that fills again when paced means the quota fell: Q becomes the accepted requests
+  still in the window at that 429, at most Q - 1, so it never loops.
+- A probe goes with the Q-th most recent accepted request r in view. Passed: the server had a
+  free slot, so r had left: W <= probe answered - r sent. Refused: r was still in: W > probe
+  sent - r answered. The window is known once the bounds are SETTLED_SHARE (or SETTLED_S) apart.
+- Two pauses "count the same" when their quotas differ by at most SAME_COUNT_SHARE (at least 1)
+  and their windows by at most SETTLED_SHARE.
 
 Cannot avoid: a cold run's requests in flight when the window first fills (up to the workers)
-get a 429. A fractional window is paced as the next whole second. A quota shared with another
-client, or a run crawling below the quota for over a window before its first burst, is learned
-too low or slow (safe, not fast) until a run starts without the saved pace; a window growing
-mid-run lowers the quota by one per 429. The learned quota never rises within a run.
+get a 429. A quota shared with another client, or a run crawling below the quota for over a
+window before its first burst, is learned too low or slow (safe, not fast) until it recovers; a
+window growing mid-run lowers the quota by one per filled window.
 """
 
 from __future__ import annotations
 
 import heapq
-import json
+import logging
 import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
 
-DEFAULT_WINDOW_S = 30.0
-"""The window Spotify documents; assumed when a first 429 carries no usable Retry-After."""
+from spotify_assets.spotify.config import defaults
+from spotify_assets.spotify.errors import SpotifyRateLimitError, SpotifyRunStoppedError
 
+log = logging.getLogger(__name__)
+
+ASSUMED_WINDOW_S = 30.0
+"""The window Spotify documents; assumed when 429s carry no usable Retry-After."""
 MAX_WINDOW_S = 120.0
 """A Retry-After longer than this comes from another limit than the rolling window."""
-
 WINDOW_MARGIN = 0.02
 """Share added to a window read as a whole number of seconds, in case it is a little longer..."""
 MAX_WINDOW_MARGIN_S = 0.1
 """...but no more than this: each window waited is that much longer, and Spotify documents whole
 seconds (30), so on its window a larger margin only costs time (3 windows: 1.5 s at 2%)."""
-
-FALLBACK_PAUSE_S = 1.0
+LONE_PAUSE_S = 1.0
 """How long a 429 without a usable Retry-After pauses every worker."""
+MIN_PROBE_WINDOW_S = 1.0
+"""The shortest window a probe tries: a pace per second is fast enough for any run here."""
+SETTLED_SHARE = 0.1
+SETTLED_S = 0.5
+"""A probed window is known once its bounds are this share of it (or these seconds) apart."""
+WINDOWS_HELD_BEFORE_PROBE = 2
+"""Whole windows a pace must hold without a 429 before a window probe beyond the allowance of a
+pause: at W8 (90 per 30 s, about 2.7 windows of requests) a probe within the second window would
+be a 429 over its budget, and after two windows the model never fills again."""
+SAME_COUNT_SHARE = 0.05
+"""Two pauses count the same when their quotas differ by at most this share (and 1)."""
+PROBE_PATIENCE = 2
+"""429s the first request to an endpoint the app may have lost waits out before falling back:
+restricted apps have been seen getting 429, not 403, there (see is_refusal)."""
+QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+"""The `reason` of Spotify's quota 429 (since July 2026): the app is banned, often for a day."""
 
+_DEFAULTS = defaults()
 Sleep = Callable[[float, threading.Event], object]
 """Waits up to the given seconds, returning early once the event is set (like Event.wait)."""
+Endpoint = Literal["api", "token"]
+
+
+def is_refusal(error: SpotifyRateLimitError) -> bool:
+    """Whether a 429 on a probe may mean "this app may not use the endpoint" (so a fallback may
+    work), rather than a stop that holds for every endpoint of the app."""
+    return not isinstance(error, SpotifyRunStoppedError)
 
 
 @dataclass(frozen=True)
 class LearnedPace:
-    """At most `quota` requests in any `window_s` seconds: what a run learned, for the next run."""
+    """At most `quota` requests in any `window_s` seconds, and how sure the pacer is of it.
+
+    `confirmed`: the quota came from a window that really filled (or a refused probe above it).
+    `window_floor_s`: None when the window was measured from Retry-After; else the window is
+    known only to be longer than this and at most `window_s` (probes narrow it). `runs`: the
+    runs it held through.
+    """
 
     quota: int
     window_s: float
+    confirmed: bool = True
+    window_floor_s: float | None = None
+    runs: int = 0
 
     def __post_init__(self) -> None:
         """Refuse a pace that cannot be paced by, e.g. a hand-edited or corrupted saved value."""
@@ -71,39 +141,150 @@ class LearnedPace:
             raise ValueError(f"A pace needs a whole quota >= 1, not {self.quota!r}")
         if not (isinstance(self.window_s, int | float) and 0 < self.window_s <= MAX_WINDOW_S):
             raise ValueError(f"A pace needs 0 < window_s <= {MAX_WINDOW_S:g}, not {self.window_s}")
+        floor = self.window_floor_s
+        if floor is not None and not (isinstance(floor, int | float) and floor >= 0):
+            raise ValueError(f"A pace needs window_floor_s >= 0 or null, not {floor!r}")
 
-    def to_json(self) -> str:
-        """A small JSON text to store for the next run (it holds no secret)."""
-        return json.dumps({"quota": self.quota, "window_s": self.window_s})
+    @property
+    def window_known(self) -> bool:
+        """Whether the window is measured, or bracketed closely enough to stop probing it."""
+        floor = self.window_floor_s
+        if floor is None or self.window_s <= MIN_PROBE_WINDOW_S + SETTLED_S:
+            return True
+        return self.window_s - floor <= max(SETTLED_SHARE * self.window_s, SETTLED_S)
+
+    def to_json(self) -> dict[str, Any]:
+        """What the app memory stores for the next run (it holds no secret)."""
+        return {
+            "quota": self.quota,
+            "window_s": self.window_s,
+            "confirmed": self.confirmed,
+            "window_floor_s": self.window_floor_s,
+            "runs": self.runs,
+        }
 
     @classmethod
-    def from_json(cls, text: str) -> LearnedPace:
-        """Read what `to_json` wrote; a ValueError says what is wrong with the stored text."""
+    def from_json(cls, data: Any) -> LearnedPace:
+        """Read what `to_json` wrote, or an older store's {quota, window_s} (then unconfirmed:
+        older versions learned paces from lone 429s); a ValueError says what is wrong."""
         try:
-            data = json.loads(text)
-            return cls(quota=data["quota"], window_s=float(data["window_s"]))
-        except (ValueError, KeyError, TypeError) as exc:
+            floor = data.get("window_floor_s")
+            return cls(
+                quota=data["quota"],
+                window_s=float(data["window_s"]),
+                confirmed=data.get("confirmed") is True,
+                window_floor_s=None if floor is None else float(floor),
+                runs=int(data.get("runs", 0)),
+            )
+        except (AttributeError, ValueError, KeyError, TypeError) as exc:
             raise ValueError(
-                f"The saved pace {text[:100]!r} cannot be read ({exc}); delete it and the next "
-                "run learns the pace again."
+                f"The saved pace {str(data)[:100]!r} cannot be read ({exc}); delete it and the "
+                "next run learns the pace again."
             ) from exc
+
+
+class PaceMemory(Protocol):
+    """Where a pace waits for the next run (the app memory): the stored entry, or None."""
+
+    def stored_pace(self) -> Mapping[str, Any] | None:
+        """The pace a recent run stored, as `LearnedPace.to_json` wrote it; None if none."""
+
+    def store_pace(self, entry: Mapping[str, Any] | None) -> None:
+        """Store `entry` for the next runs, or forget the stored pace (None)."""
+
+
+@dataclass(frozen=True)
+class PacingLimits:
+    """The client settings the pacer obeys (ClientConfig's defaults when not given)."""
+
+    max_workers: int = _DEFAULTS["max_workers"]
+    max_requests_per_second: float | None = _DEFAULTS["max_requests_per_second"]
+    max_retry_after_s: float = _DEFAULTS["max_retry_after_s"]
+    max_rate_limit_retries: int = _DEFAULTS["max_rate_limit_retries"]
+
+
+@dataclass(frozen=True)
+class RateLimited:
+    """A 429 as the transport saw it: where, what Spotify said, and how many this request met."""
+
+    url: str
+    label: str
+    endpoint: Endpoint
+    retry_after_s: float | None
+    reason: str | None
+    message: str
+    attempt: int
+    patience: int | None = None
+
+    def stop(self, limit: float) -> SpotifyRunStoppedError:
+        """The error that stops the client: what Spotify said, and when a run can succeed."""
+        if self.retry_after_s is not None:
+            when = datetime.now(UTC) + timedelta(seconds=self.retry_after_s)
+            said = f"Spotify asked to wait {self.retry_after_s:.0f} s (Retry-After)"
+            after = f"run again after {when:%Y-%m-%d %H:%M} UTC"
+        else:
+            said, after = "Spotify refused the request", "run again tomorrow"
+        if self.reason == QUOTA_EXCEEDED:
+            said += " because the app's quota is spent (QUOTA_EXCEEDED)"
+        elif self.reason:
+            said += f" ({self.reason})"
+        return SpotifyRunStoppedError(
+            f"{said} on {self.label}; stopped every request of the run, since requests sent "
+            f"during a ban can lengthen it (max_retry_after_s is {limit:g}): {after}.",
+            url=self.url,
+            retry_after_s=self.retry_after_s,
+            max_retry_after_s=limit,
+            reason=self.reason,
+        )
+
+    def give_up(self, limit: float, *, budget_spent: bool) -> SpotifyRateLimitError:
+        """The error of a request that met more 429s than its patience, or a spent budget."""
+        because = f" ({self.reason})" if self.reason else ""
+        if budget_spent:
+            why = (
+                f"Spotify answered 429 on {self.label}{because} and the client's retry budget is "
+                "spent: the run met more failures than retry_budget allows. Run again later."
+            )
+        else:
+            why = (
+                f"Spotify kept answering 429 on {self.label}{because} ({self.message}); a "
+                "restricted app can get 429 instead of 403 on an endpoint it may no longer use. "
+                "Check the app's quota mode in the Spotify developer dashboard."
+            )
+        return SpotifyRateLimitError(
+            why,
+            url=self.url,
+            retry_after_s=self.retry_after_s,
+            max_retry_after_s=limit,
+            reason=self.reason,
+        )
 
 
 @dataclass
 class _Request:
-    """One request in the log: when it left, when its answer came, whether it was a 429."""
+    """One request in the log: when it left, when its answer came, whether it was a 429, and
+    the probe it carried (None for an ordinary request)."""
 
     sent: float
     answered: float | None = None
     refused: bool = False
+    probe: _Probe | None = None
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """A request sent beyond the pace: testing a shorter window or a larger quota. `oldest` is
+    the quota-th most recent accepted request when it left."""
+
+    kind: Literal["window", "quota"]
+    oldest: _Request
 
 
 @dataclass
 class _Episode:
-    """The 429s of one shared pause: (sent, answered, Retry-After) each, learned from at its end."""
+    """The 429s of one shared pause: (sent, answered, Retry-After) each, judged at its end."""
 
     started: float
-    cold: bool
     hits: list[tuple[float, float, float | None]] = field(default_factory=list)
 
 
@@ -114,80 +295,124 @@ def _counted_until(request: _Request, window_s: float) -> float:
     return (request.answered if request.answered is not None else request.sent) + window_s
 
 
-def _learn_cold(log: deque[_Request], episode: _Episode) -> LearnedPace | None:
-    """The quota and window a run's first 429s reveal, or None when they reveal nothing."""
-    accepted = [r for r in log if r.answered is not None and not r.refused]
-    accepted = [r for r in accepted if r.sent < episode.started]
+def _first_window(log: deque[_Request], episode: _Episode) -> LearnedPace | None:
+    """The quota and window a run's first filled window reveals (all of the run so far lies in
+    it); None when it reveals nothing."""
+    accepted = [
+        r for r in log if r.answered is not None and not r.refused and r.sent < episode.started
+    ]
     if not accepted:
         return None
     first = min(accepted, key=lambda r: r.sent)
     timed = [(sent, answered, after) for sent, answered, after in episode.hits if after]
     if not timed:
-        window = max(DEFAULT_WINDOW_S, episode.started - first.sent)
-    else:
-        longest = min(answered + after for _, answered, after in timed) - first.sent
-        shortest = max(sent + after - 1 for sent, _, after in timed) - (first.answered or 0.0)
-        whole = math.floor(longest)
-        margin = min(whole * WINDOW_MARGIN, MAX_WINDOW_MARGIN_S)
-        window = min(longest, whole + margin) if whole > max(shortest, 0) else longest
+        floor = max(sent - (first.answered or first.sent) for sent, _, _ in episode.hits)
+        window = max(ASSUMED_WINDOW_S, episode.started - first.sent)
+        return LearnedPace(len(accepted), min(window, MAX_WINDOW_S), window_floor_s=max(0, floor))
+    longest = min(answered + after for _, answered, after in timed) - first.sent
+    shortest = max(sent + after - 1 for sent, _, after in timed) - (first.answered or 0.0)
+    whole = math.floor(longest)
+    margin = min(whole * WINDOW_MARGIN, MAX_WINDOW_MARGIN_S)
+    window = min(longest, whole + margin) if whole > max(shortest, 0) else longest
     return LearnedPace(len(accepted), math.ceil(min(window, MAX_WINDOW_S) * 1000) / 1000)
 
 
-def _learn_paced(log: deque[_Request], episode: _Episode, pace: LearnedPace) -> LearnedPace:
-    """A lower quota after a 429 the learned pace should have avoided."""
+def _count_in(log: deque[_Request], episode: _Episode, window_s: float) -> int:
+    """The accepted requests sent before a pause that were still in a `window_s` window when
+    its first 429 came (its slot reopening Retry-After - 1 s later)."""
     sent, _, after = min(episode.hits, key=lambda hit: hit[0])
-    quota = pace.quota - 1
-    if after is not None and after - 1 <= pace.window_s:
-        reopens = sent + after - 1
-        still_in = [
-            r
-            for r in log
-            if r.answered is not None and not r.refused and r.sent < episode.started
-            if _counted_until(r, pace.window_s) > reopens
-        ]
-        quota = min(quota, len(still_in))
-    return LearnedPace(max(1, quota), pace.window_s)
+    reopens = sent + (after - 1 if after and after - 1 <= window_s else 0.0)
+    return sum(
+        1
+        for r in log
+        if r.answered is not None and not r.refused and r.sent < episode.started
+        if _counted_until(r, window_s) > reopens
+    )
+
+
+def _still_in(log: deque[_Request], episode: _Episode, pace: LearnedPace) -> LearnedPace:
+    """A lower quota after a 429 the pace should have avoided: the accepted requests still in
+    the window when it came, at most quota - 1 (so it never loops)."""
+    quota = min(pace.quota - 1, _count_in(log, episode, pace.window_s))
+    return replace(pace, quota=max(1, quota), runs=0)
+
+
+def _same(a: LearnedPace, b: LearnedPace) -> bool:
+    """Whether two pauses counted the same quota over about the same window."""
+    quota_gap = max(1, SAME_COUNT_SHARE * max(a.quota, b.quota))
+    window_gap = SETTLED_SHARE * max(a.window_s, b.window_s)
+    return abs(a.quota - b.quota) <= quota_gap and abs(a.window_s - b.window_s) <= window_gap
+
+
+def _next_probe_window(pace: LearnedPace) -> float:
+    """The window the next window probe tries: doubling up from the floor while far below the
+    upper bound, then halfway between the bounds."""
+    low = pace.window_floor_s or 0.0
+    trial = max(MIN_PROBE_WINDOW_S, 2 * low)
+    if trial < 0.75 * pace.window_s:
+        return trial
+    return max(MIN_PROBE_WINDOW_S, (low + pace.window_s) / 2)
 
 
 class Pacer:
-    """Paces every worker thread under one learned quota (and a ceiling, validated by the
-    caller): `acquire()` before each request, then `on_accepted()` for any answer but a 429 or
-    `on_rate_limited(retry_after_s)` for a 429; `halt(error)` stops all."""
+    """Paces every worker thread under one learned quota (and a ceiling), and decides what each
+    429 means: `acquire(endpoint)` before each request, then `on_accepted(endpoint)` for any
+    answer but a 429 or `on_rate_limited(answer)` for a 429; `remember()` at the end of a run;
+    `halt(error)` stops all."""
 
     def __init__(
         self,
+        limits: PacingLimits | None = None,
         *,
-        max_requests_per_second: float | None = None,
         learned: LearnedPace | None = None,
+        memory: PaceMemory | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep | None = None,
     ) -> None:
-        self._ceiling = max_requests_per_second
-        self._pace = learned
+        self._limits = limits or PacingLimits()
+        self._memory = memory
+        self._loaded = learned if learned is not None else self._recall()
+        self._pace = self._loaded
         self._clock = clock
-        self._interrupt = threading.Event()
+        self._wake = threading.Event()
         self._sleep: Sleep = sleep or (lambda seconds, interrupt: interrupt.wait(seconds))
         self._lock = threading.Lock()
         self._mine = threading.local()
         self._log: deque[_Request] = deque()
         self._next_send = self._paused_until = self._last_pause = -math.inf
         self._episode: _Episode | None = None
+        self._lone: list[LearnedPace] = []
+        self._held_since = clock()
+        self._allowance = 0
+        self._probe: _Request | None = None
         self._halted: BaseException | None = None
         self._waiting, self._wait_began, self._waited = 0, 0.0, 0.0
 
     @property
     def pace(self) -> LearnedPace | None:
-        """What the pacer has learned (or was given), to store for the next run; None if nothing."""
+        """The pace the pacer holds now (learned, or given); None while unpaced."""
         with self._lock:
             self._settle(self._clock())
             return self._pace
+
+    @property
+    def to_remember(self) -> LearnedPace | None:
+        """The pace worth storing for the next run: the one held now, if confirmed, with one
+        more run counted when it is the pace this run started from."""
+        pace = self.pace
+        if pace is None or not pace.confirmed:
+            return None
+        loaded = self._loaded
+        same = loaded is not None and (loaded.quota, loaded.window_s) == (pace.quota, pace.window_s)
+        return replace(pace, runs=(loaded.runs if same and loaded else 0) + 1)
 
     @property
     def requests_per_second(self) -> float | None:
         """The pace for progress reports: learned quota per second or ceiling; None if unpaced."""
         with self._lock:
             rates = [self._pace.quota / self._pace.window_s] if self._pace else []
-            rates += [self._ceiling] if self._ceiling else []
+            ceiling = self._limits.max_requests_per_second
+            rates += [ceiling] if ceiling else []
             return min(rates, default=None)
 
     @property
@@ -198,26 +423,41 @@ class Pacer:
             ongoing = self._clock() - self._wait_began if self._waiting else 0.0
             return self._waited + ongoing
 
-    def acquire(self) -> None:
-        """Block until this thread may send one request; raise the halt error once halted."""
+    def remember(self) -> None:
+        """Store the confirmed pace for the next run, or forget a stored one this run could not
+        confirm (it was probed past, or never met)."""
+        if self._memory is None:
+            return
+        pace = self.to_remember
+        if pace is not None:
+            self._memory.store_pace(pace.to_json())
+        elif self._loaded is not None:
+            self._memory.store_pace(None)
+
+    def acquire(self, endpoint: Endpoint = "api") -> None:
+        """Block until this thread may send one request; raise the halt error once halted. The
+        token endpoint is not paced (its limit is not the API's), only stopped."""
         waiting = False
         try:
             while True:
                 with self._lock:
                     if self._halted is not None:
                         raise self._halted
+                    if endpoint == "token":
+                        return
                     now = self._clock()
                     self._settle(now)
-                    ready = max(self._paused_until, self._next_send, self._window_opens(now))
+                    ready, probe = self._ready(now)
                     if ready <= now:
-                        self._send(now)
+                        self._send(now, probe)
                         return
                     if not waiting:
                         waiting = True
                         self._waiting += 1
                         if self._waiting == 1:
                             self._wait_began = now
-                self._sleep(ready - now, self._interrupt)
+                    wake = self._wake
+                self._sleep(ready - now, wake)
         finally:
             if waiting:
                 with self._lock:
@@ -225,70 +465,197 @@ class Pacer:
                     if self._waiting == 0:
                         self._waited += self._clock() - self._wait_began
 
-    def on_accepted(self) -> None:
+    def on_accepted(self, endpoint: Endpoint = "api") -> None:
         """Record that this thread's request was answered with anything but a 429."""
-        with self._lock:
-            self._answer(self._clock(), refused=False)
-
-    def on_rate_limited(self, retry_after_s: float | None) -> None:
-        """Record a 429 with its Retry-After (None when absent): pause every worker, learn."""
+        if endpoint == "token":
+            return
         with self._lock:
             now = self._clock()
-            sent = self._answer(now, refused=True)
-            usable = retry_after_s if retry_after_s and 0 < retry_after_s < math.inf else None
-            self._paused_until = max(self._paused_until, now + (usable or FALLBACK_PAUSE_S))
-            if usable is not None and usable > MAX_WINDOW_S:
-                return
-            if self._episode is None and sent >= self._last_pause:
-                self._episode = _Episode(started=now, cold=self._pace is None)
-                self._last_pause = now
-            if self._episode is not None:
-                self._episode.hits.append((sent, now, usable))
+            request = self._answer(now, refused=False)
+            if request is not None and request.probe is not None:
+                self._probed(request, now)
+
+    def on_rate_limited(self, answer: RateLimited) -> float | None:
+        """Judge a 429: raise the error that ends the request (halting every worker first when
+        it is a stop), else pause and learn. Returns how long this request alone must wait
+        before it is sent again: 0 when the shared pause in `acquire` holds it, None when the
+        caller should back off as for an outage (a token 429 without Retry-After)."""
+        limits = self._limits
+        after = answer.retry_after_s
+        if answer.reason == QUOTA_EXCEEDED or (
+            after is not None and after > limits.max_retry_after_s
+        ):
+            error = answer.stop(limits.max_retry_after_s)
+            self.halt(error)
+            raise error
+        if answer.endpoint == "token":
+            self._check_patience(answer)
+            return after or None
+        with self._lock:
+            now = self._clock()
+            request = self._answer(now, refused=True)
+            usable = after if after and 0 < after < math.inf else None
+            self._paused_until = max(self._paused_until, now + (usable or LONE_PAUSE_S))
+            if request is not None and request.probe is not None:
+                self._probed(request, now)
+            elif usable is None or usable <= MAX_WINDOW_S:
+                sent = request.sent if request is not None else now
+                if self._episode is None and sent >= self._last_pause:
+                    self._episode = _Episode(started=now)
+                    self._last_pause = now
+                if self._episode is not None:
+                    self._episode.hits.append((sent, now, usable))
+        self._check_patience(answer)
+        return 0.0
 
     def halt(self, error: BaseException) -> None:
         """Make every `acquire()` raise `error` from now on, waking the threads waiting in it."""
         with self._lock:
             if self._halted is None:
                 self._halted = error
-        self._interrupt.set()
+            self._wake.set()  # stays set: every later wait returns at once, then raises
 
-    def _answer(self, now: float, *, refused: bool) -> float:
-        """Mark this thread's request answered; return when it was sent (now if it never was)."""
+    def _check_patience(self, answer: RateLimited) -> None:
+        """Raise when the request met more 429s than it may wait out."""
+        patience = answer.patience
+        if answer.attempt > (self._limits.max_rate_limit_retries if patience is None else patience):
+            raise answer.give_up(self._limits.max_retry_after_s, budget_spent=False)
+
+    def _recall(self) -> LearnedPace | None:
+        """The pace the memory holds, None when it holds none or one that cannot be read."""
+        entry = self._memory.stored_pace() if self._memory is not None else None
+        if entry is None:
+            return None
+        try:
+            return LearnedPace.from_json(entry)
+        except ValueError as exc:
+            log.warning("Ignoring the remembered pace: %s", exc)
+            return None
+
+    def _answer(self, now: float, *, refused: bool) -> _Request | None:
+        """Mark this thread's request answered and return it (None if it sent none)."""
         request: _Request | None = getattr(self._mine, "request", None)
         self._mine.request = None
         if request is None:
-            return now
+            return None
         request.answered, request.refused = now, refused
-        return request.sent
+        if request is self._probe:
+            self._probe = None
+        return request
 
-    def _send(self, now: float) -> None:
+    def _send(self, now: float, probe: _Probe | None) -> None:
         """Log a request leaving now; the thread's unreported last one (a timeout) counts."""
         self._answer(now, refused=False)
         if self._episode is None:
-            keep = self._pace.window_s if self._pace else MAX_WINDOW_S
+            keep = max(self._pace.window_s if self._pace else 0.0, MAX_WINDOW_S)
             while self._log and _counted_until(self._log[0], keep) < now:
                 self._log.popleft()
-        request = _Request(sent=now)
+        request = _Request(sent=now, probe=probe)
         self._log.append(request)
         self._mine.request = request
-        if self._ceiling is not None:
-            self._next_send = now + 1.0 / self._ceiling
+        if probe is not None:
+            self._probe = request
+        ceiling = self._limits.max_requests_per_second
+        if ceiling is not None:
+            self._next_send = now + 1.0 / ceiling
 
-    def _window_opens(self, now: float) -> float:
-        """When the learned quota lets the next request go (-inf when nothing is learned)."""
+    def _ready(self, now: float) -> tuple[float, _Probe | None]:
+        """When the next request may go, and the probe it carries if it goes as one."""
+        ready = max(self._paused_until, self._next_send)
         if self._pace is None:
-            return -math.inf
-        counted = (_counted_until(request, self._pace.window_s) for request in self._log)
+            return ready, None
+        opens = self._window_opens(now, self._pace)
+        if opens > now:
+            probe_at, probe = self._probe_at(now, self._pace)
+            if probe is not None and probe_at < opens:
+                return max(ready, probe_at), probe
+        return max(ready, opens), None
+
+    @staticmethod
+    def _opens_at(log: deque[_Request], now: float, pace: LearnedPace) -> float:
+        """When `pace` lets the next request go by the log (-inf: now)."""
+        counted = (_counted_until(request, pace.window_s) for request in log)
         until = [t for t in counted if t > now]
-        over = len(until) - self._pace.quota
+        over = len(until) - pace.quota
         return -math.inf if over < 0 else heapq.nsmallest(over + 1, until)[-1]
 
+    def _window_opens(self, now: float, pace: LearnedPace) -> float:
+        """When the held pace lets the next request go (-inf: now)."""
+        return self._opens_at(self._log, now, pace)
+
+    def _probe_at(self, now: float, pace: LearnedPace) -> tuple[float, _Probe | None]:
+        """When a probe beyond the full pace may go (one at a time, never during a pause)."""
+        if self._probe is not None or self._episode is not None:
+            return math.inf, None
+        accepted = [r for r in self._log if not r.refused]
+        if len(accepted) < pace.quota:
+            return math.inf, None
+        oldest = heapq.nlargest(pace.quota, accepted, key=lambda r: r.sent)[-1]
+        if oldest.answered is None:
+            return math.inf, None
+        if not pace.window_known:
+            at = oldest.answered + _next_probe_window(pace)
+            if self._allowance <= 0:
+                at = max(at, self._held_since + WINDOWS_HELD_BEFORE_PROBE * pace.window_s)
+            return at, _Probe("window", oldest)
+        if not pace.confirmed:
+            return max(now, self._held_since + pace.window_s), _Probe("quota", oldest)
+        return math.inf, None
+
+    def _probed(self, request: _Request, now: float) -> None:
+        """Learn from a probe's answer: a passing one raises the pace, a refused one bounds it."""
+        probe, pace = request.probe, self._pace
+        if probe is None or pace is None:
+            return
+        oldest = probe.oldest
+        if request.refused:
+            self._held_since = now
+            self._allowance = max(0, self._allowance - 1)
+            if probe.kind == "quota":
+                self._pace = replace(pace, confirmed=True)
+            else:
+                floor = request.sent - (oldest.answered or oldest.sent)
+                self._pace = replace(pace, window_floor_s=max(pace.window_floor_s or 0.0, floor))
+        else:
+            if probe.kind == "quota":
+                if now >= oldest.sent + pace.window_s:
+                    return  # the oldest may have left the window: passing proves nothing
+                self._pace = replace(pace, quota=pace.quota + 1)
+            else:
+                bound = math.ceil((now - oldest.sent) * 1000) / 1000
+                self._pace = replace(pace, window_s=max(min(pace.window_s, bound), 0.001))
+            self._wake.set()  # the pace is looser: threads waiting for the old one look again
+            self._wake = threading.Event()
+
     def _settle(self, now: float) -> None:
-        """Once a pause is over (every request sent before it answered), learn from its 429s."""
+        """Once a pause is over (every request sent before it answered), judge its 429s: a
+        filled window sets the pace, a lone 429 only counts for comparison with the next."""
         episode = self._episode
-        if episode is not None and now >= self._paused_until:
-            self._episode = None
-            if episode.cold:
-                self._pace = _learn_cold(self._log, episode)
-            elif self._pace is not None:
-                self._pace = _learn_paced(self._log, episode, self._pace)
+        if episode is None or now < self._paused_until:
+            return
+        self._episode = None
+        self._held_since = now
+        filled = len(episode.hits) >= 2
+        pace = self._pace
+        seen: LearnedPace | None
+        if pace is not None:
+            seen = _still_in(self._log, episode, pace)
+            # At a confirmed pace every 429 comes at about the same count (the pacer keeps the
+            # window at the quota): only a window that fills again is evidence there.
+            again = not pace.confirmed and any(_same(seen, b) for b in self._lone)
+        else:
+            seen, again = _first_window(self._log, episode), False
+            for before in self._lone:
+                count = _count_in(self._log, episode, before.window_s)
+                if count >= 1 and _same(replace(before, quota=count), before):
+                    seen, again = replace(before, quota=count), True
+                    break
+        if seen is None:
+            return
+        if not (filled or again):
+            self._lone.append(seen)
+            return
+        self._lone.clear()
+        self._pace = replace(seen, confirmed=filled, runs=0)
+        if not self._pace.window_known:
+            self._allowance = self._limits.max_workers - len(episode.hits)

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 
-from spotify_assets.spotify.context import PROBE_PATIENCE, ClientContext, is_refusal
+from spotify_assets.spotify.context import ClientContext
 from spotify_assets.spotify.errors import (
     SpotifyError,
     SpotifyForbiddenError,
@@ -30,6 +30,7 @@ from spotify_assets.spotify.errors import (
     SpotifyRetryBudgetError,
     SpotifyUnavailableError,
 )
+from spotify_assets.spotify.pacing import PROBE_PATIENCE, is_refusal
 from spotify_assets.spotify.paging import Page, fetch, follow
 from spotify_assets.spotify.progress import ProgressTracker, Report
 from spotify_assets.spotify.results import (

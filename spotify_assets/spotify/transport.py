@@ -1,11 +1,12 @@
 """Sends one HTTP request to Spotify and sees it through transient failures.
 
 The retry loop is written by hand rather than delegated to urllib3's `Retry` because Spotify
-needs what `Retry` cannot do: a 429 must pause every worker (through the shared pacer), a
-Retry-After longer than the configured maximum or a spent quota must stop every worker at once
-instead of being clamped or slept through, a 404 for an id Spotify just listed may be retried
-(outside the budget: no outage), a body cut off mid-stream (which requests reads after urllib3
-has returned) must be retried like any dropped connection, and outages draw on one run budget.
+needs what `Retry` cannot do: every 429 goes to the shared pacer (pacing.py), which pauses every
+worker, learns the pace, or stops the whole client instead of sleeping through a day-long
+Retry-After; a 404 for an id Spotify just listed may be retried (outside the budget: no outage);
+a body cut off mid-stream (which requests reads after urllib3 has returned) must be retried like
+any dropped connection; and outages (429 waits included) draw on one run budget. The transport
+only reports answers to the pacer and does what it says: send, wait, retry or raise.
 """
 
 from __future__ import annotations
@@ -16,19 +17,13 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Literal
 from urllib.parse import urlsplit
 
 import requests
 
 from spotify_assets.spotify.config import ClientConfig
-from spotify_assets.spotify.errors import (
-    SpotifyRateLimitError,
-    SpotifyRunStoppedError,
-    SpotifyUnavailableError,
-)
-from spotify_assets.spotify.pacing import Pacer
+from spotify_assets.spotify.errors import SpotifyUnavailableError
+from spotify_assets.spotify.pacing import Endpoint, Pacer, RateLimited
 from spotify_assets.spotify.retry import Backoff, RetryBudget
 from spotify_assets.spotify.stats import StatsRecorder
 
@@ -37,9 +32,6 @@ log = logging.getLogger(__name__)
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 NOT_FOUND_RETRIES = 3
 """Retries (at most max_retries) of a 404 on an id listed in the same run, outside the budget."""
-QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
-"""The `reason` of Spotify's quota 429 (since July 2026): the app is banned, often for a day."""
-Endpoint = Literal["api", "token"]
 
 
 def request_label(method: str, url: str) -> str:
@@ -62,30 +54,6 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-def stopped(
-    url: str, label: str, reason: str | None, retry_after: float | None, limit: float
-) -> SpotifyRunStoppedError:
-    """The error that stops a client: what Spotify said, and when a run can succeed again."""
-    if retry_after is not None:
-        when = datetime.now(UTC) + timedelta(seconds=retry_after)
-        said = f"Spotify asked to wait {retry_after:.0f} s (Retry-After)"
-        after = f"run again after {when:%Y-%m-%d %H:%M} UTC"
-    else:
-        said, after = "Spotify refused the request", "run again tomorrow"
-    if reason == QUOTA_EXCEEDED:
-        said += " because the app's quota is spent (QUOTA_EXCEEDED)"
-    elif reason:
-        said += f" ({reason})"
-    return SpotifyRunStoppedError(
-        f"{said} on {label}; stopped every request of the run, since requests sent during a "
-        f"ban can lengthen it (max_retry_after_s is {limit:g}): {after}.",
-        url=url,
-        retry_after_s=retry_after,
-        max_retry_after_s=limit,
-        reason=reason,
-    )
 
 
 def error_detail(response: requests.Response) -> tuple[str, str | None]:
@@ -126,9 +94,11 @@ class Transport:
         config: ClientConfig,
         *,
         stats: StatsRecorder,
+        pacer: Pacer,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._session = session
+        self._pacer = pacer
         self._config = config
         self._backoff = Backoff(config.backoff_base_s, config.backoff_max_s)
         self._budget = RetryBudget(config.retry_budget, config.max_retries)
@@ -143,7 +113,6 @@ class Transport:
         url: str,
         *,
         endpoint: Endpoint,
-        pacer: Pacer | None = None,
         params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
@@ -162,8 +131,7 @@ class Transport:
         not_found = 0
         rate_limited = 0
         while True:
-            if pacer is not None:
-                pacer.acquire()
+            self._pacer.acquire(endpoint)
             self._stats.add(requests=1, **{f"{endpoint}_requests": 1})
             problem: str
             status: int | None = None
@@ -195,10 +163,9 @@ class Transport:
                 if response.status_code == 429:
                     rate_limited += 1
                     self._stats.add(http_429=1)
-                    self._wait_out_429(response, label, rate_limited, pacer, patience)
+                    self._obey_429(response, label, endpoint, rate_limited, patience)
                     continue
-                if pacer is not None:
-                    pacer.on_accepted()
+                self._pacer.on_accepted(endpoint)
                 status = response.status_code
                 if status == 404 and not_found_is_transient and not_found < self._not_found_asks:
                     not_found += 1
@@ -220,69 +187,33 @@ class Transport:
             self._stats.add(retries=1, waited_s=delay)
             self._sleep(delay)
 
-    def _wait_out_429(
+    def _obey_429(
         self,
         response: requests.Response,
         label: str,
+        endpoint: Endpoint,
         attempt: int,
-        pacer: Pacer | None,
         patience: int | None,
     ) -> None:
-        """Hold back for Retry-After, or stop the whole client when Spotify asks for a wait
-        longer than max_retry_after_s or says the app's quota is spent."""
+        """Report a 429 to the pacer, which raises to stop or give up; then spend a retry and
+        wait as long as the pacer says this request alone must (its shared pauses it holds
+        in acquire, counted there)."""
+        message, reason = error_detail(response)
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        too_many = attempt > (self._config.max_rate_limit_retries if patience is None else patience)
-        spent = not too_many and not self._budget.take()
-        error = refusal(response, label, retry_after, self._config, too_many=too_many, spent=spent)
-        if error is not None:
-            if isinstance(error, SpotifyRunStoppedError) and pacer is not None:
-                pacer.halt(error)
-            raise error
+        answer = RateLimited(
+            response.url, label, endpoint, retry_after, reason, message, attempt, patience
+        )
+        wait = self._pacer.on_rate_limited(answer)
+        if not self._budget.take():
+            raise answer.give_up(self._config.max_retry_after_s, budget_spent=True)
         log.warning(
             "Spotify rate limit on %s; Retry-After %s",
             label,
             "absent" if retry_after is None else f"{retry_after:g} s",
         )
         self._stats.add(retries=1)
-        if pacer is not None and retry_after:
-            pacer.on_rate_limited(retry_after)  # every worker waits in acquire(), counted there
-        else:
-            # No usable Retry-After (absent, 0, or the token endpoint): nothing to learn the
-            # window from, so only this request backs off, with jitter.
-            wait = retry_after or self._backoff.seconds(attempt)
+        if wait is None:
+            wait = self._backoff.seconds(attempt)
+        if wait > 0:
             self._stats.add(waited_s=wait)
             self._sleep(wait)
-
-
-def refusal(
-    response: requests.Response,
-    label: str,
-    retry_after: float | None,
-    config: ClientConfig,
-    *,
-    too_many: bool,
-    spent: bool,
-) -> SpotifyRateLimitError | None:
-    """The error a 429 ends its request with: a stop (day-long wait, spent quota), too many 429s
-    for one request, or a spent retry budget; None when it is worth waiting out."""
-    message, reason = error_detail(response)
-    limit = config.max_retry_after_s
-    if reason == QUOTA_EXCEEDED or (retry_after is not None and retry_after > limit):
-        return stopped(response.url, label, reason, retry_after, limit)
-    because = f" ({reason})" if reason else ""
-    if too_many:
-        why = (
-            f"Spotify kept answering 429 on {label}{because} ({message}); a restricted app can "
-            "get 429 instead of 403 on an endpoint it may no longer use. Check the app's quota "
-            "mode in the Spotify developer dashboard."
-        )
-    elif spent:
-        why = (
-            f"Spotify answered 429 on {label}{because} and the client's retry budget is spent: "
-            "the run met more failures than retry_budget allows. Run again later."
-        )
-    else:
-        return None
-    return SpotifyRateLimitError(
-        why, url=response.url, retry_after_s=retry_after, max_retry_after_s=limit, reason=reason
-    )

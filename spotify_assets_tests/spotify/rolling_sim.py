@@ -12,9 +12,13 @@ import random
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from spotify_assets.emulator.rolling_window import RollingWindow
-from spotify_assets.spotify.pacing import LearnedPace, Pacer
+from spotify_assets.spotify.pacing import LearnedPace, Pacer, PacingLimits, RateLimited
+
+RetryAfter = Literal["header", "absent", "zero"]
+"""What the server's 429s carry: Retry-After, none, or `Retry-After: 0`."""
 
 
 @dataclass
@@ -101,26 +105,28 @@ class RollingServer:
     own RollingWindow, answering as the transport sees it.
 
     Refused requests are not counted; Retry-After is the time until the oldest accepted request
-    leaves the window, rounded up to whole seconds and at least 1.
+    leaves the window, rounded up to whole seconds and at least 1 (or absent, or 0).
     """
 
-    def __init__(self, quota: int, window_s: float, *, send_retry_after: bool = True) -> None:
-        """Admit `quota` requests per `window_s` seconds; leave Retry-After out if told to."""
+    def __init__(self, quota: int, window_s: float, *, retry_after: RetryAfter = "header") -> None:
+        """Admit `quota` requests per `window_s` seconds; send Retry-After as told."""
         self.window = RollingWindow(quota, window_s)
-        self.send_retry_after = send_retry_after
+        self.retry_after = retry_after
 
     def admit(self, now: float) -> tuple[bool, float | None]:
         """Accept (True, None), or refuse with the Retry-After it sends (None when left out)."""
         retry_after = self.window.admit(now)
         if retry_after is None:
             return True, None
-        return False, (float(retry_after) if self.send_retry_after else None)
+        return False, {"header": float(retry_after), "absent": None, "zero": 0.0}[self.retry_after]
 
 
 @dataclass(frozen=True)
 class Scenario:
     """R requests against Q per W seconds: the first `sequential` one by one (like the paging of
-    new releases), the rest by `workers` threads; latency each way varies by +-`jitter` of it."""
+    new releases), the rest by `workers` threads; latency each way varies by +-`jitter` of it.
+    The requests numbered in `lone_at` (1-based, in order of sending) get a lone 429 with
+    `lone_retry_after_s`, whatever the window holds."""
 
     quota: int
     window_s: float
@@ -129,9 +135,11 @@ class Scenario:
     workers: int = 16
     jitter: float = 0.0
     quota_change: tuple[float, int] | None = None
-    send_retry_after: bool = True
+    retry_after: RetryAfter = "header"
     seed: int = 9
     sequential: int = 0
+    lone_at: tuple[int, ...] = ()
+    lone_retry_after_s: float | None = 1.0
 
     @property
     def bound_s(self) -> float:
@@ -141,7 +149,9 @@ class Scenario:
 
 @dataclass
 class Outcome:
-    """What a simulated run did: its duration, every send, every 429, and how workers ended."""
+    """What a simulated run did: its duration, every send, every 429 (and those the window
+    refused, lone ones aside), when each request arrived and whether it was accepted, and how
+    the workers ended."""
 
     duration_s: float
     sent_at: list[float]
@@ -149,6 +159,8 @@ class Outcome:
     pacer: Pacer
     errors: list[BaseException | None] = field(default_factory=list)
     stopped_at: list[float] = field(default_factory=list)
+    window_limited_at: list[float] = field(default_factory=list)
+    arrivals: list[tuple[float, bool]] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for the test log: duration, requests, 429s, what was learned."""
@@ -169,11 +181,9 @@ def simulate(
 ) -> Outcome:
     """Run the scenario's requests through one shared Pacer, as the transport drives it."""
     clock = SimClock()
-    server = RollingServer(
-        scenario.quota, scenario.window_s, send_retry_after=scenario.send_retry_after
-    )
+    server = RollingServer(scenario.quota, scenario.window_s, retry_after=scenario.retry_after)
     pacer = Pacer(
-        max_requests_per_second=max_requests_per_second,
+        PacingLimits(max_workers=scenario.workers, max_requests_per_second=max_requests_per_second),
         learned=learned,
         clock=clock.time,
         sleep=clock.sleep,
@@ -189,19 +199,30 @@ def simulate(
         try:
             while remaining[0] > 0:
                 remaining[0] -= 1
+                attempt = 0
                 while True:
                     pacer.acquire()
                     outcome.sent_at.append(clock.now)
+                    number = len(outcome.sent_at)
                     travel()
                     if scenario.quota_change and clock.now >= scenario.quota_change[0]:
                         server.window.requests = scenario.quota_change[1]
-                    accepted, retry_after = server.admit(clock.now)
+                    if number in scenario.lone_at:
+                        accepted, retry_after = False, scenario.lone_retry_after_s
+                    else:
+                        accepted, retry_after = server.admit(clock.now)
+                        if not accepted:
+                            outcome.window_limited_at.append(clock.now)
+                    outcome.arrivals.append((clock.now, accepted))
                     travel()
                     if accepted:
                         pacer.on_accepted()
                         break
                     outcome.limited_at.append(clock.now)
-                    pacer.on_rate_limited(retry_after)
+                    attempt += 1
+                    pacer.on_rate_limited(
+                        RateLimited("sim", "GET /sim", "api", retry_after, None, "", attempt, 10**6)
+                    )
                 outcome.duration_s = max(outcome.duration_s, clock.now)
         finally:
             outcome.stopped_at.append(clock.now)

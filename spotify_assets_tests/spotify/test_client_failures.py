@@ -20,6 +20,7 @@ from spotify_assets.spotify import (
     SpotifyUnavailableError,
 )
 from spotify_assets.spotify.auth import ClientCredentialsAuth
+from spotify_assets.spotify.pacing import Pacer
 from spotify_assets.spotify.progress import Progress
 from spotify_assets.spotify.stats import StatsRecorder
 from spotify_assets.spotify.transport import Transport
@@ -73,7 +74,7 @@ def test_tokens_are_renewed_before_they_expire_and_shared_by_threads(
     config = ClientConfig(
         emu.client_id, emu.client_secret, emu.api_base_url, emu.token_url, token_refresh_margin_s=60
     )
-    transport = Transport(requests.Session(), config, stats=stats)
+    transport = Transport(requests.Session(), config, stats=stats, pacer=Pacer())
     emu.configure(token_ttl_s=600)
     auth = ClientCredentialsAuth(config, transport=transport, stats=stats, clock=lambda: now[0])
     tokens: list[str] = []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from spotify_assets.emulator import Fault
 from spotify_assets.spotify.memory import FORBIDDEN_TTL_S, AppMemory, FileStore
-from spotify_assets.spotify.pacing import LearnedPace
+from spotify_assets.spotify.pacing import LearnedPace, Pacer
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.spotify.conftest import ClientFactory, fewest_requests
 
@@ -68,19 +68,22 @@ def test_an_unusable_cache_costs_a_probe_but_never_the_run(
         '{"app": {"forbidden": {"browse": {"at": "yesterday"}}, "pace": 3}, "x": [1]}'
     )
     odd = AppMemory(FileStore(tmp_path / "odd.json"), "app")
-    assert odd.reason("browse") is None and odd.pace is None
+    assert odd.reason("browse") is None and odd.stored_pace() is None
     odd.forbid("albums", "403")
     stored = json.loads((tmp_path / "odd.json").read_text())
     assert stored["app"]["forbidden"]["albums"]["reason"] == "403"
 
 
-def test_a_saved_pace_is_kept_as_it_was_checked(tmp_path: Path) -> None:
+def test_an_older_or_hand_edited_saved_pace_loads_unconfirmed_and_a_damaged_one_is_ignored(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "app_memory.json"
-    pace = {"quota": 90, "window_s": "30", "at": 1_000_000.0}  # edited by hand: a string
+    pace = {"quota": 90, "window_s": "30", "at": 1_000_000.0}  # an older store, edited by hand
     path.write_text(json.dumps({"app": {"pace": pace}}))
-    assert AppMemory(FileStore(path), "app", clock=lambda: 1_000_000.0).pace == LearnedPace(
-        90, 30.0
-    )
+    memory = AppMemory(FileStore(path), "app", clock=lambda: 1_000_000.0)
+    assert Pacer(memory=memory).pace == LearnedPace(90, 30.0, confirmed=False)
+    path.write_text(json.dumps({"app": {"pace": {"quota": "many", "at": 1_000_000.0}}}))
+    assert Pacer(memory=AppMemory(FileStore(path), "app", clock=lambda: 1_000_000.0)).pace is None
 
 
 def test_a_restricted_apps_429_on_browse_falls_back_after_two_waits_and_is_remembered(
@@ -143,7 +146,10 @@ def test_the_learned_pace_is_remembered_for_the_next_run(
     assert first.stats.http_429 >= 1
     [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
     assert stored["pace"]["quota"] == 30 and 3.0 <= stored["pace"]["window_s"] < 3.5
+    assert stored["pace"]["confirmed"] is True and stored["pace"]["runs"] == 1
     emu.reset()
     second = client_for(emu)
     second.album_tracks(a["id"] for a in second.new_releases().albums)
     assert second.stats.http_429 <= 2
+    [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
+    assert stored["pace"]["runs"] == 2
