@@ -13,9 +13,11 @@ from spotify_assets.emulator.config import (
     APP_FORBIDDEN_MESSAGES,
     AUTH_ERRORS,
     MODES,
+    RETRY_AFTER_MODES,
     EmulatorConfig,
     parse_markets,
     parse_rate_limit,
+    parse_request_numbers,
 )
 from spotify_assets.emulator.server import EmulatorServer
 
@@ -36,6 +38,15 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[EmulatorConfig, str, 
     parser.add_argument(
         "--rate-limit", type=parse_rate_limit, default=None, metavar="R/W",
         help="at most R accepted requests in any rolling W seconds (default: unlimited)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rate-limit-retry-after", choices=RETRY_AFTER_MODES,
+        default=defaults.rate_limit_retry_after,
+        help="what rate-limit 429s carry: Retry-After (header), none (absent), or 0 (zero)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--lone-429-at", type=parse_request_numbers, default=(), metavar="N,M,...",
+        help="API requests (1-based, since start) that get a lone 429, whatever the rate limit",
     )  # fmt: skip
     parser.add_argument(
         "--error-rate", type=float, default=defaults.error_rate,
@@ -86,6 +97,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[EmulatorConfig, str, 
             mode=args.mode,
             latency_ms=args.latency_ms,
             rate_limit=args.rate_limit,
+            rate_limit_retry_after=args.rate_limit_retry_after,
+            lone_429_at=args.lone_429_at,
             error_rate=args.error_rate,
             token_ttl_s=args.token_ttl_s,
             quota=args.quota,

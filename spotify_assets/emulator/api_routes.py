@@ -1,8 +1,8 @@
 """The Web API and token routes, and the request pipeline every one of them runs through."""
 
 # Order per API request: injected latency, scripted fault (its delay, then its answer), bearer
-# check, whole-app 403, quota, rolling window, random 5xx, then the endpoint itself; finally
-# faults that rewrite or cut the answer, and the stats record.
+# check, whole-app 403, quota, lone 429, rolling window, random 5xx, then the endpoint itself;
+# finally faults that rewrite or cut the answer, and the stats record.
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from spotify_assets.emulator import handlers, traffic
-from spotify_assets.emulator.config import APP_FORBIDDEN_MESSAGES, AuthErrors
+from spotify_assets.emulator.config import APP_FORBIDDEN_MESSAGES, AuthErrors, EmulatorConfig
 from spotify_assets.emulator.fault_replies import RATE_LIMITED, early_answer, rewrite_body
 from spotify_assets.emulator.faults import TOKEN, Fault
 from spotify_assets.emulator.protocol import Connections
@@ -195,14 +195,24 @@ def _refusal(state: EmulatorState) -> tuple[Response, str] | None:
         body = {"error": {"status": 429, "message": RATE_LIMITED, "reason": QUOTA_EXCEEDED}}
         headers = {"Retry-After": str(QUOTA_RETRY_AFTER_S)}
         return json_response(body, 429, headers), traffic.QUOTA
+    if state.lone_429():
+        return api_error(429, RATE_LIMITED, _retry_after(config, 1)), traffic.LONE_429
     retry_after = state.admit()
     if retry_after is not None:
-        headers = {"Retry-After": str(retry_after)}
-        return api_error(429, RATE_LIMITED, headers), traffic.RATE_LIMIT
+        return api_error(429, RATE_LIMITED, _retry_after(config, retry_after)), traffic.RATE_LIMIT
     server_error = state.draw_server_error()
     if server_error is not None:
         return api_error(server_error, phrase(server_error)), traffic.SERVER_ERROR
     return None
+
+
+def _retry_after(config: EmulatorConfig, seconds: int) -> dict[str, str]:
+    """The Retry-After header of a rate-limit 429 as rate_limit_retry_after asks: the seconds,
+    none at all, or 0."""
+    mode = config.rate_limit_retry_after
+    if mode == "absent":
+        return {}
+    return {"Retry-After": "0" if mode == "zero" else str(seconds)}
 
 
 def _grant(state: EmulatorState, request: Request, form: dict[str, str]) -> Response:

@@ -21,6 +21,10 @@ APP_FORBIDDEN_MESSAGES: dict[AppForbidden, str] = {
     "country": "Spotify is unavailable in this country",
 }
 RATE_WINDOW_S = (0.1, 60.0)  # shortest and longest rolling window the emulator accepts
+RetryAfterMode = Literal["header", "absent", "zero"]
+# What a rate-limit 429 (rolling window or lone) carries: Retry-After in whole seconds, no
+# Retry-After at all (as seen through proxies, 2026), or `Retry-After: 0`.
+RETRY_AFTER_MODES: tuple[RetryAfterMode, ...] = ("header", "absent", "zero")
 
 # Knobs that may change while the emulator runs; the catalog (albums, seed, markets) and the app
 # credentials are fixed for the life of an emulator.
@@ -29,6 +33,8 @@ TUNABLE_KEYS = frozenset(
         "mode",
         "latency_ms",
         "rate_limit",
+        "rate_limit_retry_after",
+        "lone_429_at",
         "error_rate",
         "token_ttl_s",
         "total_offset",
@@ -57,6 +63,8 @@ class EmulatorConfig:
     mode: Mode = "extended"
     latency_ms: float = 0.0
     rate_limit: tuple[int, float] | None = None
+    rate_limit_retry_after: RetryAfterMode = "header"
+    lone_429_at: tuple[int, ...] = ()  # API requests (1-based) refused by a lone 429
     error_rate: float = 0.0
     token_ttl_s: float = 3600.0
     client_id: str = "emulator-client-id"
@@ -101,6 +109,13 @@ class EmulatorConfig:
                     f"rate_limit must be (R >= 1, {low:g} <= W <= {high:g} seconds), "
                     f"got {self.rate_limit}"
                 )
+        if self.rate_limit_retry_after not in RETRY_AFTER_MODES:
+            raise ValueError(
+                f"rate_limit_retry_after must be one of {', '.join(RETRY_AFTER_MODES)}, "
+                f"got {self.rate_limit_retry_after!r}"
+            )
+        if any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in self.lone_429_at):
+            raise ValueError(f"lone_429_at must hold request numbers >= 1, got {self.lone_429_at}")
         if not 0.0 <= self.error_rate <= 1.0:
             raise ValueError(f"error_rate must be within [0, 1], got {self.error_rate}")
         if not math.isfinite(self.token_ttl_s) or self.token_ttl_s <= 0:
@@ -149,6 +164,7 @@ class EmulatorConfig:
         """JSON view of the config as the control endpoint reports it (the secret is fake)."""
         data = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
         data["rate_limit"] = None if self.rate_limit is None else list(self.rate_limit)
+        data["lone_429_at"] = list(self.lone_429_at)
         for key in ("drop_tracks", "unknown_albums", "null_albums", "null_pages"):
             data[key] = sorted(getattr(self, key))
         data["feed_duplicate"] = None if self.feed_duplicate is None else list(self.feed_duplicate)
@@ -166,7 +182,7 @@ def coerce_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
         )
     out: dict[str, Any] = {}
     for key, value in changes.items():
-        if key in ("mode", "auth_errors"):
+        if key in ("mode", "auth_errors", "rate_limit_retry_after"):
             out[key] = str(value)
         elif key == "app_forbidden":
             out[key] = None if value is None else str(value)
@@ -185,6 +201,8 @@ def coerce_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
             if pair is not None and len(pair) != 2:
                 raise ValueError(f"feed_duplicate must be [place, place] or None, got {value!r}")
             out[key] = pair
+        elif key == "lone_429_at":
+            out[key] = parse_request_numbers(value)
         else:
             out[key] = _id_set(key, value)
     return out
@@ -226,6 +244,22 @@ def check_markets(markets: tuple[str, ...]) -> None:
         )
     if len(set(markets)) != len(markets):
         raise ValueError(f"markets must name each market once, got {list(markets)}")
+
+
+def parse_request_numbers(value: object) -> tuple[int, ...]:
+    """Read request numbers given as "3,10" or [3, 10], in order, each once."""
+    parts: list[Any]
+    if isinstance(value, str):
+        parts = [part for part in value.split(",") if part.strip()]
+    elif isinstance(value, list | tuple):
+        parts = list(value)
+    else:
+        raise ValueError(f"lone_429_at must be 'N,M,...' or a list of numbers, got {value!r}")
+    try:
+        numbers = [_integer("lone_429_at", int(p) if isinstance(p, str) else p) for p in parts]
+    except ValueError:
+        raise ValueError(f"lone_429_at must be whole request numbers, got {value!r}") from None
+    return tuple(sorted(set(numbers)))
 
 
 def _number(key: str, value: object) -> float:

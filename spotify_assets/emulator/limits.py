@@ -1,5 +1,5 @@
-"""What refuses an authorized request before it is served: the day quota, the rolling window and
-the random 5xx draw (not locked: EmulatorState calls it under its lock)."""
+"""What refuses an authorized request before it is served: the day quota, lone 429s, the rolling
+window and the random 5xx draw (not locked: EmulatorState calls it under its lock)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ class Limits:
         self._window = None if config.rate_limit is None else RollingWindow(*config.rate_limit)
         self._errors = random.Random(f"spotify-emulator:{config.seed}:errors")
         self.quota_used = 0
+        self._judged = 0  # requests that reached the rate limit, for lone_429_at
 
     def spend_quota(self) -> bool:
         """Count one authorized API request against the quota; False once it is spent."""
@@ -30,6 +31,11 @@ class Limits:
             return False
         self.quota_used += 1
         return True
+
+    def lone_429(self) -> bool:
+        """Count one request that reached the rate limit; True when lone_429_at names it."""
+        self._judged += 1
+        return self._judged in self._config.lone_429_at
 
     def admit(self, now: float) -> int | None:
         """Pass the rate limit (None) or get the Retry-After seconds of a 429."""
@@ -52,4 +58,6 @@ class Limits:
             fresh._errors = self._errors
         if "quota" not in changed:
             fresh.quota_used = self.quota_used
+        if "lone_429_at" not in changed:
+            fresh._judged = self._judged
         return fresh

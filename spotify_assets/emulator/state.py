@@ -137,6 +137,11 @@ class EmulatorState:
         with self._lock:
             return self._limits.spend_quota()
 
+    def lone_429(self) -> bool:
+        """Whether this request gets a lone 429 (lone_429_at), counting it."""
+        with self._lock:
+            return self._limits.lone_429()
+
     def admit(self) -> int | None:
         """Pass the rate limit (None) or get the Retry-After seconds of a 429."""
         with self._lock:

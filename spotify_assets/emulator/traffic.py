@@ -12,6 +12,7 @@ UNKNOWN = "unknown"
 # Reasons the emulator refuses a request on its own (not by a scripted fault), as Served records.
 QUOTA = "quota"
 RATE_LIMIT = "rate_limit"
+LONE_429 = "lone_429"
 SERVER_ERROR = "server_error"
 APP_FORBIDDEN = "app_forbidden"
 LOG_SIZE = 10_000
@@ -89,6 +90,7 @@ class Stats:
             "faults_fired": self._faults_fired,
             "quota_exceeded": self._by_reason[QUOTA],
             "rate_limited": self._by_reason[RATE_LIMIT],
+            "lone_429": self._by_reason[LONE_429],
             "by_reason": dict(self._by_reason),
             "log": [served.to_json() for served in self._log],
         }

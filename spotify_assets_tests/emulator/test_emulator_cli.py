@@ -112,6 +112,12 @@ def test_cli_arguments_for_quota_feed_days_and_2026_behaviours() -> None:
     )
     defaults = parse_args([])[0]
     assert (defaults.quota, defaults.feed_day, defaults.app_forbidden) == (None, 0, None)
+    assert (defaults.rate_limit_retry_after, defaults.lone_429_at) == ("header", ())
+    noisy, _, _ = parse_args(["--rate-limit-retry-after", "absent", "--lone-429-at", "10,3"])
+    assert (noisy.rate_limit_retry_after, noisy.lone_429_at) == ("absent", (3, 10))
+    for bad in (["--rate-limit-retry-after", "never"], ["--lone-429-at", "0"]):
+        with pytest.raises(SystemExit):
+            parse_args(bad)
     for bad in (["--rate-limit", "5/90"], ["--feed-turnover", "2"], ["--app-forbidden", "x"]):
         with pytest.raises(SystemExit):
             parse_args(bad)

@@ -125,6 +125,21 @@ def test_rate_limit_fault_with_huge_retry_after_and_quota_body(api: Api) -> None
     assert api.emulator.stats()["http_429"] == 2
 
 
+def test_a_day_long_ban_on_the_token_endpoint(api: Api) -> None:
+    ban = {"error": {"status": 429, "message": "Quota exceeded", "reason": "QUOTA_EXCEEDED"}}
+    api.emulator.add_fault(Fault("token", "rate_limit", retry_after_s=86400, body=ban, times=99))
+    for _ in range(2):
+        refused = api.request_token(
+            grant_type="client_credentials",
+            client_id=api.emulator.client_id,
+            client_secret=api.emulator.client_secret,
+        )
+        assert (refused.status_code, refused.headers["Retry-After"]) == (429, "86400")
+        assert refused.json() == ban
+    stats = api.emulator.stats()
+    assert (stats["token_requests"], stats["tokens_issued"], stats["api_requests"]) == (2, 0, 0)
+
+
 def test_foreign_next_rewrites_every_next_link(api: Api) -> None:
     foreign = "http://evil.example:9"
     big = next(a for a in api.emulator.catalog.albums if a.total_tracks > 50)

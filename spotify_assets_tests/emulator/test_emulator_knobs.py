@@ -107,6 +107,9 @@ def test_configure_validates(emulator: EmulatorServer) -> None:
         {"app_forbidden": "banned"},
         {"auth_errors": "2027"},
         {"search_total": "many"},
+        {"rate_limit_retry_after": "later"},
+        {"lone_429_at": [0]},
+        {"lone_429_at": "third"},
     ):
         with pytest.raises(ValueError):
             emulator.configure(**bad)

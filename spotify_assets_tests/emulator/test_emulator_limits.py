@@ -124,3 +124,36 @@ def test_quota_counts_requests_the_rate_window_refuses(
     assert (final.status_code, final.json()) == (429, QUOTA_BODY)
     stats = api.emulator.stats()
     assert (stats["rate_limited"], stats["quota_exceeded"]) == (2, 1)
+
+
+@pytest.mark.parametrize(("mode", "header"), [("absent", None), ("zero", "0"), ("header", "10")])
+def test_rate_limit_429s_carry_retry_after_as_configured(
+    clocked: Callable[..., tuple[Api, FakeClock]], mode: str, header: str | None
+) -> None:
+    api, _ = clocked(rate_limit=(1, 10.0), rate_limit_retry_after=mode)
+    assert api.get(NEW_RELEASES).status_code == 200
+    refused = api.get(NEW_RELEASES)
+    assert refused.status_code == 429
+    assert refused.headers.get("Retry-After") == header
+    assert refused.json() == {"error": {"status": 429, "message": "API rate limit exceeded"}}
+    assert api.emulator.config.to_json()["rate_limit_retry_after"] == mode
+
+
+def test_lone_429s_at_chosen_requests_without_any_rate_limit(
+    emulator_factory: EmulatorFactory,
+) -> None:
+    api = Api(emulator_factory(lone_429_at=(2, 4)))
+    statuses = [api.get(NEW_RELEASES) for _ in range(5)]
+    assert [r.status_code for r in statuses] == [200, 429, 200, 429, 200]
+    assert statuses[1].headers["Retry-After"] == "1"
+    stats = api.emulator.stats()
+    assert (stats["lone_429"], stats["rate_limited"], stats["http_429"]) == (2, 0, 2)
+    assert api.emulator.config.to_json()["lone_429_at"] == [2, 4]
+    api.emulator.configure(lone_429_at=[1], rate_limit_retry_after="absent")  # counts afresh
+    refused = api.get(NEW_RELEASES)
+    assert refused.status_code == 429 and "Retry-After" not in refused.headers
+    assert api.get(NEW_RELEASES).status_code == 200
+    api.emulator.reset()  # so does a reset
+    api = Api(api.emulator)
+    assert [api.get(NEW_RELEASES).status_code for _ in range(2)] == [429, 200]
+    api.close()
