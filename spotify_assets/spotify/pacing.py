@@ -26,13 +26,15 @@ The policy, in plain words
   window at most that long; a refused one (a 429) proves it longer. The first pause may spend
   up to max_workers 429s, those of the requests in flight included; probes spend what is left,
   at growing windows from MIN_PROBE_WINDOW_S, and then the pacer waits out the assumed window.
-  After that, one probe per window held (the first one only after a whole window without a
-  429). Trade-off: a cold run against Spotify's own 30 s window (bench W8) meets up to
-  max_workers 429s in flight at once, so any probe before 30 s would cost it a 429 beyond that
-  budget. So a cold run whose first pause spent the allowance waits out the assumed 30 s once
-  before it probes, even when the window is much shorter (15 per 1 s: the run loses about one
-  assumed window, then learns the window with one passing probe), and a run against a long
-  window probes only once per window it held (W8 warm: one 429).
+  After that, a probe only once the pace has held WINDOWS_HELD_BEFORE_PROBE whole windows
+  without a 429, and only when it would go a tenth of the window or more before the pace lets
+  the next request go anyway. Trade-off: a cold run against Spotify's own 30 s window (bench
+  W8) meets up to max_workers 429s in flight at once, so any probe before 30 s would cost it a
+  429 beyond that budget. So a cold run whose first pause spent the allowance waits out the
+  assumed window, and two more, before it probes, even when the window is much shorter (15 per
+  1 s: about 60 s lost once, then one passing probe finds the window); against a long window a
+  run meets at most one probe 429 per two windows held (W8 itself, 2.7 windows of requests,
+  meets none: its last window never fills). The next run starts from what the probes found.
 - Only a confirmed pace is remembered, with how sure it is: whether the window was measured or
   only bracketed by probes, and how many runs it held through. A store that cannot be read
   costs a cold start, never the run.
@@ -567,7 +569,9 @@ class Pacer:
         opens = self._window_opens(now, self._pace)
         if opens > now:
             probe_at, probe = self._probe_at(now, self._pace)
-            if probe is not None and probe_at < opens:
+            # A window probe is worth its risk of a 429 only when it gains a share of the window.
+            gain = SETTLED_SHARE * self._pace.window_s if probe and probe.kind == "window" else 0
+            if probe is not None and probe_at < opens - gain:
                 return max(ready, probe_at), probe
         return max(ready, opens), None
 
