@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from spotify_assets.emulator import EmulatorServer, Fault
-from spotify_assets.spotify import SpotifyClient, SpotifyRunStoppedError
-from spotify_assets.spotify import pacing
+from spotify_assets.spotify import SpotifyClient, SpotifyRunStoppedError, pacing
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.spotify.conftest import WORKERS, ClientFactory, fewest_requests
 
@@ -179,7 +178,7 @@ def test_a_day_long_ban_from_the_token_endpoint_stops_every_worker(
     ban = {"error": {"status": 429, "message": "Quota exceeded", "reason": "QUOTA_EXCEEDED"}}
     emu.add_fault(Fault("token", "rate_limit", nth=2, times=1000, retry_after_s=86400, body=ban))
     client = client_for(emu, max_workers=WORKERS)
-    with pytest.raises(SpotifyRunStoppedError, match="86400 s.*QUOTA_EXCEEDED"):
+    with pytest.raises(SpotifyRunStoppedError, match=r"86400 s.*QUOTA_EXCEEDED"):
         run(client)
     log = emu.stats()["log"]
     tokens = [entry for entry in log if entry["endpoint"] == "token"]
