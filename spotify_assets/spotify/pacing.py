@@ -50,7 +50,8 @@ The arithmetic
   whole second between the bounds (+ WINDOW_MARGIN, at most MAX_WINDOW_MARGIN_S) is W, or the
   upper bound when none fits; a Retry-After over MAX_WINDOW_S is another limit, not learned.
 - A window that fills again when paced means the quota fell: Q becomes the accepted requests
-  still in the window at that 429, at most Q - 1, so it never loops.
+  still in the window at that 429, at most Q - 1 (so it never loops) and at least Q / 2 (a
+  window read too short, e.g. a fractional one read as the whole second below, shows few).
 - A probe goes with the Q-th most recent accepted request r in view. Passed: the server had a
   free slot, so r had left: W <= probe answered - r sent. Refused: r was still in: W > probe
   sent - r answered. The window is known once the bounds are SETTLED_SHARE (or SETTLED_S) apart.
@@ -297,14 +298,8 @@ def _counted_until(request: _Request, window_s: float) -> float:
     return (request.answered if request.answered is not None else request.sent) + window_s
 
 
-def _first_window(log: deque[_Request], episode: _Episode) -> LearnedPace | None:
-    """The quota and window a run's first filled window reveals (all of the run so far lies in
-    it); None when it reveals nothing."""
-    accepted = [
-        r for r in log if r.answered is not None and not r.refused and r.sent < episode.started
-    ]
-    if not accepted:
-        return None
+def _window_of(accepted: list[_Request], episode: _Episode) -> LearnedPace:
+    """The quota and window a filled window reveals when `accepted` all lie in it."""
     first = min(accepted, key=lambda r: r.sent)
     timed = [(sent, answered, after) for sent, answered, after in episode.hits if after]
     if not timed:
@@ -317,6 +312,37 @@ def _first_window(log: deque[_Request], episode: _Episode) -> LearnedPace | None
     margin = min(whole * WINDOW_MARGIN, MAX_WINDOW_MARGIN_S)
     window = min(longest, whole + margin) if whole > max(shortest, 0) else longest
     return LearnedPace(len(accepted), math.ceil(min(window, MAX_WINDOW_S) * 1000) / 1000)
+
+
+def _first_window(
+    log: deque[_Request], episode: _Episode, lone_end: float, lone: list[LearnedPace]
+) -> LearnedPace | None:
+    """The quota and window a run's first filled window reveals; None when it reveals nothing.
+
+    The run started faster than the quota, so the window holds all of it: unless a lone 429
+    paused it (ending at `lone_end`). Then only the requests since that pause surely count; the
+    window read from them alone is trusted when the pause outlasted the window of the whole run
+    (an upper bound: the older requests had surely left), or outlasted their own window and a
+    lone 429 (in `lone`) counted exactly as many over the same window (a window that filled
+    one request at a time); else the whole run's window bounds it (safe; slow if it was long).
+    """
+    accepted = [
+        r for r in log if r.answered is not None and not r.refused and r.sent < episode.started
+    ]
+    recent = [r for r in accepted if r.sent >= lone_end]
+    if not recent:
+        return None
+    if len(recent) == len(accepted):
+        return _window_of(accepted, episode)
+    bound = _window_of(accepted, episode)  # the oldest request bounds the window from above
+    gap = min(r.sent for r in recent) - max(
+        r.answered or r.sent for r in accepted if r.sent < lone_end
+    )
+    since = _window_of(recent, episode)
+    agrees = any(b.quota == since.quota and _same(b, since) for b in lone)
+    if gap >= bound.window_s or (agrees and gap >= since.window_s):
+        return since
+    return LearnedPace(len(recent), bound.window_s, window_floor_s=bound.window_floor_s)
 
 
 def _count_in(log: deque[_Request], episode: _Episode, window_s: float) -> int:
@@ -334,9 +360,11 @@ def _count_in(log: deque[_Request], episode: _Episode, window_s: float) -> int:
 
 def _still_in(log: deque[_Request], episode: _Episode, pace: LearnedPace) -> LearnedPace:
     """A lower quota after a 429 the pace should have avoided: the accepted requests still in
-    the window when it came, at most quota - 1 (so it never loops)."""
+    the window when it came, at most quota - 1 (so it never loops), and at least half the
+    quota: when the window itself was read too short, few requests seem still in it, and one
+    such 429 must not make the run crawl."""
     quota = min(pace.quota - 1, _count_in(log, episode, pace.window_s))
-    return replace(pace, quota=max(1, quota), runs=0)
+    return replace(pace, quota=max(1, quota, pace.quota // 2), runs=0)
 
 
 def _same(a: LearnedPace, b: LearnedPace) -> bool:
@@ -384,6 +412,7 @@ class Pacer:
         self._next_send = self._paused_until = self._last_pause = -math.inf
         self._episode: _Episode | None = None
         self._lone: list[LearnedPace] = []
+        self._lone_end = -math.inf
         self._held_since = clock()
         self._allowance = 0
         self._probe: _Request | None = None
@@ -648,8 +677,9 @@ class Pacer:
             # window at the quota): only a window that fills again is evidence there.
             again = not pace.confirmed and any(_same(seen, b) for b in self._lone)
         else:
-            seen, again = _first_window(self._log, episode), False
-            for before in self._lone:
+            seen = _first_window(self._log, episode, self._lone_end, self._lone)
+            again = False
+            for before in [] if filled else self._lone:
                 count = _count_in(self._log, episode, before.window_s)
                 if count >= 1 and _same(replace(before, quota=count), before):
                     seen, again = replace(before, quota=count), True
@@ -658,6 +688,7 @@ class Pacer:
             return
         if not (filled or again):
             self._lone.append(seen)
+            self._lone_end = now
             return
         self._lone.clear()
         self._pace = replace(seen, confirmed=filled, runs=0)

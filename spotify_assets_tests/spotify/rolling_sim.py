@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from spotify_assets.emulator.rolling_window import RollingWindow
-from spotify_assets.spotify.pacing import LearnedPace, Pacer, PacingLimits, RateLimited
+from spotify_assets.spotify.pacing import (
+    LearnedPace,
+    PaceMemory,
+    Pacer,
+    PacingLimits,
+    RateLimited,
+)
 
 RetryAfter = Literal["header", "absent", "zero"]
 """What the server's 429s carry: Retry-After, none, or `Retry-After: 0`."""
@@ -150,8 +156,8 @@ class Scenario:
 @dataclass
 class Outcome:
     """What a simulated run did: its duration, every send, every 429 (and those the window
-    refused, lone ones aside), when each request arrived and whether it was accepted, and how
-    the workers ended."""
+    refused, lone ones aside), each request as (sent, arrived, verdict: ok, window or lone),
+    the pace after every change, and how the workers ended."""
 
     duration_s: float
     sent_at: list[float]
@@ -160,7 +166,8 @@ class Outcome:
     errors: list[BaseException | None] = field(default_factory=list)
     stopped_at: list[float] = field(default_factory=list)
     window_limited_at: list[float] = field(default_factory=list)
-    arrivals: list[tuple[float, bool]] = field(default_factory=list)
+    requests: list[tuple[float, float, str]] = field(default_factory=list)
+    paces: list[tuple[float, LearnedPace | None]] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for the test log: duration, requests, 429s, what was learned."""
@@ -176,6 +183,7 @@ def simulate(
     scenario: Scenario,
     *,
     learned: LearnedPace | None = None,
+    memory: PaceMemory | None = None,
     max_requests_per_second: float | None = None,
     halt: tuple[float, BaseException] | None = None,
 ) -> Outcome:
@@ -185,6 +193,7 @@ def simulate(
     pacer = Pacer(
         PacingLimits(max_workers=scenario.workers, max_requests_per_second=max_requests_per_second),
         learned=learned,
+        memory=memory,
         clock=clock.time,
         sleep=clock.sleep,
     )
@@ -202,27 +211,37 @@ def simulate(
                 attempt = 0
                 while True:
                     pacer.acquire()
-                    outcome.sent_at.append(clock.now)
+                    sent = clock.now
+                    outcome.sent_at.append(sent)
                     number = len(outcome.sent_at)
                     travel()
                     if scenario.quota_change and clock.now >= scenario.quota_change[0]:
                         server.window.requests = scenario.quota_change[1]
+                    verdict = "lone"
                     if number in scenario.lone_at:
                         accepted, retry_after = False, scenario.lone_retry_after_s
                     else:
                         accepted, retry_after = server.admit(clock.now)
+                        verdict = "ok" if accepted else "window"
                         if not accepted:
                             outcome.window_limited_at.append(clock.now)
-                    outcome.arrivals.append((clock.now, accepted))
+                    outcome.requests.append((sent, clock.now, verdict))
                     travel()
                     if accepted:
                         pacer.on_accepted()
+                    else:
+                        outcome.limited_at.append(clock.now)
+                        attempt += 1
+                        pacer.on_rate_limited(
+                            RateLimited(
+                                "sim", "GET /sim", "api", retry_after, None, "", attempt, 10**6
+                            )
+                        )
+                    pace = pacer.pace
+                    if not outcome.paces or outcome.paces[-1][1] != pace:
+                        outcome.paces.append((clock.now, pace))
+                    if accepted:
                         break
-                    outcome.limited_at.append(clock.now)
-                    attempt += 1
-                    pacer.on_rate_limited(
-                        RateLimited("sim", "GET /sim", "api", retry_after, None, "", attempt, 10**6)
-                    )
                 outcome.duration_s = max(outcome.duration_s, clock.now)
         finally:
             outcome.stopped_at.append(clock.now)
