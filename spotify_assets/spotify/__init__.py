@@ -15,6 +15,7 @@ from spotify_assets.spotify.errors import (
     SpotifyProtocolError,
     SpotifyRateLimitError,
     SpotifyRequestError,
+    SpotifyRetryBudgetError,
     SpotifyRunStoppedError,
     SpotifyUnavailableError,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "SpotifyProtocolError",
     "SpotifyRateLimitError",
     "SpotifyRequestError",
+    "SpotifyRetryBudgetError",
     "SpotifyRunStoppedError",
     "SpotifyUnavailableError",
 ]

@@ -43,7 +43,7 @@ class ClientContext:
     def settled(
         self, what: str, pages: Callable[[int], Iterator[Page]], key: str | None = None
     ) -> Listing:
-        """A listing read without drift (see paging.settled), counting the restarts in the
+        """A listing read without drift (see listing.settled), counting the restarts in the
         client's stats; a page holding a duplicate is read again from its `href` (bodies
         `{key: paging}` when `key` is given)."""
         return settled(
