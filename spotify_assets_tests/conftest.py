@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from spotify_assets.emulator import EmulatorConfig, EmulatorServer
-from spotify_assets.emulator.config import TUNABLE_KEYS
+from spotify_assets.emulator.knobs import TUNABLE_KEYS
 from spotify_assets.spotify.memory import CACHE_DIR_ENV
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

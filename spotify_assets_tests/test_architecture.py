@@ -1,5 +1,5 @@
-"""The layers of the tree, as README's "Layout" draws them: who may import whom, no cycles, and
-each folder saying what lives there.
+"""The layers of the tree, as docs/layout.md draws them: who may import whom, no cycles, client
+and emulator without a module name in common, and each folder saying what lives there.
 
 Imports point one way: local tooling -> code location (defs) -> data contract -> client; the
 client imports nothing of ours or of Dagster; the emulator shares no code with anything.
@@ -131,3 +131,13 @@ def test_every_folder_says_what_lives_there() -> None:
         if not ast.get_docstring(ast.parse(init.read_text()))
     )
     assert silent == []
+
+
+def test_client_and_emulator_share_no_module_name() -> None:
+    """Two `config.py` (or any same-named pair) in client and emulator read as one module shared
+    by both, which the design forbids; one name each keeps a traceback or a grep unambiguous."""
+    client, emulator = (
+        {path.stem for path in (PACKAGE / folder).glob("*.py") if path.stem != "__init__"}
+        for folder in ("spotify", "emulator")
+    )
+    assert sorted(client & emulator) == []

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from spotify_assets.emulator.config import (
+from spotify_assets.emulator.knobs import (
     APP_FORBIDDEN_MESSAGES,
     AUTH_ERRORS,
     MODES,

@@ -19,9 +19,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from spotify_assets.emulator import handlers, traffic
-from spotify_assets.emulator.config import APP_FORBIDDEN_MESSAGES, AuthErrors, EmulatorConfig
 from spotify_assets.emulator.fault_replies import RATE_LIMITED, early_answer, rewrite_body
 from spotify_assets.emulator.faults import TOKEN, Fault
+from spotify_assets.emulator.knobs import APP_FORBIDDEN_MESSAGES, AuthErrors, EmulatorConfig
 from spotify_assets.emulator.protocol import Connections
 from spotify_assets.emulator.responses import (
     ApiError,

@@ -9,7 +9,7 @@ from starlette.datastructures import QueryParams
 
 from spotify_assets.emulator import params
 from spotify_assets.emulator.catalog import Catalog
-from spotify_assets.emulator.config import EmulatorConfig
+from spotify_assets.emulator.knobs import EmulatorConfig
 from spotify_assets.emulator.objects import (
     JSON,
     View,

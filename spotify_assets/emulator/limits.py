@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from spotify_assets.emulator.config import EmulatorConfig
+from spotify_assets.emulator.knobs import EmulatorConfig
 from spotify_assets.emulator.rolling_window import RollingWindow
 
 SERVER_ERRORS = (500, 502, 503)

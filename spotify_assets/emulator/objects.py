@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from spotify_assets.emulator.config import Mode
+from spotify_assets.emulator.knobs import Mode
 from spotify_assets.emulator.records import Album, Artist, Image, Track
 
 JSON = dict[str, Any]

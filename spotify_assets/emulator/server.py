@@ -15,8 +15,8 @@ import uvicorn
 
 from spotify_assets.emulator.app import create_app
 from spotify_assets.emulator.catalog import Catalog
-from spotify_assets.emulator.config import EmulatorConfig
 from spotify_assets.emulator.faults import Fault
+from spotify_assets.emulator.knobs import EmulatorConfig
 from spotify_assets.emulator.protocol import Connections, protocol_class
 from spotify_assets.emulator.state import EmulatorState
 

@@ -9,8 +9,8 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from spotify_assets.emulator.catalog import Catalog, generate_catalog
-from spotify_assets.emulator.config import EmulatorConfig
 from spotify_assets.emulator.faults import Fault, FaultBook
+from spotify_assets.emulator.knobs import EmulatorConfig
 from spotify_assets.emulator.limits import Limits
 from spotify_assets.emulator.tokens import TokenStatus, TokenStore
 from spotify_assets.emulator.traffic import Served, Stats

@@ -15,16 +15,14 @@ from requests.adapters import HTTPAdapter
 from spotify_assets.spotify.api import SpotifyApi, origin
 from spotify_assets.spotify.auth import ClientCredentialsAuth
 from spotify_assets.spotify.config import ClientConfig
-from spotify_assets.spotify.context import ClientContext
+from spotify_assets.spotify.context import ClientContext, Workers
 from spotify_assets.spotify.feed import Feed
 from spotify_assets.spotify.memory import AppMemory, MemoryStore, app_key, default_store
 from spotify_assets.spotify.pacing import Pacer, PacingLimits
-from spotify_assets.spotify.progress import Report
 from spotify_assets.spotify.results import AlbumTracks, NewReleases
-from spotify_assets.spotify.stats import ClientStats, StatsRecorder
+from spotify_assets.spotify.stats import ClientStats, Report, StatsRecorder
 from spotify_assets.spotify.tracks import Tracks
 from spotify_assets.spotify.transport import Transport
-from spotify_assets.spotify.workers import Workers
 
 R = TypeVar("R")
 

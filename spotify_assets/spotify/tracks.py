@@ -32,7 +32,6 @@ from spotify_assets.spotify.errors import (
 )
 from spotify_assets.spotify.pacing import PROBE_PATIENCE, is_refusal
 from spotify_assets.spotify.paging import Page, fetch, follow
-from spotify_assets.spotify.progress import ProgressTracker, Report
 from spotify_assets.spotify.results import (
     NOT_ASKED,
     UNKNOWN,
@@ -40,6 +39,7 @@ from spotify_assets.spotify.results import (
     SpotifyObject,
     TracksEndpoint,
 )
+from spotify_assets.spotify.stats import ProgressTracker, Report
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Sends one HTTP request to Spotify and sees it through transient failures.
+"""Sends one HTTP request to Spotify and sees it through transient failures: the retry loop, its
+backoff, and the retry budget for outages shared by the whole run.
 
 The retry loop is written by hand rather than delegated to urllib3's `Retry` because Spotify
 needs what `Retry` cannot do: every 429 goes to the shared pacer (pacing.py), which pauses every
@@ -14,17 +15,19 @@ from __future__ import annotations
 import email.utils
 import html
 import logging
+import random
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import requests
 
 from spotify_assets.spotify.config import ClientConfig
-from spotify_assets.spotify.errors import SpotifyUnavailableError
+from spotify_assets.spotify.errors import SpotifyRetryBudgetError, SpotifyUnavailableError
 from spotify_assets.spotify.pacing import Endpoint, Pacer, RateLimited
-from spotify_assets.spotify.retry import Backoff, RetryBudget
 from spotify_assets.spotify.stats import StatsRecorder
 
 log = logging.getLogger(__name__)
@@ -79,6 +82,61 @@ def error_detail(response: requests.Response) -> tuple[str, str | None]:
         text = heading.group(1)
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text)).split())
     return (text[:200] or response.reason or "no message"), None
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """The wait before a retry: "full jitter", a uniform draw between 0 and an exponential ceiling,
+    which spreads the retries of many workers instead of letting them hit a recovering server in
+    lockstep."""
+
+    base_s: float
+    max_s: float
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def seconds(self, attempt: int) -> float:
+        """Seconds to wait before retry number `attempt` (1-based)."""
+        ceiling = min(self.max_s, self.base_s * 2 ** (attempt - 1))
+        return self.rng.uniform(0.0, ceiling)
+
+
+class RetryBudget:
+    """A count of retries the whole client may still spend on outages, shared by its threads,
+    and how many one request may spend (`per_request`, max_retries).
+
+    Per-request limits alone let a run against a failing API spend `max_retries` on every one of
+    its thousands of requests; the budget makes such a run fail fast instead.
+    """
+
+    def __init__(self, total: int, per_request: int) -> None:
+        self._left = total
+        self._per_request = per_request
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        """Spend one retry; False when the budget is exhausted."""
+        with self._lock:
+            if self._left <= 0:
+                return False
+            self._left -= 1
+            return True
+
+    def ends(
+        self, failures: int, what: str, *, url: str, status: int | None
+    ) -> SpotifyUnavailableError | None:
+        """The error that ends a request whose outage (`what`, its `failures`-th failure in a
+        row) outlasted its own retries, or the run's budget (SpotifyRetryBudgetError: the service
+        fails for the whole run, so nothing more is asked); None when a retry is allowed, which
+        spends one from the budget."""
+        spent = failures <= self._per_request and not self.take()
+        if failures <= self._per_request and not spent:
+            return None
+        why = "and the run's retry budget is spent" if spent else f"after {failures} attempts"
+        return (SpotifyRetryBudgetError if spent else SpotifyUnavailableError)(
+            f"{what} {why}; the service is having trouble, try the run again later.",
+            url=url,
+            status=status,
+        )
 
 
 class Transport:

@@ -12,8 +12,8 @@ import pytest
 from spotify_assets.emulator import EmulatorControl, EmulatorServer
 from spotify_assets.emulator.__main__ import parse_args
 from spotify_assets.emulator.catalog import generate_catalog
-from spotify_assets.emulator.config import EmulatorConfig
 from spotify_assets.emulator.generation import MARKETS
+from spotify_assets.emulator.knobs import EmulatorConfig
 from spotify_assets.emulator.records import Album
 from spotify_assets_tests.conftest import EmulatorFactory
 

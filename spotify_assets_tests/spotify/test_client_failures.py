@@ -21,8 +21,7 @@ from spotify_assets.spotify import (
 )
 from spotify_assets.spotify.auth import ClientCredentialsAuth
 from spotify_assets.spotify.pacing import Pacer
-from spotify_assets.spotify.progress import Progress
-from spotify_assets.spotify.stats import StatsRecorder
+from spotify_assets.spotify.stats import Progress, StatsRecorder
 from spotify_assets.spotify.transport import Transport
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.spotify.conftest import ClientFactory, catalog_ids

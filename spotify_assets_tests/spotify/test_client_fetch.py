@@ -8,7 +8,7 @@ import pytest
 
 from spotify_assets.emulator import EmulatorServer
 from spotify_assets.spotify import ClientConfig, SpotifyConfigError, SpotifyForbiddenError
-from spotify_assets.spotify.progress import Progress
+from spotify_assets.spotify.stats import Progress
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.spotify.conftest import ClientFactory, extra_track_pages, fewest_requests
 

@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from spotify_assets.emulator import EmulatorServer, Fault
-from spotify_assets.emulator.config import APP_FORBIDDEN_MESSAGES
+from spotify_assets.emulator.knobs import APP_FORBIDDEN_MESSAGES
 from spotify_assets.spotify import SpotifyAppForbiddenError, SpotifyRunStoppedError
 from spotify_assets.spotify.errors import SpotifyRetryBudgetError
 from spotify_assets.spotify.results import NOT_ASKED, UNKNOWN, Duplicate

@@ -1,4 +1,5 @@
-"""Emulator configuration: catalog shape, app mode and the behaviour knobs tests turn at runtime."""
+"""The emulator's knobs (EmulatorConfig): catalog shape, app mode and the behaviour knobs tests
+turn at runtime, each validated once."""
 
 from __future__ import annotations
 
