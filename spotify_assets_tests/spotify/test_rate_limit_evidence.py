@@ -64,14 +64,14 @@ def test_a_lone_429_costs_its_retry_after_and_teaches_nothing(
     assert took <= clean_s + LONE_RETRY_AFTER_S + SLACK_S
     assert stored_pace(capability_cache) is None
     emu.configure(lone_429_at=())
-    times = []
-    for _ in range(2):  # best of two, as the clean time
-        emu.reset()
-        next_run = client_for(emu)
-        times.append(run(next_run))
-        assert next_run.stats.http_429 == 0 and next_run.stats.waited_s == 0
-    print(f"next runs: {min(times):.2f} s")
-    assert min(times) <= clean_s + SLACK_S
+    emu.reset()
+    next_run = client_for(emu)
+    print(f"next run: {run(next_run):.2f} s")
+    # The memory it left holds the refused browse and no pace: the clean run's requests (browse
+    # not asked again), none held back. Counted, not timed: the wall time of a run this short
+    # moves by more than the difference on a loaded machine (bench W9 times it).
+    assert next_run.stats.api_requests == fewest_requests(emu, "development")
+    assert next_run.stats.http_429 == 0 and next_run.stats.waited_s == 0
 
 
 def test_a_lone_429_in_every_run_never_lowers_anything(
