@@ -14,6 +14,7 @@ from spotify_assets.emulator.config import (
     AUTH_ERRORS,
     MODES,
     EmulatorConfig,
+    parse_markets,
     parse_rate_limit,
 )
 from spotify_assets.emulator.server import EmulatorServer
@@ -69,6 +70,12 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[EmulatorConfig, str, 
         "--auth-errors", choices=AUTH_ERRORS, default=defaults.auth_errors,
         help="401 wording: legacy per-cause messages or the single 2026 one",
     )  # fmt: skip
+    parser.add_argument(
+        "--markets", type=parse_markets, default=None, metavar="US,SE,DE",
+        help="markets albums are sold in: most in all, some in several, one or none; search "
+        "with market= lists only the albums sold there (default: Spotify's whole list, "
+        "most albums everywhere)",
+    )  # fmt: skip
     parser.add_argument("--client-id", default=defaults.client_id)
     parser.add_argument("--client-secret", default=defaults.client_secret)
     args = parser.parse_args(argv)
@@ -89,6 +96,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[EmulatorConfig, str, 
             feed_shortfall=args.feed_shortfall,
             app_forbidden=args.app_forbidden,
             auth_errors=args.auth_errors,
+            markets=args.markets,
             client_id=args.client_id,
             client_secret=args.client_secret,
         )

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from spotify_assets.emulator.records import is_market_code
+
 Mode = Literal["extended", "development"]
 MODES: tuple[Mode, ...] = ("extended", "development")
 AuthErrors = Literal["legacy", "2026"]
@@ -20,7 +22,7 @@ APP_FORBIDDEN_MESSAGES: dict[AppForbidden, str] = {
 }
 RATE_WINDOW_S = (0.1, 60.0)  # shortest and longest rolling window the emulator accepts
 
-# Knobs that may change while the emulator runs; the catalog (albums, seed) and the app
+# Knobs that may change while the emulator runs; the catalog (albums, seed, markets) and the app
 # credentials are fixed for the life of an emulator.
 TUNABLE_KEYS = frozenset(
     {
@@ -66,9 +68,14 @@ class EmulatorConfig:
     feed_shortfall: int = 0
     app_forbidden: AppForbidden | None = None
     auth_errors: AuthErrors = "legacy"
+    # The markets albums are sold in; None: Spotify's whole list, most albums everywhere.
+    markets: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         """Reject values the emulator cannot honour, so a typo fails at once and says why."""
+        if self.markets is not None:
+            object.__setattr__(self, "markets", tuple(self.markets))  # a list given works too
+            check_markets(self.markets)
         if self.albums < 0:
             raise ValueError(f"albums must be >= 0, got {self.albums}")
         if self.mode not in MODES:
@@ -122,6 +129,7 @@ class EmulatorConfig:
         data = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
         data["rate_limit"] = None if self.rate_limit is None else list(self.rate_limit)
         data["drop_tracks"] = sorted(self.drop_tracks)
+        data["markets"] = None if self.markets is None else list(self.markets)
         return data
 
 
@@ -167,6 +175,27 @@ def parse_rate_limit(value: object) -> tuple[int, float]:
     except (TypeError, ValueError):
         raise ValueError(f"rate_limit must be 'R/W' or [R, W] of numbers, got {value!r}") from None
     return requests, window
+
+
+def parse_markets(value: str) -> tuple[str, ...]:
+    """Read a comma-separated market list ("US,SE,DE") into a tuple, order kept (EmulatorConfig
+    checks the codes)."""
+    return tuple(part.strip() for part in value.split(","))
+
+
+def check_markets(markets: tuple[str, ...]) -> None:
+    """A market list must hold at least one ISO 3166-1 alpha-2 code, each once."""
+    if not markets:
+        raise ValueError("markets must name at least one market, e.g. US,SE,DE")
+    wrong = [
+        market for market in markets if not isinstance(market, str) or not is_market_code(market)
+    ]
+    if wrong:
+        raise ValueError(
+            f"markets must be ISO 3166-1 alpha-2 codes in capitals (US, SE, DE), got {wrong}"
+        )
+    if len(set(markets)) != len(markets):
+        raise ValueError(f"markets must name each market once, got {list(markets)}")
 
 
 def _number(key: str, value: object) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -45,9 +46,13 @@ class EmulatorControl:
         """Clear stats, scripted faults and issued tokens."""
         self._call("POST", "reset")
 
-    def catalog_json(self, day: int | None = None) -> dict[str, Any]:
-        """Ground truth: every album of the feed of `day` (default today) with all its tracks."""
-        return self._call("GET", "catalog" if day is None else f"catalog?day={day}")
+    def catalog_json(self, day: int | None = None, market: str | None = None) -> dict[str, Any]:
+        """Ground truth: every album of the feed of `day` (default today) with all its tracks;
+        with `market`, only the albums sold there, tracks carrying is_playable."""
+        query = urlencode(
+            {key: value for key, value in (("day", day), ("market", market)) if value is not None}
+        )
+        return self._call("GET", f"catalog?{query}" if query else "catalog")
 
     def _call(self, method: str, name: str, payload: Any = None) -> dict[str, Any]:
         """One control request; raises with the emulator's message on an error status."""

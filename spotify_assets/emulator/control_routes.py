@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from spotify_assets.emulator.faults import Fault
+from spotify_assets.emulator.records import is_market_code
 from spotify_assets.emulator.responses import api_error, json_response
 from spotify_assets.emulator.state import EmulatorState
 
@@ -72,13 +73,17 @@ class ControlRoutes:
         return json_response({"status": "ok", "fault": fault.to_json()})
 
     async def _catalog(self, request: Request) -> Response:
-        """Ground truth of ?day=d (default today), links pointing at the host the caller used."""
+        """Ground truth of ?day=d (default today) and ?market=XX (default: every album), links
+        pointing at the host the caller used."""
         api_base = f"{request.url.scheme}://{request.url.netloc}/v1"
         raw_day = request.query_params.get("day")
         if raw_day is not None and not raw_day.isdigit():
             return api_error(400, f"day must be a whole number >= 0, got {raw_day!r}")
         day = None if raw_day is None else int(raw_day)
-        return json_response(self._state.catalog_json(api_base, day))
+        market = request.query_params.get("market")
+        if market is not None and not is_market_code(market):
+            return api_error(400, f"market must be an ISO 3166-1 alpha-2 code, got {market!r}")
+        return json_response(self._state.catalog_json(api_base, day, market))
 
 
 async def _json_object(request: Request) -> dict[str, Any]:

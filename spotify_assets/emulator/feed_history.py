@@ -41,12 +41,16 @@ class FeedHistory:
         artists: tuple[Artist, ...],
         turnover: float = 0.1,
         track_changes: int = 0,
+        *,
+        markets: tuple[str, ...] | None = None,
     ) -> None:
-        """Start from day 0's feed `origin`; later days replace `turnover` of it each day."""
+        """Start from day 0's feed `origin`; later days replace `turnover` of it each day, the
+        albums that enter sold in some of `markets` (when given) as day 0's are."""
         self.seed = seed
         self.artists = artists
         self.turnover = turnover
         self.track_changes = track_changes
+        self.markets = markets
         self.size = len(origin)
         self._lock = threading.Lock()
         self._days = [FeedDay(origin, {album.id: album for album in origin})]
@@ -78,7 +82,14 @@ class FeedHistory:
 
     def _key(self) -> tuple[Any, ...]:
         """What decides every day's feed."""
-        return (self.seed, self.turnover, self.track_changes, self._days[0].albums, self.artists)
+        return (
+            self.seed,
+            self.turnover,
+            self.track_changes,
+            self.markets,
+            self._days[0].albums,
+            self.artists,
+        )
 
     def __eq__(self, other: object) -> bool:
         """Histories are equal when they would produce the same days."""
@@ -97,7 +108,14 @@ class FeedHistory:
             "day",
         )
         entering = tuple(
-            make_album(rng, self._taken, self.artists, size=album_size(rng), release=release)
+            make_album(
+                rng,
+                self._taken,
+                self.artists,
+                size=album_size(rng),
+                release=release,
+                markets=self.markets,
+            )
             for _ in range(self.entering)
         )
         staying = list(previous.albums[: self.size - self.entering])

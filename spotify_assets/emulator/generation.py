@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import date, timedelta
 from typing import Literal
@@ -41,6 +42,9 @@ MARKETS: tuple[str, ...] = (
     "UZ", "ZW", "BJ", "MG", "MU", "MZ", "AO", "CI", "DJ", "ZM", "CD", "CG", "IQ", "LY", "TJ",
     "VE", "ET", "XK",
 )  # fmt: skip
+# With a market list configured, how far each album reaches: all of the markets for most, several
+# (not all) for some, one for fewer, none for a few; cumulative shares of albums.
+REACH_ALL, REACH_SEVERAL, REACH_ONE = 0.60, 0.80, 0.93
 LABELS = (
     "Blue Harbor Records",
     "Estudio Ñandú",
@@ -54,8 +58,11 @@ LABELS = (
 IMAGE_SIZES = ((640, "ab67616d0000b273"), (300, "ab67616d00001e02"), (64, "ab67616d00004851"))
 
 
-def first_feed(albums: int, seed: int) -> tuple[tuple[Album, ...], tuple[Artist, ...]]:
-    """Day 0: the feed and the artist pool for (albums, seed), the same for the same pair."""
+def first_feed(
+    albums: int, seed: int, markets: tuple[str, ...] | None = None
+) -> tuple[tuple[Album, ...], tuple[Artist, ...]]:
+    """Day 0: the feed and the artist pool for (albums, seed), the same for the same pair;
+    albums sold in `markets` when given (else in Spotify's whole list)."""
     rng = random.Random(f"spotify-emulator:{seed}")
     taken: set[str] = set()
     artists = tuple(
@@ -72,7 +79,7 @@ def first_feed(albums: int, seed: int) -> tuple[tuple[Album, ...], tuple[Artist,
         sizes[single_a] = sizes[single_b] = 1
         forced_multi_disc.add(big)
         covers[bare], covers[odd] = "none", "unsized"
-    feed = tuple(
+    feed = [
         make_album(
             rng,
             taken,
@@ -81,10 +88,19 @@ def first_feed(albums: int, seed: int) -> tuple[tuple[Album, ...], tuple[Artist,
             release=_release(rng),
             cover=covers.get(index, "sized"),
             multi_disc=index in forced_multi_disc,
+            markets=markets,
         )
         for index, size in enumerate(sizes)
-    )
-    return feed, artists
+    ]
+    if markets is not None and albums >= 10:
+        # Market edge cases from a generator of their own (the rest of the catalog stays as it
+        # is): an album sold in none of the markets, and one sold only in the last of them.
+        nowhere, last_only = random.Random(f"spotify-emulator:{seed}:markets").sample(
+            range(albums), 2
+        )
+        feed[nowhere] = dataclasses.replace(feed[nowhere], available_markets=())
+        feed[last_only] = dataclasses.replace(feed[last_only], available_markets=markets[-1:])
+    return tuple(feed), artists
 
 
 def new_id(rng: random.Random, taken: set[str]) -> str:
@@ -165,8 +181,10 @@ def make_album(
     release: tuple[str, DatePrecision],
     cover: CoverKind = "sized",
     multi_disc: bool = False,
+    markets: tuple[str, ...] | None = None,
 ) -> Album:
-    """One album with its tracks, ids unique against `taken`."""
+    """One album with its tracks, ids unique against `taken`, sold in some of `markets` (when
+    given) or of Spotify's whole list."""
     album_id = new_id(rng, taken)
     album_artists = tuple(rng.sample(artists, rng.choices((1, 2, 3), weights=(70, 20, 10))[0]))
     others = [artist for artist in artists if artist not in album_artists]
@@ -179,7 +197,9 @@ def make_album(
     label = rng.choice(LABELS)
     release_date, precision = release
     year = release_date[:4]
-    markets = MARKETS if rng.random() < 0.85 else tuple(sorted(rng.sample(MARKETS, 40)))
+    world = MARKETS if rng.random() < 0.85 else tuple(sorted(rng.sample(MARKETS, 40)))
+    # Drawn even when `markets` is given, so a catalog's ids never depend on its market list.
+    available = world if markets is None else market_reach(album_id, markets)
     return Album(
         id=album_id,
         name=names.title(rng),
@@ -193,8 +213,23 @@ def make_album(
         popularity=rng.randint(0, 100),
         upc=f"{rng.randint(0, 10**12 - 1):012d}",
         copyrights=(Copyright(f"© {year} {label}", "C"), Copyright(f"℗ {year} {label}", "P")),
-        available_markets=markets,
+        available_markets=available,
     )
+
+
+def market_reach(album_id: str, markets: tuple[str, ...]) -> tuple[str, ...]:
+    """The markets of `markets` an album is sold in (all, several, one or none, in list order),
+    drawn from its id alone so the rest of the catalog is the same whatever the list."""
+    rng = random.Random(f"spotify-emulator:markets:{album_id}")
+    draw = rng.random()
+    if draw < REACH_ALL or (draw < REACH_SEVERAL and len(markets) < 3):
+        return markets
+    if draw < REACH_SEVERAL:
+        chosen = set(rng.sample(markets, rng.randint(2, len(markets) - 1)))
+        return tuple(market for market in markets if market in chosen)
+    if draw < REACH_ONE:
+        return (rng.choice(markets),)
+    return ()
 
 
 def make_track(

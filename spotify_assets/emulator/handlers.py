@@ -91,6 +91,7 @@ def search(call: Call) -> Reply:
                 link_params=link_params,
                 max_offset=SEARCH_MAX_OFFSET,
                 total=call.config.search_total,
+                market=market,
             )
         else:
             body[f"{kind}s"] = paging(
@@ -151,13 +152,15 @@ def _feed_page(
     link_params: Sequence[tuple[str, str]] = (),
     max_offset: int | None = None,
     total: int | None = None,
+    market: str | None = None,
 ) -> JSON:
-    """One page of the feed, its last `feed_shortfall` albums missing from the listing.
+    """One page of the feed (only the albums sold in `market` when given), its last
+    `feed_shortfall` albums missing from the listing.
 
     `total` (default: feed size + total_offset) is what the page claims; `next` is set while the
     feed has more albums (whether listed or not) and the next page stays within `max_offset`.
     """
-    feed = call.catalog.albums
+    feed = call.catalog.feed(market=market)
     listed = feed[: max(0, len(feed) - call.config.feed_shortfall)]
     view = call.view()
     items = [simplified_album(a, view) for a in listed[offset : offset + limit]]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,8 +12,8 @@ from spotify_assets.emulator.records import Album, Artist, Image, Track
 
 JSON = dict[str, Any]
 OPEN_SPOTIFY = "https://open.spotify.com"
-# Share of tracks playable in a requested market; the rest answer is_playable=false.
-PLAYABLE_PERCENT = 92
+# What Spotify adds to an album or track not available in the market a request names.
+MARKET_RESTRICTION: JSON = {"reason": "market"}
 
 
 @dataclass(frozen=True)
@@ -48,13 +47,9 @@ def image_object(image: Image) -> JSON:
     return {"height": image.height, "url": image.url, "width": image.width}
 
 
-def is_playable(track_id: str, market: str) -> bool:
-    """Whether a track plays in a market: fixed per (track, market), mostly true."""
-    return zlib.crc32(f"{track_id}:{market}".encode()) % 100 < PLAYABLE_PERCENT
-
-
 def track_object(track: Track, album: Album, view: View) -> JSON:
-    """SimplifiedTrackObject; with a market it carries is_playable instead of available_markets."""
+    """SimplifiedTrackObject; with a market it carries is_playable (true where the album is
+    sold) instead of available_markets, and restrictions when it does not play there."""
     body: JSON = {
         "artists": [artist_object(artist, view) for artist in track.artists],
         "disc_number": track.disc_number,
@@ -71,14 +66,17 @@ def track_object(track: Track, album: Album, view: View) -> JSON:
         "uri": f"spotify:track:{track.id}",
     }
     if view.market is not None:
-        body["is_playable"] = is_playable(track.id, view.market)
+        body["is_playable"] = album.available_in(view.market)
+        if not body["is_playable"]:
+            body["restrictions"] = dict(MARKET_RESTRICTION)
     elif view.extended:
         body["available_markets"] = list(album.available_markets)
     return body
 
 
 def simplified_album(album: Album, view: View) -> JSON:
-    """SimplifiedAlbumObject as the feed and search list it."""
+    """SimplifiedAlbumObject as the feed and search list it; restrictions when the market the
+    request names is not one the album is sold in."""
     body: JSON = {
         "album_type": album.album_type,
         "artists": [artist_object(artist, view) for artist in album.artists],
@@ -95,6 +93,8 @@ def simplified_album(album: Album, view: View) -> JSON:
     }
     if view.extended:
         body["available_markets"] = list(album.available_markets)
+    if not album.available_in(view.market):
+        body["restrictions"] = dict(MARKET_RESTRICTION)
     return body
 
 
@@ -142,9 +142,10 @@ def error_body(status: int, message: str) -> JSON:
     return {"error": {"status": status, "message": message}}
 
 
-def catalog_document(feed: Sequence[Album], api_base: str) -> JSON:
-    """Ground truth: every album of a feed in order, simplified, with all its tracks."""
-    view = View(api_base)
+def catalog_document(feed: Sequence[Album], api_base: str, market: str | None = None) -> JSON:
+    """Ground truth: every album of a feed in order, simplified (available_markets included),
+    with all its tracks as a request for `market` sees them."""
+    view = View(api_base, market=market)
     albums = []
     for album in feed:
         body = simplified_album(album, view)

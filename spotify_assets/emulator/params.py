@@ -6,11 +6,10 @@ import re
 
 from starlette.datastructures import QueryParams
 
-from spotify_assets.emulator.records import is_base62_id
+from spotify_assets.emulator.records import is_base62_id, is_market_code
 from spotify_assets.emulator.responses import ApiError
 
 MAX_IDS = 20
-_MARKET = re.compile(r"[A-Z]{2}")
 
 
 def limit(query: QueryParams, *, default: int, maximum: int) -> int:
@@ -28,7 +27,7 @@ def market(query: QueryParams) -> str | None:
     value = query.get("market")
     if value is None:
         return None
-    if not _MARKET.fullmatch(value):
+    if not is_market_code(value):
         raise ApiError(400, "Invalid market code")
     return value
 

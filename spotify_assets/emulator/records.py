@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 ID_LENGTH = 22
+MARKET_CODE = re.compile(r"[A-Z]{2}")  # ISO 3166-1 alpha-2, as Spotify's `market` takes it
 
 AlbumType = Literal["album", "single", "compilation"]
 DatePrecision = Literal["year", "month", "day"]
@@ -72,7 +74,17 @@ class Album:
         """How many tracks the album has (the truth, whatever a faulty listing shows)."""
         return len(self.tracks)
 
+    def available_in(self, market: str | None) -> bool:
+        """Whether search lists the album for `market` and its tracks play there; no market:
+        available (the feed as a client without a market sees it)."""
+        return market is None or market in self.available_markets
+
 
 def is_base62_id(value: str) -> bool:
     """True when `value` looks like a Spotify id: 22 base62 characters."""
     return len(value) == ID_LENGTH and all(char in BASE62 for char in value)
+
+
+def is_market_code(value: str) -> bool:
+    """True when `value` is written like an ISO 3166-1 alpha-2 code (two capital letters)."""
+    return MARKET_CODE.fullmatch(value) is not None

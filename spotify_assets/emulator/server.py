@@ -199,12 +199,14 @@ class EmulatorServer:
 
     @property
     def catalog(self) -> Catalog:
-        """Ground truth: the catalog being served; `.feed(day)` gives any day's feed."""
+        """Ground truth: the catalog being served; `.feed(day, market)` gives any day's feed,
+        of one market when asked (each album's `available_markets` says where it is sold)."""
         return self._state.catalog
 
-    def catalog_json(self, day: int | None = None) -> dict[str, Any]:
-        """Ground truth of the feed of `day` (default today) as /_emulator/catalog returns it."""
-        return self._state.catalog_json(self.api_base_url, day)
+    def catalog_json(self, day: int | None = None, market: str | None = None) -> dict[str, Any]:
+        """Ground truth of the feed of `day` (default today), of `market` when given, as
+        /_emulator/catalog returns it."""
+        return self._state.catalog_json(self.api_base_url, day, market)
 
     def stats(self) -> dict[str, Any]:
         """Snapshot of request counters and log."""

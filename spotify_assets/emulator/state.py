@@ -34,6 +34,7 @@ class EmulatorState:
             config.feed_turnover,
             config.feed_track_changes,
             config.feed_day,
+            markets=config.markets,
         )
         self._tokens = TokenStore(clock)
         self._faults = FaultBook()
@@ -92,9 +93,12 @@ class EmulatorState:
         with self._lock:
             return {**self._stats.snapshot(), "quota_used": self._limits.quota_used}
 
-    def catalog_json(self, api_base: str, day: int | None = None) -> dict[str, Any]:
-        """Ground truth of the feed of `day` (default: today) as JSON, links under `api_base`."""
-        return self.catalog.to_json(api_base, day)
+    def catalog_json(
+        self, api_base: str, day: int | None = None, market: str | None = None
+    ) -> dict[str, Any]:
+        """Ground truth of the feed of `day` (default: today) as JSON, links under `api_base`;
+        with `market`, that market's feed as search lists it and its tracks' is_playable."""
+        return self.catalog.to_json(api_base, day, market)
 
     # Request path: called by the routes, one short critical section each.
 

@@ -1,4 +1,4 @@
-"""Endpoints: paging links, Spotify's limits and 400s, trailing slashes, modes and markets."""
+"""Endpoints: paging links, Spotify's limits and 400s, trailing slashes and modes."""
 
 from __future__ import annotations
 
@@ -188,21 +188,6 @@ def test_development_mode(emulator_factory: EmulatorFactory) -> None:
     api.emulator.configure(mode="extended")
     assert api.get(NEW_RELEASES).status_code == 200
     api.close()
-
-
-def test_market_adds_is_playable(api: Api) -> None:
-    albums = [a for a in api.emulator.catalog.albums if a.total_tracks > 20][:10]
-    playable: list[bool] = []
-    for album in albums:
-        plain = api.json(f"/albums/{album.id}/tracks", limit=50)["items"]
-        assert all("is_playable" not in track for track in plain)
-        assert all(track["available_markets"] for track in plain)
-        marked = api.json(f"/albums/{album.id}/tracks", limit=50, market="BR")
-        assert marked["href"].endswith("market=BR")
-        playable += [track["is_playable"] for track in marked["items"]]
-        again = api.json(f"/albums/{album.id}/tracks", limit=50, market="BR")
-        assert marked == again
-    assert 0.5 * len(playable) < sum(playable) < len(playable)
 
 
 def test_unicode_survives_the_wire(api: Api) -> None:

@@ -143,7 +143,22 @@ def _served_bodies(api: Api) -> list[tuple[str, Any]]:
     for album in api.emulator.catalog.albums[:15]:
         bodies.append(("responses/OneAlbum", api.json(f"/albums/{album.id}")))
         bodies.append(("responses/OneAlbum", api.json(f"/albums/{album.id}", market="US")))
-    return bodies  # fmt: skip
+    return bodies + _market_bodies(api, "US")  # fmt: skip
+
+
+def _market_bodies(api: Api, market: str) -> list[tuple[str, Any]]:
+    """Search for `market` and an album not sold there (tracks restricted) as both serve them."""
+    unsold = next(a for a in api.emulator.catalog.albums if not a.available_in(market))
+    search = _pages(api, "/search", "albums", q="tag:new", type="album", limit=10, market=market)
+    tracks = _pages(api, f"/albums/{unsold.id}/tracks", market=market)
+    assert tracks[0]["items"][0]["restrictions"] == {"reason": "market"}
+    full = api.json(f"/albums/{unsold.id}", market=market)
+    assert full["restrictions"] == {"reason": "market"}
+    return [
+        *(("responses/SearchItems", body) for body in search),
+        *(("responses/PagingSimplifiedTrackObject", body) for body in tracks),
+        ("responses/OneAlbum", full),
+    ]
 
 
 def test_extended_mode_bodies_are_valid(api_for: Callable[..., Api], strict: Conformance) -> None:
@@ -156,6 +171,22 @@ def test_extended_mode_bodies_are_valid(api_for: Callable[..., Api], strict: Con
     for ref, body in bodies:
         strict.check(ref, body)
     assert len(bodies) > 40
+
+
+@pytest.mark.parametrize("mode", ["extended", "development"])
+def test_bodies_of_a_market_list_are_valid(
+    api_for: Callable[..., Api], strict: Conformance, relaxed: Conformance, mode: str
+) -> None:
+    api = api_for(albums=30, markets=("US", "SE", "DE"), mode=mode)
+    nowhere = next(a for a in api.emulator.catalog.albums if not a.available_markets)
+    bodies = [body for market in ("SE", "DE") for body in _market_bodies(api, market)]
+    bodies.append(("responses/OneAlbum", api.json(f"/albums/{nowhere.id}")))
+    if mode == "extended":
+        ids = ",".join(album.id for album in api.emulator.catalog.albums[:20])
+        bodies.append(("responses/ManyAlbums", api.json("/albums", ids=ids, market="US")))
+        assert bodies[-2][1]["available_markets"] == []
+    for ref, body in bodies:
+        (strict if mode == "extended" else relaxed).check(ref, body)
 
 
 def test_development_mode_bodies_miss_only_documented_fields(
