@@ -63,3 +63,18 @@ def test_search_tag_new_paged_with_next(spotify: Any, emulator: EmulatorServer) 
         ids += [album["id"] for album in page["items"]]
     assert ids == [album.id for album in emulator.catalog.albums]
     assert emulator.stats()["tokens_issued"] == 1
+
+
+def test_search_in_one_market_stays_in_it_across_pages(
+    spotify: Any, emulator: EmulatorServer
+) -> None:
+    page = spotify.search(q="tag:new", type="album", limit=10, market="SE")["albums"]
+    ids = [album["id"] for album in page["items"]]
+    while page["next"]:
+        page = spotify.next(page)["albums"]
+        ids += [album["id"] for album in page["items"]]
+    sold = [album.id for album in emulator.catalog.feed(market="SE")]
+    assert ids == sold
+    assert 0 < len(sold) < len(emulator.catalog.albums)
+    tracks = spotify.album_tracks(sold[0], market="SE")["items"]
+    assert all(track["is_playable"] for track in tracks)
