@@ -46,6 +46,21 @@ def _sold_in_one_not_other(emulator: EmulatorServer) -> tuple[Album, str, str]:
     raise AssertionError("the catalog holds no album sold in some markets only")
 
 
+@pytest.mark.parametrize("markets", [None, THREE])
+def test_the_catalog_keeps_the_ids_it_had_before_markets(markets: tuple[str, ...] | None) -> None:
+    catalog = generate_catalog(100, 42, markets=markets)
+    # Ids the default catalog (100 albums, seed 42) served before albums had a market list.
+    assert [catalog.feed(0)[0].id, catalog.feed(0)[-1].id] == [
+        "BsjZq0xAS8i9mlxjr8gbeY",
+        "b0Q778cXBKRuxrlKOOtvuF",
+    ]
+    assert [catalog.feed(2)[0].id, catalog.feed(2)[-1].id] == [
+        "LYOWV9WHB49lfDxEEN1wSw",
+        "aTEuaJe16TVRCgsmFX9JhA",
+    ]
+    assert catalog.with_new_release().albums[0].id == "5viepsDDJyvJwOWB194nVM"
+
+
 def test_ids_order_and_tracks_do_not_depend_on_the_market_list() -> None:
     plain = generate_catalog(60, 42, turnover=0.2, track_changes=2)
     sold = generate_catalog(60, 42, turnover=0.2, track_changes=2, markets=THREE)
