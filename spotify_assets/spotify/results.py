@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -18,7 +18,8 @@ class NewReleases:
     `total` is what Spotify reported; `reachable` how many of those it lets a client page through
     (search stops at 1,000 while `tag:new` counts every album of two weeks), which is what a
     complete feed holds and a check compares with `len(albums)`. `fallback_reason` says why
-    `auto` used search instead of browse, None when it did not.
+    `auto` used search instead of browse, None when it did not. `market` is the country whose
+    feed this is (search lists only albums available there), None for the feed without one.
     """
 
     albums: list[SpotifyObject]
@@ -26,6 +27,7 @@ class NewReleases:
     reachable: int
     source: NewReleasesSource
     fallback_reason: str | None = None
+    market: str | None = None
 
     @property
     def shortfall(self) -> int:
@@ -57,3 +59,17 @@ class AlbumTracks(Mapping[str, list[SpotifyObject]]):
 
     def __len__(self) -> int:
         return len(self.tracks)
+
+    @classmethod
+    def merged(cls, parts: Sequence[AlbumTracks]) -> AlbumTracks | None:
+        """The results of several calls (one per market) as one, None for no call: all their
+        tracks and missing ids, the endpoint of the last call (a refusal on the first call is
+        remembered, so later calls use the endpoint it fell back to), the first fallback reason."""
+        if not parts:
+            return None
+        return cls(
+            {album_id: listing for part in parts for album_id, listing in part.items()},
+            parts[-1].endpoint,
+            tuple(album_id for part in parts for album_id in part.missing),
+            next((part.fallback_reason for part in parts if part.fallback_reason), None),
+        )

@@ -16,7 +16,7 @@ from dagster import (
 
 from spotify_assets.contract import names, rows
 from spotify_assets.defs.io_manager import IO_MANAGER
-from spotify_assets.defs.spotify import checks, metadata
+from spotify_assets.defs.spotify import checks, markets, metadata
 from spotify_assets.defs.spotify.partitions import (
     DAILY,
     FRESHNESS_DEADLINE_CRON,
@@ -26,6 +26,7 @@ from spotify_assets.defs.spotify.partitions import (
 )
 from spotify_assets.defs.spotify.resources import SpotifyResource, explained_failures
 from spotify_assets.defs.spotify.reuse import TrackReuse
+from spotify_assets.spotify import AlbumTracks
 
 GROUP = "spotify"
 POOL = "spotify_api"
@@ -63,10 +64,12 @@ FRAME = PythonObjectDagsterType(pd.DataFrame, name="PandasDataFrame")
 def new_releases(
     context: AssetExecutionContext, spotify: SpotifyResource
 ) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
-    """Spotify's new album releases of the day, one row per album in feed order.
+    """Spotify's new album releases of the day, one row per album of each market's feed, in
+    feed order (without markets configured: one feed, market null).
 
     The feed is live: Spotify only serves today's, so only today's (UTC) partition can be fetched.
-    Comes from /browse/new-releases, or from search (q=tag:new) where the app may not use browse.
+    Comes from /browse/new-releases, or from search (q=tag:new) where the app may not use browse;
+    a market's feed from search with market=XX, which lists only the albums available there.
     The checks run before anything is stored: a day that fails a blocking check is not published
     (a file stored earlier for that day stays as it was), and album_tracks does not run.
     """
@@ -81,16 +84,24 @@ def new_releases(
             ),
             allow_retries=False,
         )
+    feed_markets = spotify.feed_markets()
     client = spotify.get_client()
     before = client.stats
     with explained_failures():
-        feed = client.new_releases()
-    frame = rows.new_releases_frame(feed, day, datetime.now(UTC))
-    context.log.info(
-        f"{len(frame)} albums from {feed.source} (Spotify reported {feed.total})"
-        + (f"; fell back to search because {feed.fallback_reason}" if feed.fallback_reason else "")
-    )
-    results = checks.check_new_releases(frame, feed.total, feed.reachable, feed.shortfall)
+        feeds = [client.new_releases(market) for market in feed_markets]
+    frame = rows.new_releases_frame(feeds, day, datetime.now(UTC))
+    for feed in feeds:
+        context.log.info(
+            f"{len(feed.albums)} albums from {feed.source}"
+            + (f" for market {feed.market}" if feed.market else "")
+            + f" (Spotify reported {feed.total})"
+            + (
+                f"; fell back to search because {feed.fallback_reason}"
+                if feed.fallback_reason
+                else ""
+            )
+        )
+    results = checks.check_new_releases(frame, feeds)
     failed = checks.failed_blocking(results)
     if failed:
         context.log.error(
@@ -101,11 +112,7 @@ def new_releases(
             frame,
             metadata={
                 **metadata.table(names.NEW_RELEASES, frame),
-                names.API_TOTAL: feed.total,
-                names.REACHABLE: feed.reachable,
-                names.SHORTFALL: feed.shortfall,
-                names.SOURCE: feed.source,
-                names.FALLBACK_REASON: feed.fallback_reason or "",
+                **metadata.feeds(frame, feeds),
                 **metadata.requests_made(client.stats.since(before)),
             },
         )
@@ -135,30 +142,36 @@ def album_tracks(
 ) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
     """Every track of every album in the same day's new_releases, one row per track.
 
-    Reads the stored new_releases partition, so any stored day can be backfilled. An album's
-    tracks come from its most recent stored copy when that copy was fetched for the same market
-    at most `track_reuse.max_age_days` days before (0: never) and has the album's total_tracks;
-    the copies are read straight from the IO manager's storage (the same files, not a dependency
-    of album_tracks on itself), never from a later day. The other albums are fetched: with
-    /albums?ids= (20 albums a request) where the app may, /albums/{id}/tracks otherwise.
+    Reads the stored new_releases partition, so any stored day can be backfilled. An album listed
+    in several markets is there once, its tracks fetched for the first market that lists it (its
+    `market` column). An album's tracks come from its most recent stored copy when that copy was
+    fetched for the same market at most `track_reuse.max_age_days` days before (0: never) and
+    has the album's total_tracks; the copies are read straight from the IO manager's storage
+    (the same files, not a dependency of album_tracks on itself), never from a later day. The
+    other albums are fetched, market by market: with /albums?ids= (20 albums a request) where
+    the app may, /albums/{id}/tracks otherwise.
     """
     day = partition_day(context)
     client = spotify.get_client()
     before = client.stats
-    album_ids = new_releases["album_id"].dropna().tolist()
-    reuse = track_reuse.plan(day, new_releases, client.config.market)
+    market_of = markets.assigned_markets(new_releases)
+    album_ids = list(market_of)
+    reuse = track_reuse.plan(day, new_releases)
     for path, error in reuse.unreadable.items():
         context.log.warning(
             f"Stored copy {path} is unreadable ({error}): its albums are fetched instead. "
             "Re-materialize that day of album_tracks, or delete the file."
         )
-    tracks = None
-    if reuse.to_fetch:
-        with explained_failures():
-            tracks = client.album_tracks(
-                reuse.to_fetch, progress=lambda done: context.log.info(str(done))
+    parts = []
+    with explained_failures():
+        for market, ids in markets.grouped(reuse.to_fetch, market_of).items():
+            parts.append(
+                client.album_tracks(
+                    ids, market=market, progress=lambda done: context.log.info(str(done))
+                )
             )
-    fetched = rows.album_tracks_frame(tracks or {}, day, datetime.now(UTC))
+    tracks = AlbumTracks.merged(parts)
+    fetched = rows.album_tracks_frame(tracks or {}, day, datetime.now(UTC), market_of)
     frame = reuse.complete(fetched, album_ids)
     spent = client.stats.since(before)
     context.log.info(
@@ -178,7 +191,7 @@ def album_tracks(
             names.ALBUMS_REQUESTED: len(album_ids),
             **reuse.metadata(new_releases, tracks, spent.api_requests, client.config.page_size),
             names.REUSE_MAX_AGE_DAYS: track_reuse.max_age_days,
-            names.MARKET: client.config.market or "",
+            **metadata.track_markets(new_releases, frame, reuse.to_fetch),
             **metadata.requests_made(spent),
         },
     )

@@ -3,13 +3,14 @@
 The checks are declared as `check_specs` on the assets and evaluated on the frame the asset just
 built, so each check sees exactly one partition (a plain @asset_check on a partitioned asset would
 load them all) and the totals Spotify reported in that run. The evaluations are plain functions of
-frames, so tests call them directly. A failing check names the offending albums in its metadata.
+frames, so tests call them directly. A failing check names the offending albums in its metadata,
+and per market (`by_market`) where a market's feed is what it judges.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -25,8 +26,11 @@ from spotify_assets.contract.names import (
     ALBUM_IDS_UNIQUE,
     ALBUM_TRACKS,
     API_TOTAL,
+    BY_MARKET,
     EVERY_ALBUM_PRESENT,
+    MARKET,
     NEW_RELEASES,
+    NO_MARKET,
     NO_UNKNOWN_ALBUMS,
     REACHABLE,
     REQUIRED_FIELDS_PRESENT,
@@ -35,7 +39,14 @@ from spotify_assets.contract.names import (
     TRACK_COUNTS_MATCH_TOTAL_TRACKS,
     TRACK_KEYS_UNIQUE,
 )
+from spotify_assets.defs.spotify.markets import (
+    albums_by_market,
+    feed_figures,
+    label,
+    market_labels,
+)
 from spotify_assets.defs.spotify.partitions import DAILY
+from spotify_assets.spotify import NewReleases
 
 REQUIRED_ALBUM_FIELDS = (
     "album_id",
@@ -62,7 +73,8 @@ with warnings.catch_warnings():
             blocking=True,
             partitions_def=DAILY,
             description=(
-                "The day has every album of the feed Spotify reported, as deep as it lets one page."
+                "The day has every album of each market's feed Spotify reported, as deep as it "
+                "lets one page."
             ),
         ),
         AssetCheckSpec(
@@ -70,7 +82,7 @@ with warnings.catch_warnings():
             asset=NEW_RELEASES,
             blocking=True,
             partitions_def=DAILY,
-            description="No album appears twice in the partition.",
+            description="No album appears twice in a market's feed.",
         ),
         AssetCheckSpec(
             REQUIRED_FIELDS_PRESENT,
@@ -94,7 +106,7 @@ with warnings.catch_warnings():
             asset=ALBUM_TRACKS,
             additional_deps=[NEW_RELEASES],
             partitions_def=DAILY,
-            description="Every album of the day's new_releases has tracks.",
+            description="Every album of the day's new_releases, in every market, has tracks.",
         ),
         AssetCheckSpec(
             NO_UNKNOWN_ALBUMS,
@@ -124,72 +136,111 @@ def failed_blocking(results: Iterable[AssetCheckResult]) -> list[str]:
 
 
 def _result(
-    name: str, offending: Iterable[str], description: str, **metadata: MetadataValue[Any]
+    name: str,
+    offending: Iterable[str],
+    description: str,
+    by_market: Mapping[str, list[str]] | None = None,
+    **metadata: MetadataValue[Any],
 ) -> AssetCheckResult:
-    """A result that passes when nothing is offending, listing the offending albums otherwise."""
+    """A result that passes when nothing is offending, listing the offending albums otherwise;
+    `by_market` names them per market too (in the description, the markets only)."""
     albums = sorted(dict.fromkeys(str(a) for a in offending))
+    where = f" (in {', '.join(by_market)})" if by_market else ""
+    per_market = {} if by_market is None else {BY_MARKET: MetadataValue.json(dict(by_market))}
     return AssetCheckResult(
         check_name=name,
         passed=not albums,
-        description=None if not albums else f"{len(albums)} albums: {description}",
+        description=None if not albums else f"{len(albums)} albums: {description}{where}",
         metadata={
             "offending_albums_count": len(albums),
             "offending_albums": MetadataValue.json(albums[:MAX_LISTED]),
+            **per_market,
             **metadata,
         },
     )
 
 
-def check_new_releases(
-    releases: pd.DataFrame, api_total: int, reachable: int, shortfall: int = 0
-) -> list[AssetCheckResult]:
-    """Evaluate the checks of a `new_releases` partition against the total Spotify reported, or
-    the part of it Spotify lets a client page through (`reachable`: search stops at 1,000).
+def _counted(rows: int, feed: NewReleases) -> tuple[bool, str]:
+    """Whether a market's row count falls short only because Spotify's listing ran out (an
+    empty last page), and what to say about the count when it differs from `reachable`."""
+    ran_out = feed.shortfall > 0 and rows == feed.reachable - feed.shortfall
+    said = (
+        f"{rows} albums stored, but Spotify reported a total of {feed.total}"
+        + ("" if feed.reachable == feed.total else f", {feed.reachable} of them reachable")
+        + (
+            f"; its listing ran out {feed.shortfall} albums early (empty last page): "
+            "published with what Spotify had"
+            if ran_out
+            else ""
+        )
+    )
+    return ran_out, said
 
-    `shortfall` albums missing because Spotify's listing ran out before its total (an empty
-    last page) make the count check warn instead of fail: the day holds all Spotify had.
+
+def check_new_releases(
+    releases: pd.DataFrame, feeds: Sequence[NewReleases]
+) -> list[AssetCheckResult]:
+    """Evaluate the checks of a `new_releases` partition against each market's feed: its rows
+    against the total Spotify reported, or the part of it Spotify lets a client page through
+    (`reachable`: search stops at 1,000); album ids unique within each market.
+
+    A market short because Spotify's listing ran out before its total (`shortfall`, an empty
+    last page) makes the count check warn instead of fail: the day holds all Spotify had.
     """
-    rows = len(releases)
-    ran_out = shortfall > 0 and rows == reachable - shortfall
+    markets = market_labels(releases)
+    counts = feed_figures(releases, feeds)
+    differ = {
+        label(feed.market): _counted(counts[label(feed.market)]["rows"], feed)
+        for feed in feeds
+        if counts[label(feed.market)]["rows"] != feed.reachable
+    }
     ids = releases["album_id"]
-    duplicated = ids[ids.duplicated(keep=False) & ids.notna()]
+    duplicated = ids[releases.duplicated([MARKET, "album_id"], keep=False) & ids.notna()]
     missing = releases[list(REQUIRED_ALBUM_FIELDS)].isna().any(axis=1) | (ids == "")
     labels = ids.fillna("(no id) at position " + releases["position"].astype("string"))
+    whole = {key: sum(count[key] for count in counts.values()) for key in (API_TOTAL, REACHABLE)}
     return [
         AssetCheckResult(
             check_name=ROWS_MATCH_API_TOTAL,
-            passed=rows == reachable,
-            severity=AssetCheckSeverity.WARN if ran_out else AssetCheckSeverity.ERROR,
+            passed=not differ,
+            severity=AssetCheckSeverity.WARN
+            if differ and all(ran_out for ran_out, _ in differ.values())
+            else AssetCheckSeverity.ERROR,
             description=None
-            if rows == reachable
-            else f"{rows} albums stored, but Spotify reported a total of {api_total}"
-            + ("" if reachable == api_total else f", {reachable} of them reachable")
-            + (
-                f"; its listing ran out {shortfall} albums early (empty last page): "
-                "published with what Spotify had"
-                if ran_out
-                else ""
+            if not differ
+            else "; ".join(
+                said if market == NO_MARKET else f"{market}: {said}"
+                for market, (_, said) in differ.items()
             ),
             metadata={
-                "rows": rows,
-                API_TOTAL: api_total,
-                REACHABLE: reachable,
-                "difference": rows - reachable,
-                SHORTFALL: shortfall,
+                "rows": len(releases),
+                **whole,
+                "difference": len(releases) - whole[REACHABLE],
+                SHORTFALL: sum(count[SHORTFALL] for count in counts.values()),
+                BY_MARKET: MetadataValue.json(counts),
+                "markets_differing": MetadataValue.json(list(differ)),
             },
         ),
-        _result(ALBUM_IDS_UNIQUE, duplicated, "appear more than once"),
+        _result(
+            ALBUM_IDS_UNIQUE,
+            duplicated,
+            "appear more than once in a market's feed",
+            albums_by_market(duplicated, markets, MAX_LISTED),
+        ),
         _result(
             REQUIRED_FIELDS_PRESENT,
             labels[missing],
             "miss a required field",
+            albums_by_market(labels[missing], markets, MAX_LISTED),
             required_fields=MetadataValue.json(list(REQUIRED_ALBUM_FIELDS)),
         ),
     ]
 
 
 def check_album_tracks(tracks: pd.DataFrame, releases: pd.DataFrame) -> list[AssetCheckResult]:
-    """Evaluate the checks of an `album_tracks` partition against that day's `new_releases`."""
+    """Evaluate the checks of an `album_tracks` partition against that day's `new_releases`:
+    the albums of every market's feed (each once), and per market which of its albums lack
+    tracks."""
     known = releases.dropna(subset=["album_id"]).drop_duplicates("album_id")
     expected = known.set_index("album_id")["total_tracks"]
     counted = tracks.groupby("album_id").size()
@@ -200,6 +251,8 @@ def check_album_tracks(tracks: pd.DataFrame, releases: pd.DataFrame) -> list[Ass
         if pd.isna(expected[album]) or int(expected[album]) != int(counted[album])
     ]
     absent = expected.index.difference(counted.index)
+    listed = releases["album_id"]
+    absent_listed = listed[listed.isin(absent)]
     unknown = counted.index.difference(expected.index)
     duplicate_keys = tracks.loc[tracks.duplicated(TRACK_KEY, keep=False), "album_id"]
     return [
@@ -211,7 +264,12 @@ def check_album_tracks(tracks: pd.DataFrame, releases: pd.DataFrame) -> list[Ass
                 {a: [_int(expected[a]), int(counted[a])] for a in mismatched[:MAX_LISTED]}
             ),
         ),
-        _result(EVERY_ALBUM_PRESENT, absent, "of new_releases have no tracks"),
+        _result(
+            EVERY_ALBUM_PRESENT,
+            absent,
+            "of new_releases have no tracks",
+            albums_by_market(absent_listed, market_labels(releases), MAX_LISTED),
+        ),
         _result(NO_UNKNOWN_ALBUMS, unknown, "have tracks but are not in new_releases"),
         _result(TRACK_KEYS_UNIQUE, duplicate_keys, "repeat an (album, disc, track number) key"),
     ]

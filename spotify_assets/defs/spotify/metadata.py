@@ -3,6 +3,7 @@ partition's row count and preview, request counters."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -10,22 +11,21 @@ import pyarrow as pa
 from dagster import MetadataValue, TableColumn, TableColumnConstraints, TableSchema
 
 from spotify_assets.contract import names, schemas
-from spotify_assets.spotify import ClientStats
+from spotify_assets.defs.spotify.markets import feed_figures, label, track_figures
+from spotify_assets.spotify import ClientStats, NewReleases
 
 
 def column_schema(asset: str) -> TableSchema:
-    """The asset's Arrow schema as Dagster column metadata (dagster/column_schema)."""
+    """The asset's Arrow schema as Dagster column metadata (dagster/column_schema); no column
+    is unique alone (album_id of new_releases is unique within a market)."""
     schema: pa.Schema = schemas.SCHEMAS[asset]
-    unique = schemas.UNIQUE_COLUMNS.get(asset, frozenset())
     return TableSchema(
         columns=[
             TableColumn(
                 name=field.name,
                 type=str(field.type),
                 description=(field.metadata or {}).get(b"description", b"").decode(),
-                constraints=TableColumnConstraints(
-                    nullable=field.nullable, unique=field.name in unique
-                ),
+                constraints=TableColumnConstraints(nullable=field.nullable),
             )
             for field in schema
         ]
@@ -44,6 +44,32 @@ def table(asset: str, frame: pd.DataFrame) -> dict[str, Any]:
     return {
         names.PARTITION_ROW_COUNT: len(frame),
         names.PREVIEW: MetadataValue.md(preview.to_markdown(index=False)),
+    }
+
+
+def feeds(releases: pd.DataFrame, read: Sequence[NewReleases]) -> dict[str, Any]:
+    """The feeds of the day: the whole's total, reachable part, shortfall, source and fallback
+    reason (summed over the markets), the markets in order, and the figures of each market."""
+    return {
+        names.API_TOTAL: sum(feed.total for feed in read),
+        names.REACHABLE: sum(feed.reachable for feed in read),
+        names.SHORTFALL: sum(feed.shortfall for feed in read),
+        names.SOURCE: ",".join(dict.fromkeys(feed.source for feed in read)),
+        names.FALLBACK_REASON: next((f.fallback_reason for f in read if f.fallback_reason), ""),
+        names.MARKETS: MetadataValue.json([label(feed.market) for feed in read]),
+        names.BY_MARKET: MetadataValue.json(feed_figures(releases, read)),
+    }
+
+
+def track_markets(
+    releases: pd.DataFrame, tracks: pd.DataFrame, fetched: Iterable[str]
+) -> dict[str, Any]:
+    """The markets of the day's albums, in order, and per market: albums listed, albums whose
+    tracks are stored for it, of which fetched today, and their tracks."""
+    figures = track_figures(releases, tracks, fetched)
+    return {
+        names.MARKETS: MetadataValue.json(list(figures)),
+        names.BY_MARKET: MetadataValue.json(figures),
     }
 
 
