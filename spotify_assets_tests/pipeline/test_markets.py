@@ -6,6 +6,7 @@ from __future__ import annotations
 from math import ceil
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -93,7 +94,14 @@ def test_three_markets_land_a_row_per_market_and_album_and_each_albums_tracks_on
     assert list(zip(tracks["market"], tracks["album_id"], tracks["track_id"], strict=True)) == (
         expected
     )
-    assert tracks["is_playable"].all(), "every track plays in the market it was fetched for"
+    playable = tracks["is_playable"]
+    assert playable.notna().all() and playable.all(), "each track plays where it was fetched for"
+    for entry in emu.stats()["log"]:  # each request for tracks names its albums' market
+        if entry["endpoint"] == "album_tracks":
+            assert f"market={assigned[entry['path'].split('/')[-2]]}" in entry["query"]
+        elif entry["endpoint"] == "albums" and entry["status"] == 200:
+            query = dict(parse_qsl(entry["query"]))
+            assert {assigned[a] for a in query["ids"].split(",")} == {query["market"]}
     assert set(assigned.values()) == set(THREE)
 
     stats = emu.stats()["by_endpoint"]
