@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from dagster import AssetCheckSeverity, AssetKey, ExecuteInProcessResult
 
+from spotify_assets import settings
 from spotify_assets.contract import names
 from spotify_assets.defs.spotify.assets import album_tracks
 from spotify_assets.emulator import EmulatorServer, Fault
@@ -232,11 +233,12 @@ def test_album_tracks_checks_name_the_markets_of_an_album_without_tracks(
     }
 
 
-def test_one_market_lists_only_what_plays_there(
+def test_spotify_market_alone_reads_one_market_listing_only_what_plays_there(
     emulator_factory: EmulatorFactory, run_assets: Materialize, data_dir: Path
 ) -> None:
     emu = emulator_factory(albums=20)
-    assert run_assets(emu, markets=["SE"]).success
+    alias = settings.Settings.from_environ({settings.MARKET: "SE"})
+    assert run_assets(emu, markets=list(alias.markets)).success
     releases = stored(data_dir, names.NEW_RELEASES)
     tracks = stored(data_dir, names.ALBUM_TRACKS)
     sold = [a.id for a in emu.catalog.feed(market="SE")]
