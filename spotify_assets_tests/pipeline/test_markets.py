@@ -123,7 +123,7 @@ def test_three_markets_land_a_row_per_market_and_album_and_each_albums_tracks_on
         m: {"rows": len(ids), "api_total": len(ids), "reachable": len(ids), "shortfall": 0}
         for m, ids in feeds.items()
     }
-    assert (nr[names.ROW_COUNT], nr[names.API_TOTAL]) == (len(releases), len(releases))
+    assert (nr[names.PARTITION_ROW_COUNT], nr[names.API_TOTAL]) == (len(releases), len(releases))
     assert at[names.BY_MARKET] == {
         m: {
             "listed": len(feeds[m]),
