@@ -93,5 +93,7 @@ def markets_from(values: Mapping[str, str]) -> tuple[str, ...]:
             f"{name} must list distinct ISO 3166-1 alpha-2 country codes in capitals, separated "
             f"by commas (e.g. US,SE,DE), not {values[name]!r}"
             + (f": {', '.join(map(repr, wrong))} is not such a code" if wrong else "")
+            + ". Fix it (in the environment or .env), or unset it to read one feed without a "
+            "market."
         )
     return markets

@@ -240,6 +240,14 @@ def test_make_run_with_half_the_credentials_names_the_missing_one(tmp_path: Path
     assert processes_started_in(tmp_path) == []
 
 
+def test_make_run_with_a_wrong_market_list_says_so_without_a_traceback(tmp_path: Path) -> None:
+    done = run_command(MAKE_RUN, tmp_path, clean_environment(tmp_path, SPOTIFY_MARKETS="US,uk"))
+    assert done.returncode == 1
+    assert done.stderr.startswith("SPOTIFY_MARKETS must list distinct ISO 3166-1 alpha-2")
+    assert "'uk' is not such a code" in done.stderr and "Traceback" not in done.stderr
+    assert processes_started_in(tmp_path) == []
+
+
 def test_make_run_with_credentials_talks_to_the_configured_api(
     emulator_factory: EmulatorFactory, tmp_path: Path
 ) -> None:
