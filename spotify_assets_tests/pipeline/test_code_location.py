@@ -106,7 +106,7 @@ def test_the_catalog_names_owners_tags_versions_freshness_and_code(
             "dagster/kind/python": "",
             "dagster/kind/parquet": "",
         }
-        assert spec.code_version == "1"
+        assert spec.code_version == "2"
         assert spec.freshness_policy == FreshnessPolicy.cron(
             deadline_cron="0 8 * * *", lower_bound_delta=timedelta(hours=2)
         )

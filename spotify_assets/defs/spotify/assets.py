@@ -38,8 +38,8 @@ FRESHNESS = FreshnessPolicy.cron(
     deadline_cron=FRESHNESS_DEADLINE_CRON, lower_bound_delta=RUN_WINDOW
 )
 """The schedule runs at 06:00 UTC: each day is expected materialized between then and 08:00."""
-NEW_RELEASES_CODE_VERSION = "1"
-ALBUM_TRACKS_CODE_VERSION = "1"
+NEW_RELEASES_CODE_VERSION = "2"
+ALBUM_TRACKS_CODE_VERSION = "2"
 """Bump an asset's version when a change to its code changes the rows it stores."""
 FRAME = PythonObjectDagsterType(pd.DataFrame, name="PandasDataFrame")
 """The type of both outputs, a pandas frame with the dtypes of contract.schemas.to_frame."""
