@@ -113,10 +113,16 @@ def test_three_markets_land_a_row_per_market_and_album_and_each_albums_tracks_on
         listings = sum(pages(catalog[a].total_tracks, 50) for a in assigned)
         assert (stats["albums"], stats["album_tracks"]) == (1, listings)
         assert listings == len(assigned) + extra
+        # The bound, N feeds + one listing per album of the union, plus the probe, which the
+        # app memory spares every later run (test_reuse: day 2 sends no probe).
+        tracks_requests = 1 + listings
     else:  # 20 albums a request, in batches of one market each
         groups = [sum(1 for m in assigned.values() if m == market) for market in THREE]
         assert stats["albums"] == sum(pages(n, 20) for n in groups)
         assert stats.get("album_tracks", 0) == extra
+        tracks_requests = stats["albums"] + extra
+        assert tracks_requests < len(assigned), "batches cost less than a listing per album"
+    assert emu.stats()["api_requests"] == feed_pages + tracks_requests
     nr, at = meta(result, names.NEW_RELEASES), meta(result, names.ALBUM_TRACKS)
     assert nr[names.MARKETS] == at[names.MARKETS] == list(THREE)
     assert nr[names.BY_MARKET] == {
