@@ -18,6 +18,7 @@ from spotify_assets.contract import names
 from spotify_assets.defs.spotify.assets import album_tracks
 from spotify_assets.emulator import EmulatorServer, Fault
 from spotify_assets.emulator.records import Album
+from spotify_assets.local.summary import summarize
 from spotify_assets.spotify import SpotifyClient
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.pipeline.conftest import Materialize, check_results, partition_file
@@ -140,6 +141,8 @@ def test_three_markets_land_a_row_per_market_and_album_and_each_albums_tracks_on
         for m in THREE
     }
     assert nr[names.REQUESTS] + at[names.REQUESTS] == emu.stats()["api_requests"]
+    rows = ", ".join(f"{m} {len(ids)}" for m, ids in feeds.items())
+    assert f"markets: {rows} rows" in summarize(result, "emulator").text
     assert emu.stats()["token_requests"] == 1, "one client serves every market of the run"
 
 
