@@ -7,7 +7,6 @@ their values never appear in run config. Blank values count as unset.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -24,8 +23,26 @@ MARKET: Final = "SPOTIFY_MARKET"
 several)."""
 GIT_URL: Final = "SPOTIFY_ASSETS_GIT_URL"
 GIT_BRANCH: Final = "SPOTIFY_ASSETS_GIT_BRANCH"
-MARKET_CODE: Final = re.compile(r"[A-Z]{2}")
-"""ISO 3166-1 alpha-2, as Spotify takes `market` (this module imports nothing of the client)."""
+COUNTRY_CODES: Final = frozenset((
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
+    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
+    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
+    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
+    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "XK", "YE", "YT", "ZA", "ZM", "ZW",
+))  # fmt: skip
+"""The officially assigned ISO 3166-1 alpha-2 codes, and XK (Kosovo), which Spotify serves too:
+what `market` takes. Checked here, where the variable can be named; the client checks the shape."""
 
 CLIENT_FIELDS: Final = {
     API_BASE_URL: "api_base_url",
@@ -87,12 +104,13 @@ def markets_from(values: Mapping[str, str]) -> tuple[str, ...]:
     markets = tuple(code.strip() for code in values[name].split(","))
     if name == MARKET and len(markets) > 1:
         raise ValueError(f"{MARKET} names one market; list several in {MARKETS}={values[MARKET]}")
-    wrong = [code for code in markets if not MARKET_CODE.fullmatch(code)]
+    wrong = [code for code in markets if code not in COUNTRY_CODES]
     if wrong or len(set(markets)) != len(markets):
         raise ValueError(
             f"{name} must list distinct ISO 3166-1 alpha-2 country codes in capitals, separated "
             f"by commas (e.g. US,SE,DE), not {values[name]!r}"
             + (f": {', '.join(map(repr, wrong))} is not such a code" if wrong else "")
+            + (" (the United Kingdom is GB)" if "UK" in wrong else "")
             + ". Fix it (in the environment or .env), or unset it to read one feed without a "
             "market."
         )

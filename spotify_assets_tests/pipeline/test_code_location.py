@@ -151,7 +151,13 @@ def test_configuration_comes_from_the_environment(monkeypatch: pytest.MonkeyPatc
 
 @pytest.mark.parametrize(
     ("environ", "markets"),
-    [({}, ()), ({"SPOTIFY_MARKET": "SE"}, ("SE",)), ({"SPOTIFY_MARKETS": "US,SE,DE"}, THREE)],
+    [
+        ({}, ()),
+        ({"SPOTIFY_MARKET": "SE"}, ("SE",)),
+        ({"SPOTIFY_MARKETS": "US,SE,DE"}, THREE),
+        ({"SPOTIFY_MARKETS": " GB , XK "}, ("GB", "XK")),
+        ({"SPOTIFY_MARKETS": " "}, ()),
+    ],
 )
 def test_spotify_market_is_the_one_market_alias_of_spotify_markets(
     environ: dict[str, str], markets: tuple[str, ...]
@@ -166,6 +172,8 @@ def test_spotify_market_is_the_one_market_alias_of_spotify_markets(
         ({"SPOTIFY_MARKETS": "US,,DE"}, r"SPOTIFY_MARKETS must .* not 'US,,DE'"),
         ({"SPOTIFY_MARKETS": "SE,SE"}, r"SPOTIFY_MARKETS must list distinct"),
         ({"SPOTIFY_MARKET": "SWE"}, r"SPOTIFY_MARKET must .*'SWE' is not such a code"),
+        ({"SPOTIFY_MARKETS": "US,UK"}, r"'UK' is not such a code \(the United Kingdom is GB\)"),
+        ({"SPOTIFY_MARKETS": "US,XX,EU"}, r"not 'US,XX,EU': 'XX', 'EU' is not such a code\. Fix"),
         ({"SPOTIFY_MARKET": "US,SE"}, r"SPOTIFY_MARKET names one market; list several in SPOT"),
         ({"SPOTIFY_MARKET": "SE", "SPOTIFY_MARKETS": "US"}, r"Both SPOTIFY_MARKETS and SPOTIFY_M"),
     ],
