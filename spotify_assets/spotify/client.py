@@ -34,9 +34,9 @@ class SpotifyClient:
 
     Thread-safe. One instance is one "run": it counts everything it did in `stats`, whatever
     markets its calls name (the market goes with each call, so one token, pacer and memory serve
-    all the markets of a run). What it learns
-    about the app (endpoints it may not use, the pace the rate limit allows) it keeps for its life
-    and in `memory` (default: a local file; None: nowhere) for the next runs (see memory.py).
+    all the markets of a run). What it learns about the app (endpoints it may not use, the pace
+    the rate limit allows) it keeps for its life and in `memory` (default: a local file; None:
+    nowhere) for the next runs (see memory.py).
     After a day-long 429, a spent quota or a 403 that refuses the whole app it stops: no worker
     sends another request.
     """
