@@ -17,15 +17,37 @@ API_BASE_URL: Final = "SPOTIFY_API_BASE_URL"
 TOKEN_URL: Final = "SPOTIFY_TOKEN_URL"
 DATA_DIR: Final = "SPOTIFY_ASSETS_DATA_DIR"
 NEW_RELEASES_SOURCE: Final = "SPOTIFY_NEW_RELEASES_SOURCE"
+MARKETS: Final = "SPOTIFY_MARKETS"
 MARKET: Final = "SPOTIFY_MARKET"
+"""The one-market alias of SPOTIFY_MARKETS (what configured the market before there were
+several)."""
 GIT_URL: Final = "SPOTIFY_ASSETS_GIT_URL"
 GIT_BRANCH: Final = "SPOTIFY_ASSETS_GIT_BRANCH"
+COUNTRY_CODES: Final = frozenset((
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
+    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
+    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
+    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
+    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "XK", "YE", "YT", "ZA", "ZM", "ZW",
+))  # fmt: skip
+"""The officially assigned ISO 3166-1 alpha-2 codes, and XK (Kosovo), which Spotify serves too:
+what `market` takes. Checked here, where the variable can be named; the client checks the shape."""
 
 CLIENT_FIELDS: Final = {
     API_BASE_URL: "api_base_url",
     TOKEN_URL: "token_url",
     NEW_RELEASES_SOURCE: "new_releases_source",
-    MARKET: "market",
 }
 """Variables that set a field of the Spotify resource (whose defaults are the client's)."""
 DEFAULT_DATA_DIR: Final = "./data"
@@ -35,13 +57,15 @@ DEFAULT_GIT_BRANCH: Final = "main"
 @dataclass(frozen=True)
 class Settings:
     """What the environment configures: resource fields it sets, the data folder, credentials,
-    and the git repository the UI links the assets' code to (unset: links to local files)."""
+    the markets (empty: one feed without a market) and the git repository the UI links the
+    assets' code to (unset: links to local files)."""
 
     client: Mapping[str, str] = field(default_factory=dict)
     data_dir: str = DEFAULT_DATA_DIR
     credentials_given: tuple[str, ...] = ()
     git_url: str | None = None
     git_branch: str = DEFAULT_GIT_BRANCH
+    markets: tuple[str, ...] = ()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -57,9 +81,37 @@ class Settings:
             credentials_given=tuple(name for name in (CLIENT_ID, CLIENT_SECRET) if name in values),
             git_url=values.get(GIT_URL),
             git_branch=values.get(GIT_BRANCH, DEFAULT_GIT_BRANCH),
+            markets=markets_from(values),
         )
 
     @property
     def has_credentials(self) -> bool:
         """Whether both app credentials are set to something non-blank."""
         return len(self.credentials_given) == 2
+
+
+def markets_from(values: Mapping[str, str]) -> tuple[str, ...]:
+    """The markets SPOTIFY_MARKETS lists (or SPOTIFY_MARKET names), in order; a value that is
+    not a list of distinct ISO codes fails, naming the variable and what it must hold."""
+    if MARKETS in values and MARKET in values:
+        raise ValueError(
+            f"Both {MARKETS} and {MARKET} are set: {MARKET} is the one-market alias of "
+            f"{MARKETS}; keep only {MARKETS}={values[MARKETS]} (or put {values[MARKET]} in it)."
+        )
+    name = MARKETS if MARKETS in values else MARKET
+    if name not in values:
+        return ()
+    markets = tuple(code.strip() for code in values[name].split(","))
+    if name == MARKET and len(markets) > 1:
+        raise ValueError(f"{MARKET} names one market; list several in {MARKETS}={values[MARKET]}")
+    wrong = [code for code in markets if code not in COUNTRY_CODES]
+    if wrong or len(set(markets)) != len(markets):
+        raise ValueError(
+            f"{name} must list distinct ISO 3166-1 alpha-2 country codes in capitals, separated "
+            f"by commas (e.g. US,SE,DE), not {values[name]!r}"
+            + (f": {', '.join(map(repr, wrong))} is not such a code" if wrong else "")
+            + (" (the United Kingdom is GB)" if "UK" in wrong else "")
+            + ". Fix it (in the environment or .env), or unset it to read one feed without a "
+            "market."
+        )
+    return markets

@@ -23,6 +23,10 @@ PATH: Final = "path"
 API_TOTAL: Final = "api_total"
 REACHABLE: Final = "reachable"
 SHORTFALL: Final = "shortfall"
+EXPECTED: Final = "expected"
+"""Albums a complete feed holds: its reachable places, each album once."""
+EXTRA_LISTINGS: Final = "extra_listings"
+"""Feed places that list an album again (in Spotify's total, kept once)."""
 SOURCE: Final = "source"
 FALLBACK_REASON: Final = "fallback_reason"
 DUPLICATE_LISTINGS: Final = "duplicate_listings"
@@ -49,10 +53,17 @@ FETCH_REASONS: Final = "fetch_reasons"
 """Why the fetched albums were not reused: no_copy, stale_copy, track_count_differs, reuse_off."""
 REUSE_MAX_AGE_DAYS: Final = "reuse_max_age_days"
 MARKET: Final = "market"
-"""Output metadata: the market the tracks were fetched for ("" without one); the IO manager
-records it in the Parquet file under PARQUET_MARKET."""
+"""The column of both assets naming the market of a row (null: no market configured)."""
+MARKETS: Final = "markets"
+"""Output metadata: the markets of the day, in the order their feeds were read."""
+BY_MARKET: Final = "by_market"
+"""Output and check metadata: the figures of each market, e.g. {"SE": {"rows": 812, ...}}."""
+NO_MARKET: Final = "(no market)"
+"""How metadata and messages name the one feed read without a market."""
 PARQUET_MARKET: Final = b"spotify_assets.market"
-"""Key-value metadata key of an album_tracks file: its market ("" = fetched without one)."""
+"""Key-value metadata key of album_tracks files written before the market column: their market
+("" = fetched without one). Track reuse still reads it from such files; new files have the
+column instead."""
 REQUESTS: Final = "requests"
 TOKEN_REQUESTS: Final = "token_requests"
 RETRIES: Final = "retries"
@@ -65,6 +76,7 @@ REQUEST_COUNTERS: Final = (REQUESTS, TOKEN_REQUESTS, RETRIES, HTTP_429, WAITED_S
 PREVIEW_ROWS: Final = 10
 PREVIEW_COLUMNS: Final = {
     NEW_RELEASES: (
+        "market",
         "position",
         "album_id",
         "album_name",
@@ -74,6 +86,7 @@ PREVIEW_COLUMNS: Final = {
         "artist_names",
     ),
     ALBUM_TRACKS: (
+        "market",
         "album_id",
         "disc_number",
         "track_number",

@@ -75,17 +75,31 @@ def _frame(rows: Iterable[Row], schema: pa.Schema, **constants: object) -> pd.Da
     return schemas.to_frame(table)
 
 
-def new_releases_frame(feed: NewReleases, day: date, fetched_at: datetime) -> pd.DataFrame:
-    """The `new_releases` partition for `day`: one row per album, in feed order."""
-    rows = (album_row(album, position) for position, album in enumerate(feed.albums, start=1))
-    return _frame(
-        rows, schemas.NEW_RELEASES, snapshot_date=day, source=feed.source, fetched_at=fetched_at
+def new_releases_frame(
+    feeds: Iterable[NewReleases], day: date, fetched_at: datetime
+) -> pd.DataFrame:
+    """The `new_releases` partition for `day`: one row per album of each market's feed, the
+    markets in the order given, each in its feed's order (position counted per market)."""
+    rows = (
+        {**album_row(album, position), "market": feed.market, "source": feed.source}
+        for feed in feeds
+        for position, album in enumerate(feed.albums, start=1)
     )
+    return _frame(rows, schemas.NEW_RELEASES, snapshot_date=day, fetched_at=fetched_at)
 
 
 def album_tracks_frame(
-    tracks: Mapping[str, Sequence[Mapping[str, Any]]], day: date, fetched_at: datetime
+    tracks: Mapping[str, Sequence[Mapping[str, Any]]],
+    day: date,
+    fetched_at: datetime,
+    market_of: Mapping[str, str | None] | None = None,
 ) -> pd.DataFrame:
-    """The `album_tracks` partition for `day`: one row per track, albums in the given order."""
-    rows = (track_row(album_id, track) for album_id, listing in tracks.items() for track in listing)
+    """The `album_tracks` partition for `day`: one row per track, albums in the given order,
+    each marked with the market its tracks were fetched for (`market_of`; null when absent)."""
+    markets = market_of or {}
+    rows = (
+        {**track_row(album_id, track), "market": markets.get(album_id)}
+        for album_id, listing in tracks.items()
+        for track in listing
+    )
     return _frame(rows, schemas.ALBUM_TRACKS, snapshot_date=day, fetched_at=fetched_at)

@@ -23,13 +23,25 @@ def _field(name: str, type_: pa.DataType, description: str, *, nullable: bool = 
     return pa.field(name, type_, nullable=nullable, metadata={"description": description})
 
 
+MARKET_OF_FEED = "ISO country whose feed listed the album (SPOTIFY_MARKETS); null: no market"
+MARKET_OF_TRACKS = (
+    "ISO country the tracks were fetched for: the first market whose feed listed the album "
+    "that day; null: no market"
+)
+
 NEW_RELEASES = pa.schema(
     [
         _field(
             "snapshot_date", pa.date32(), "UTC day of the snapshot (the partition)", nullable=False
         ),
-        _field("position", pa.int32(), "1-based position of the album in the feed", nullable=False),
-        _field("album_id", pa.string(), "Spotify album id; unique within a snapshot"),
+        _field("market", pa.string(), MARKET_OF_FEED),
+        _field(
+            "position",
+            pa.int32(),
+            "1-based position of the album in its market's feed",
+            nullable=False,
+        ),
+        _field("album_id", pa.string(), "Spotify album id; unique within a market's snapshot"),
         _field("album_name", pa.string(), "Album name (empty for a taken-down album)"),
         _field("album_type", pa.string(), "album, single or compilation"),
         _field("release_date", pa.string(), "As Spotify gives it: YYYY, YYYY-MM or YYYY-MM-DD"),
@@ -50,6 +62,7 @@ ALBUM_TRACKS = pa.schema(
         _field(
             "snapshot_date", pa.date32(), "UTC day of the snapshot (the partition)", nullable=False
         ),
+        _field("market", pa.string(), MARKET_OF_TRACKS),
         _field("album_id", pa.string(), "Album the track belongs to", nullable=False),
         _field("track_id", pa.string(), "Spotify track id"),
         _field("track_name", pa.string(), "Track name"),
@@ -58,7 +71,7 @@ ALBUM_TRACKS = pa.schema(
         _field("duration_ms", pa.int64(), "Track length in milliseconds"),
         _field("explicit", pa.bool_(), "Whether the track has explicit lyrics"),
         _field("is_local", pa.bool_(), "Whether the track is a local file"),
-        _field("is_playable", pa.bool_(), "Playable in SPOTIFY_MARKET; null without a market"),
+        _field("is_playable", pa.bool_(), "Playable in the row's market; null without a market"),
         _field("artist_ids", STRINGS, "Ids of the track's artists"),
         _field("artist_names", STRINGS, "Names of the track's artists"),
         _field("preview_url", pa.string(), "30 s preview URL; null for most tracks since 2024"),
@@ -73,8 +86,6 @@ SCHEMAS: Mapping[str, pa.Schema] = {
     names.ALBUM_TRACKS: ALBUM_TRACKS,
 }
 """Each asset's schema, by asset name."""
-UNIQUE_COLUMNS: Mapping[str, frozenset[str]] = {names.NEW_RELEASES: frozenset({"album_id"})}
-"""Columns whose values are unique within a partition."""
 
 
 def pandas_dtype(type_: pa.DataType) -> Any:

@@ -21,7 +21,7 @@ from pydantic import Field
 from upath import UPath
 
 from spotify_assets import settings
-from spotify_assets.contract import names, schemas
+from spotify_assets.contract import schemas
 from spotify_assets.defs.storage import DataStorage, write_atomically
 
 IO_MANAGER = "parquet_io_manager"
@@ -70,21 +70,15 @@ class ParquetUPathIOManager(UPathIOManager):
         """Write the frame, failing before any file is touched if it does not fit the schema.
 
         The pandas metadata pyarrow would add is dropped: it names this process's pandas dtypes,
-        which other readers (older pandas, Spark) cannot rebuild; the schema is the contract. The
-        market the asset reports in its output metadata (`names.MARKET`) is kept in the file's
-        key-value metadata (`names.PARQUET_MARKET`): the columns are fixed by the contract, and
-        track reuse needs to know which market a stored copy was fetched for.
+        which other readers (older pandas, Spark) cannot rebuild; the schema is the contract.
         """
         schema = self._schema(context)
         table = pa.Table.from_pandas(obj, schema=schema, preserve_index=False)
-        file_metadata = dict(schema.metadata or {})
-        market = context.output_metadata.get(names.MARKET)
-        if market is not None:
-            file_metadata[names.PARQUET_MARKET] = str(getattr(market, "value", market)).encode()
-        write_parquet_atomically(table.replace_schema_metadata(file_metadata or None), path)
+        write_parquet_atomically(table.replace_schema_metadata(schema.metadata), path)
 
     def load_from_path(self, context: InputContext, path: UPath) -> pd.DataFrame:
-        """Read a partition back with the same dtypes the asset produced."""
+        """Read a partition back with the same dtypes the asset produced; a nullable column a
+        file written before it existed lacks (such as `market`) reads back as nulls."""
         if not self.path_exists(path):
             name = context.asset_key.path[-1]
             raise FileNotFoundError(

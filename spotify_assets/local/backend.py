@@ -78,7 +78,10 @@ def spotify_backend(
     against the emulator get folders of their own, so synthetic data never mixes with real data.
     """
     environ = dict(environ)
-    configured = settings.Settings.from_environ(environ)
+    try:
+        configured = settings.Settings.from_environ(environ)
+    except ValueError as exc:  # a variable that cannot work: its message, not a traceback
+        raise SystemExit(str(exc)) from exc
     if configured.has_credentials:
         home = prepare_dagster_home(Path(environ.get("DAGSTER_HOME") or ".dagster_home"))
         root = DataStorage(data_dir=configured.data_dir).root()

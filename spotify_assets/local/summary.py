@@ -52,6 +52,8 @@ def summarize(result: ExecuteInProcessResult, backend: str) -> Summary:
         lines.append(
             f"  {asset:<13} {rows:>7,} rows {_how(metadata):<22} {_value(metadata, names.PATH)}"
         )
+        if asset == names.NEW_RELEASES and _markets(metadata):
+            lines.append(f"  {'':<13} {_markets(metadata)}")
         if asset == names.ALBUM_TRACKS:
             lines.append(f"  {'':<13} {_reuse(metadata)}")
         for counter in names.REQUEST_COUNTERS:
@@ -84,6 +86,14 @@ def _how(metadata: Mapping[str, Any]) -> str:
         return f"from {_value(metadata, names.SOURCE)}"
     endpoint = _value(metadata, names.TRACKS_ENDPOINT)
     return f"via {endpoint}" if endpoint else "all reused"
+
+
+def _markets(metadata: Mapping[str, Any]) -> str:
+    """new_releases' rows per market, "" for the one feed read without a market."""
+    by_market: dict[str, dict[str, int]] = _value(metadata, names.BY_MARKET, {})
+    if list(by_market) in ([], [names.NO_MARKET]):
+        return ""
+    return "markets: " + ", ".join(f"{m} {f['rows']:,}" for m, f in by_market.items()) + " rows"
 
 
 def _reuse(metadata: Mapping[str, Any]) -> str:

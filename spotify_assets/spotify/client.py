@@ -30,9 +30,11 @@ R = TypeVar("R")
 class SpotifyClient:
     """Spotify Web API client for batch extraction with client credentials.
 
-    Thread-safe. One instance is one "run": it counts everything it did in `stats`. What it learns
-    about the app (endpoints it may not use, the pace the rate limit allows) it keeps for its life
-    and in `memory` (default: a local file; None: nowhere) for the next runs (see memory.py).
+    Thread-safe. One instance is one "run": it counts everything it did in `stats`, whatever
+    markets its calls name (the market goes with each call, so one token, pacer and memory serve
+    all the markets of a run). What it learns about the app (endpoints it may not use, the pace
+    the rate limit allows) it keeps for its life and in `memory` (default: a local file; None:
+    nowhere) for the next runs (see memory.py).
     After a day-long 429, a spent quota or a 403 that refuses the whole app it stops: no worker
     sends another request.
     """
@@ -76,24 +78,26 @@ class SpotifyClient:
         """Everything the client did so far: requests, retries, 429s, waits, token refreshes."""
         return self._stats.snapshot()
 
-    def new_releases(self) -> NewReleases:
-        """The whole new-releases feed from the configured source (see feed.py)."""
-        return self._learning(self._feed.read)
+    def new_releases(self, market: str | None = None) -> NewReleases:
+        """The whole new-releases feed from the configured source (see feed.py); with `market`
+        (ISO 3166-1 alpha-2), that country's feed from search."""
+        return self._learning(lambda: self._feed.read(market))
 
     def album_tracks(
         self,
         album_ids: Iterable[str],
         *,
+        market: str | None = None,
         progress: Report | None = None,
         keep_on_stop: bool = False,
     ) -> AlbumTracks:
         """Every track of every album, with as few requests as the app's access allows (see
-        tracks.py); albums without tracks are listed in `missing`, with why in `reasons`.
-        `progress` is called with a Progress every `progress_interval_s` while it runs, and at
-        the end. An error that ends the fetch for the whole run (a ban, a refused app, a spent
-        retry budget) is raised, or with `keep_on_stop` handed back in `stopped` with every album
-        fetched before it."""
-        tracks = self._learning(lambda: self._tracks.read(album_ids, progress))
+        tracks.py), for `market` when given (Spotify then fills is_playable for it); albums
+        without tracks are listed in `missing`, with why in `reasons`. `progress` is called with
+        a Progress every `progress_interval_s` while it runs, and at the end. An error that ends
+        the fetch for the whole run (a ban, a refused app, a spent retry budget) is raised, or
+        with `keep_on_stop` handed back in `stopped` with every album fetched before it."""
+        tracks = self._learning(lambda: self._tracks.read(album_ids, market, progress))
         if tracks.stopped is not None and not keep_on_stop:
             raise tracks.stopped
         return tracks

@@ -7,6 +7,7 @@ from `ClientConfig` too).
 
 from __future__ import annotations
 
+import re
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
@@ -19,6 +20,8 @@ Source = Literal["auto", "browse", "search"]
 MAX_PAGE_SIZE = 50
 MAX_SEARCH_PAGE_SIZE = 10
 SOURCES: tuple[str, ...] = get_args(Source)
+MARKET_CODE = re.compile(r"[A-Z]{2}")
+"""An ISO 3166-1 alpha-2 country code as Spotify takes it for `market`: two capital letters."""
 CREDENTIALS = {"client_id": "SPOTIFY_CLIENT_ID", "client_secret": "SPOTIFY_CLIENT_SECRET"}
 """The credential fields and the environment variables users set them with."""
 
@@ -32,7 +35,6 @@ class ClientConfig:
     api_base_url: str = "https://api.spotify.com/v1"
     token_url: str = "https://accounts.spotify.com/api/token"
     new_releases_source: Source = "auto"
-    market: str | None = None
     page_size: int = MAX_PAGE_SIZE
     search_page_size: int = MAX_SEARCH_PAGE_SIZE
     max_workers: int = 16
@@ -87,6 +89,15 @@ class ClientConfig:
 def defaults() -> dict[str, Any]:
     """Every knob that has a default, with it (for the Dagster resource and the README)."""
     return {f.name: f.default for f in fields(ClientConfig) if f.default is not MISSING}
+
+
+def check_market(market: str | None) -> None:
+    """Refuse a market that is not an ISO 3166-1 alpha-2 code in capitals (None: no market)."""
+    if market is not None and not MARKET_CODE.fullmatch(market):
+        raise SpotifyConfigError(
+            f"market must be an ISO 3166-1 alpha-2 country code in capitals (US, SE, DE), "
+            f"not {market!r}"
+        )
 
 
 def _within(name: str, value: float, low: float, high: float | None = None) -> None:

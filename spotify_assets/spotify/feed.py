@@ -5,6 +5,10 @@ feed tries browse once and, when it is refused, reads search instead and remembe
 (see memory.py), so later runs go straight to search. Some restricted apps get 429 instead of
 403 from their first browse call: after PROBE_PATIENCE waits the feed falls back too, and when
 search then answers without a 429 the refusal is remembered like a 403.
+
+A market's feed comes from search with `market=XX`, which lists only the albums available there:
+/browse/new-releases takes no market (Spotify's OpenAPI document lists only limit and offset), so
+`auto` goes straight to search for a market and `browse` refuses one.
 """
 
 from __future__ import annotations
@@ -12,8 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+from spotify_assets.spotify.config import check_market
 from spotify_assets.spotify.context import ClientContext
-from spotify_assets.spotify.errors import SpotifyForbiddenError, SpotifyRateLimitError
+from spotify_assets.spotify.errors import (
+    SpotifyConfigError,
+    SpotifyForbiddenError,
+    SpotifyRateLimitError,
+)
 from spotify_assets.spotify.listing import Listing
 from spotify_assets.spotify.pacing import PROBE_PATIENCE, is_refusal
 from spotify_assets.spotify.paging import Page, get_page, read_ahead
@@ -39,9 +48,19 @@ class Feed:
         self._api = context.api
         self._memory = context.memory
 
-    def read(self) -> NewReleases:
-        """The feed from the configured source, falling back from browse to search in `auto`."""
+    def read(self, market: str | None = None) -> NewReleases:
+        """The feed from the configured source, falling back from browse to search in `auto`;
+        with a `market`, that market's feed from search."""
+        check_market(market)
         source = self._config.new_releases_source
+        if market is not None:
+            if source == "browse":
+                raise SpotifyConfigError(
+                    f"new_releases_source is browse, which cannot read the feed of market "
+                    f"{market}: /browse/new-releases takes no market. Use search or auto "
+                    "(SPOTIFY_NEW_RELEASES_SOURCE), or configure no market."
+                )
+            return self._search(None, market)
         if source == "browse":
             return self._browse()
         if source == "search":
@@ -80,34 +99,40 @@ class Feed:
         )
         return self._told(feed_of(listing, listing.total, "browse"))
 
-    def _search(self, fallback_reason: str | None) -> NewReleases:
-        """The feed from search (`q=tag:new`), as deep as Spotify lets one page."""
+    def _search(self, fallback_reason: str | None, market: str | None = None) -> NewReleases:
+        """The feed from search (`q=tag:new`, of `market` when given), as deep as Spotify lets
+        one page."""
         params: dict[str, str | int] = {
             "q": NEW_RELEASES_QUERY,
             "type": "album",
             "limit": self._config.search_page_size,
         }
+        if market is not None:
+            params["market"] = market
         listing = self._collect(self._api.url("/search"), params, max_items=MAX_SEARCH_ITEMS)
         reachable = min(listing.total, MAX_SEARCH_ITEMS)
-        return self._told(feed_of(listing, reachable, "search", fallback_reason))
+        return self._told(feed_of(listing, reachable, "search", fallback_reason, market))
 
     @staticmethod
     def _told(feed: NewReleases) -> NewReleases:
         """`feed`, with a warning in the log when Spotify sent null for albums, or ran out before
         the total it reported."""
+        of_market = f" of market {feed.market}" if feed.market else ""
         if feed.unsent:
             log.warning(
-                "Spotify's %s listing sent null for %d of its places (pages whose items were "
+                "Spotify's %s listing%s sent null for %d of its places (pages whose items were "
                 "null at offsets %s, the rest null entries): skipped, the other albums kept",
                 feed.source,
+                of_market,
                 feed.unsent,
                 list(feed.null_pages),
             )
         if feed.shortfall:
             log.warning(
-                "Spotify's %s listing ran out after %d of the %d albums it reported as reachable; "
-                "keeping what came",
+                "Spotify's %s listing%s ran out after %d of the %d albums it reported as "
+                "reachable; keeping what came",
                 feed.source,
+                of_market,
                 len(feed.albums),
                 feed.reachable,
             )
@@ -141,8 +166,10 @@ def feed_of(
     reachable: int,
     source: NewReleasesSource,
     fallback_reason: str | None = None,
+    market: str | None = None,
 ) -> NewReleases:
-    """The feed a settled listing makes: each album once, its duplicates and null places noted."""
+    """The feed a settled listing makes (of `market` when given): each album once, its
+    duplicates and null places noted."""
     duplicates = tuple(
         Duplicate(album_id, tuple(place + 1 for place in places))
         for album_id, places in listing.duplicates.items()
@@ -156,4 +183,5 @@ def feed_of(
         duplicates,
         listing.unsent,
         listing.null_pages,
+        market,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,7 +32,8 @@ class NewReleases:
     `duplicates`, which Spotify's total counts). `unsent` counts the places Spotify answered
     null for: null entries in `items`, and every place of a page whose `items` was null
     (`null_pages`, their offsets). `fallback_reason` says why `auto` used search instead of
-    browse, None when it did not.
+    browse, None when it did not. `market` is the country whose feed this is (search lists only
+    albums available there), None for the feed without one.
     """
 
     albums: list[SpotifyObject]
@@ -43,6 +44,7 @@ class NewReleases:
     duplicates: tuple[Duplicate, ...] = ()
     unsent: int = 0
     null_pages: tuple[int, ...] = ()
+    market: str | None = None
 
     @property
     def extra_listings(self) -> int:
@@ -96,3 +98,27 @@ class AlbumTracks(Mapping[str, list[SpotifyObject]]):
 
     def __len__(self) -> int:
         return len(self.tracks)
+
+    @classmethod
+    def merged(
+        cls, parts: Sequence[AlbumTracks], unasked: Sequence[str] = ()
+    ) -> AlbumTracks | None:
+        """The results of several calls (one per market) as one, None for no call: all their
+        tracks, missing ids and reasons, then `unasked` (albums of the markets no call was made
+        for, after a stop) as NOT_ASKED; the endpoint of the last call (a refusal on the first
+        call is remembered, so later calls use the endpoint it fell back to), the first fallback
+        reason and the first stop."""
+        if not parts:
+            return None
+        reasons = {
+            **{album_id: why for part in parts for album_id, why in part.reasons.items()},
+            **dict.fromkeys(unasked, NOT_ASKED),
+        }
+        return cls(
+            {album_id: listing for part in parts for album_id, listing in part.items()},
+            parts[-1].endpoint,
+            (*(album_id for part in parts for album_id in part.missing), *unasked),
+            next((part.fallback_reason for part in parts if part.fallback_reason), None),
+            reasons,
+            next((part.stopped for part in parts if part.stopped is not None), None),
+        )

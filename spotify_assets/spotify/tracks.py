@@ -5,7 +5,8 @@ apps lost it in 2026 (403), and then each album is listed with `/albums/{id}/tra
 batch request alone probes whether the app may use the endpoint, so a refusal costs one request
 rather than one per worker; the refusal is remembered like the one on browse (memory.py). An album
 Spotify answers null or 404 for is asked again on its own (404s retried a few times): Spotify has
-been seen to do that once for albums it listed seconds before.
+been seen to do that once for albums it listed seconds before. A `market` given to a read goes
+with every request of that read (`market=XX`), so Spotify fills is_playable for that market.
 
 A run never loses what it fetched: each album's tracks are kept as they come (`Harvest`). An
 album Spotify does not know, or whose retries ran out on an outage, is named with the reason and
@@ -20,6 +21,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 
+from spotify_assets.spotify.config import check_market
 from spotify_assets.spotify.context import ClientContext
 from spotify_assets.spotify.errors import (
     SpotifyError,
@@ -126,9 +128,13 @@ class Tracks:
         self._memory = context.memory
         self._batches_allowed = False
 
-    def read(self, album_ids: Iterable[str], progress: Report | None = None) -> AlbumTracks:
-        """Every track of every album (duplicates asked once), in the order asked, and the
-        albums without tracks with why; `progress` is called every `progress_interval_s`."""
+    def read(
+        self, album_ids: Iterable[str], market: str | None = None, progress: Report | None = None
+    ) -> AlbumTracks:
+        """Every track of every album (duplicates asked once), in the order asked, for `market`
+        (None: without one), and the albums without tracks with why; `progress` is called every
+        `progress_interval_s`."""
+        check_market(market)
         ids = list(dict.fromkeys(album_ids))
         tracker = ProgressTracker(
             len(ids), self._context.stats.snapshot, lambda: self._context.pacer.requests_per_second
@@ -137,7 +143,7 @@ class Tracks:
         stopped: SpotifyError | None = None
         with tracker.reporting(progress, self._config.progress_interval_s):
             try:
-                self._read(ids, tracker, harvest)
+                self._read(ids, market, tracker, harvest)
             except SpotifyError as exc:
                 log.error("Album tracks stopped (%s); keeping the albums fetched before", exc)
                 stopped = exc
@@ -149,11 +155,13 @@ class Tracks:
             stopped,
         )
 
-    def _read(self, ids: list[str], tracker: ProgressTracker, harvest: Harvest) -> None:
+    def _read(
+        self, ids: list[str], market: str | None, tracker: ProgressTracker, harvest: Harvest
+    ) -> None:
         """The work of `read`: fills `harvest`, counting albums done on `tracker`."""
         if self._memory.reason("albums") is None and ids:
             try:
-                self._batched(ids, tracker, harvest)
+                self._batched(ids, market, tracker, harvest)
                 return
             except SpotifyForbiddenError as exc:
                 self._memory.forbid("albums", str(exc))
@@ -162,17 +170,22 @@ class Tracks:
                     raise
                 reason = str(exc)
                 self._context.fall_back(
-                    lambda: self._each(ids, tracker, harvest),
+                    lambda: self._each(ids, market, tracker, harvest),
                     lambda persist: self._memory.forbid("albums", reason, persist=persist),
                 )
                 return
-        self._each(ids, tracker, harvest)
+        self._each(ids, market, tracker, harvest)
 
-    def _each(self, ids: Sequence[str], tracker: ProgressTracker, harvest: Harvest) -> None:
+    def _each(
+        self, ids: Sequence[str], market: str | None, tracker: ProgressTracker, harvest: Harvest
+    ) -> None:
         """Tracks of each album from its own listing, into `harvest`."""
-        self._context.workers.run_all([partial(self._own, a, tracker, harvest) for a in ids])
+        own = [partial(self._own, a, market, tracker, harvest) for a in ids]
+        self._context.workers.run_all(own)
 
-    def _batched(self, ids: list[str], tracker: ProgressTracker, harvest: Harvest) -> None:
+    def _batched(
+        self, ids: list[str], market: str | None, tracker: ProgressTracker, harvest: Harvest
+    ) -> None:
         """Tracks of all albums via `/albums?ids=`, in waves on the worker pool: the batches, then
         the extra pages of albums over 50 tracks (all such albums at once), then on their own the
         albums a batch answered null for."""
@@ -180,22 +193,24 @@ class Tracks:
         chunks = [ids[i : i + MAX_IDS_PER_REQUEST] for i in range(0, len(ids), MAX_IDS_PER_REQUEST)]
         batches = []
         if not self._batches_allowed:
-            batches.append(self._batch(chunks.pop(0)))
+            batches.append(self._batch(chunks.pop(0), market))
             self._batches_allowed = True
-        batches += run_all([partial(self._batch_or_lost, c, tracker, harvest) for c in chunks])
+        batches += run_all(
+            [partial(self._batch_or_lost, c, market, tracker, harvest) for c in chunks]
+        )
         first_pages = {album_id: page for batch in batches for album_id, page in batch.items()}
         for album_id, page in first_pages.items():
             if page.next is None:  # every track in hand: kept first, no request needed
-                self._own(album_id, tracker, harvest, page)
+                self._own(album_id, market, tracker, harvest, page)
         longer = [a for a in first_pages if not harvest.done(a)]
-        run_all([partial(self._own, a, tracker, harvest, first_pages[a]) for a in longer])
-        self._each([a for a in ids if not harvest.done(a)], tracker, harvest)
+        run_all([partial(self._own, a, market, tracker, harvest, first_pages[a]) for a in longer])
+        self._each([a for a in ids if not harvest.done(a)], market, tracker, harvest)
 
-    def _batch(self, ids: Sequence[str]) -> dict[str, Page]:
+    def _batch(self, ids: Sequence[str], market: str | None) -> dict[str, Page]:
         """The first track page of up to 20 albums from one `/albums?ids=` request."""
         params: dict[str, str | int] = {"ids": ",".join(ids)}
-        if self._config.market:
-            params["market"] = self._config.market
+        if market is not None:
+            params["market"] = market
         patience = None if self._batches_allowed else PROBE_PATIENCE
         body = self._api.get(self._api.url("/albums"), params, patience=patience)
         albums = body.get("albums")
@@ -210,12 +225,14 @@ class Tracks:
             if album is not None
         }
 
-    def _batch_or_lost(self, ids: list[str], tracker: ProgressTracker, harvest: Harvest) -> Pages:
+    def _batch_or_lost(
+        self, ids: list[str], market: str | None, tracker: ProgressTracker, harvest: Harvest
+    ) -> Pages:
         """`_batch`, or nothing when its retries ran out on an outage: its albums are lost."""
         if harvest.ended:
             return {}
         try:
-            return self._batch(ids)
+            return self._batch(ids, market)
         except SpotifyError as exc:
             reason = per_album(exc)
             if reason is None:
@@ -230,6 +247,7 @@ class Tracks:
     def _own(
         self,
         album_id: str,
+        market: str | None,
         tracker: ProgressTracker,
         harvest: Harvest,
         first: Page | None = None,
@@ -239,7 +257,7 @@ class Tracks:
         if harvest.ended:
             return
         try:
-            harvest.got(album_id, self._listing(album_id, first))
+            harvest.got(album_id, self._listing(album_id, market, first))
         except SpotifyError as exc:
             reason = per_album(exc)
             if reason is None:
@@ -250,15 +268,17 @@ class Tracks:
         finally:
             tracker.album_done()
 
-    def _listing(self, album_id: str, first: Page | None) -> list[SpotifyObject]:
+    def _listing(
+        self, album_id: str, market: str | None, first: Page | None
+    ) -> list[SpotifyObject]:
         """All tracks of an album, from `first` (embedded) or a fresh listing; restarts on drift."""
 
         def pages(attempt: int) -> Iterator[Page]:
             if first is not None and attempt == 0:
                 return follow(self._api, first)
             params: dict[str, str | int] = {"limit": self._config.page_size}
-            if self._config.market:
-                params["market"] = self._config.market
+            if market is not None:
+                params["market"] = market
             url = self._api.url(f"/albums/{album_id}/tracks")
             return fetch(self._api, url, params, not_found_is_transient=True)
 

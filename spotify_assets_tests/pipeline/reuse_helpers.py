@@ -64,17 +64,24 @@ def pages(total_tracks: int) -> int:
     return max(1, ceil(total_tracks / 50))
 
 
+def stored_path(data_dir: Path, feed_day: int) -> Path:
+    """The file of the stored album_tracks partition of feed day `feed_day`."""
+    return partition_file(data_dir, names.ALBUM_TRACKS, BASE + timedelta(days=feed_day))
+
+
 def stored(data_dir: Path, feed_day: int) -> pd.DataFrame:
     """The stored album_tracks partition of feed day `feed_day`."""
-    path = partition_file(data_dir, names.ALBUM_TRACKS, BASE + timedelta(days=feed_day))
-    return pd.read_parquet(path, dtype_backend="pyarrow")
+    return pd.read_parquet(stored_path(data_dir, feed_day), dtype_backend="pyarrow")
 
 
-def market_recorded(data_dir: Path, feed_day: int) -> bytes | None:
-    """The market in the key-value metadata of feed day `feed_day`'s stored file."""
-    path = partition_file(data_dir, names.ALBUM_TRACKS, BASE + timedelta(days=feed_day))
-    value: bytes | None = pq.read_metadata(path).metadata.get(names.PARQUET_MARKET)
-    return value
+def as_before_the_market_column(path: Path, market: bytes | None) -> None:
+    """Rewrite a stored album_tracks file as it was written before the market column: without
+    the column, its market in the key-value metadata (older still: `market` None, no metadata)."""
+    table = pq.read_table(path).drop_columns([names.MARKET])
+    pq.write_table(
+        table.replace_schema_metadata(None if market is None else {names.PARQUET_MARKET: market}),
+        path,
+    )
 
 
 def fetched_at(frame: pd.DataFrame) -> dict[str, datetime]:

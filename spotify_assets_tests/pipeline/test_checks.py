@@ -11,6 +11,7 @@ from dagster import AssetCheckResult
 from spotify_assets.contract import names, rows
 from spotify_assets.defs.spotify import checks
 from spotify_assets.spotify import NewReleases
+from spotify_assets.spotify.results import Duplicate
 
 DAY = date(2026, 11, 24)
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
@@ -32,9 +33,36 @@ def album(album_id: str | None, total_tracks: int | None = 2, **fields: Any) -> 
     }
 
 
+def feed(
+    *albums: dict[str, Any],
+    total: int | None = None,
+    reachable: int | None = None,
+    market: str | None = None,
+    duplicates: tuple[Duplicate, ...] = (),
+    unsent: int = 0,
+) -> NewReleases:
+    """A feed of `albums` whose total (and reachable part) Spotify reports as given, all of
+    them by default, with the `duplicates` and null places (`unsent`) Spotify sent."""
+    total = len(albums) if total is None else total
+    reachable = total if reachable is None else reachable
+    return NewReleases(
+        list(albums),
+        total,
+        reachable,
+        "browse",
+        duplicates=duplicates,
+        unsent=unsent,
+        market=market,
+    )
+
+
 def releases(*albums: dict[str, Any]) -> pd.DataFrame:
-    feed = NewReleases(list(albums), len(albums), len(albums), "browse")
-    return rows.new_releases_frame(feed, DAY, NOW)
+    return rows.new_releases_frame([feed(*albums)], DAY, NOW)
+
+
+def judged(*feeds: NewReleases) -> dict[str, AssetCheckResult]:
+    """The new_releases checks of the partition the feeds make, by name."""
+    return by_name(checks.check_new_releases(rows.new_releases_frame(feeds, DAY, NOW), feeds))
 
 
 def tracks(listing: dict[str, list[tuple[int, int]]]) -> pd.DataFrame:
@@ -69,23 +97,23 @@ def offending(result: AssetCheckResult) -> Any:
 
 
 def test_a_clean_partition_passes_every_new_releases_check() -> None:
-    results = checks.check_new_releases(releases(album("A"), album("B")), 2, 2)
-    assert all(r.passed for r in results) and len(results) == len(checks.NEW_RELEASES_CHECKS)
+    results = judged(feed(album("A"), album("B")))
+    assert all(r.passed for r in results.values())
+    assert len(results) == len(checks.NEW_RELEASES_CHECKS)
 
 
 def test_a_total_that_differs_from_the_rows_fails_with_both_numbers() -> None:
-    result = by_name(checks.check_new_releases(releases(album("A")), 3, 3))
-    total = result[names.ROWS_MATCH_API_TOTAL]
+    total = judged(feed(album("A"), total=3))[names.ROWS_MATCH_API_TOTAL]
     assert not total.passed
     assert (total.metadata["rows"].value, total.metadata["api_total"].value) == (1, 3)
     assert total.description == "1 albums stored, but Spotify reported a total of 3"
 
 
 def test_search_is_complete_at_its_depth_whatever_total_it_reports() -> None:
-    frame = releases(album("A"), album("B"))
-    total = by_name(checks.check_new_releases(frame, 98_765, 2))[names.ROWS_MATCH_API_TOTAL]
+    albums = (album("A"), album("B"))
+    total = judged(feed(*albums, total=98_765, reachable=2))[names.ROWS_MATCH_API_TOTAL]
     assert total.passed
-    short = by_name(checks.check_new_releases(frame, 98_765, 3))[names.ROWS_MATCH_API_TOTAL]
+    short = judged(feed(*albums, total=98_765, reachable=3))[names.ROWS_MATCH_API_TOTAL]
     assert not short.passed
     assert short.description == (
         "2 albums stored, but Spotify reported a total of 98765, 3 of them reachable"
@@ -93,8 +121,7 @@ def test_search_is_complete_at_its_depth_whatever_total_it_reports() -> None:
 
 
 def test_duplicates_and_missing_fields_name_the_albums() -> None:
-    frame = releases(album("A"), album("B", total_tracks=None), album("A"), album(None))
-    result = by_name(checks.check_new_releases(frame, 4, 4))
+    result = judged(feed(album("A"), album("B", total_tracks=None), album("A"), album(None)))
     assert offending(result[names.ALBUM_IDS_UNIQUE]) == ["A"]
     assert offending(result[names.REQUIRED_FIELDS_PRESENT]) == ["(no id) at position 4", "B"]
     assert result[names.REQUIRED_FIELDS_PRESENT].metadata["offending_albums_count"].value == 2
@@ -123,22 +150,21 @@ def test_album_tracks_checks_name_every_kind_of_offender() -> None:
 
 
 def test_a_deduplicated_feed_is_complete_and_one_that_lost_an_album_is_not() -> None:
-    frame = releases(album("A"), album("B"), album("C"))
+    albums = (album("A"), album("B"), album("C"))
+    twice = (Duplicate("B", (2, 4)),)
     # Spotify's total (4) counts the album it listed twice; the day keeps it once.
-    complete = by_name(checks.check_new_releases(frame, 4, 4, extra_listings=1))
-    assert complete[names.ROWS_MATCH_API_TOTAL].passed
-    lost = by_name(checks.check_new_releases(frame, 5, 5, extra_listings=1))
-    assert not lost[names.ROWS_MATCH_API_TOTAL].passed
-    assert lost[names.ROWS_MATCH_API_TOTAL].severity.value == "ERROR"
+    complete = judged(feed(*albums, total=4, duplicates=twice))[names.ROWS_MATCH_API_TOTAL]
+    assert complete.passed
+    lost = judged(feed(*albums, total=5, duplicates=twice))[names.ROWS_MATCH_API_TOTAL]
+    assert not lost.passed
+    assert lost.severity.value == "ERROR"
     # Places Spotify answered null for: published with a warning, but an album lost besides
     # them fails the check.
-    sent_null = by_name(checks.check_new_releases(frame, 5, 5, unsent=2))[
-        names.ROWS_MATCH_API_TOTAL
-    ]
+    sent_null = judged(feed(*albums, total=5, unsent=2))[names.ROWS_MATCH_API_TOTAL]
     assert not sent_null.passed and sent_null.severity.value == "WARN"
     assert "it sent null for 2 places" in (sent_null.description or "")
-    also_lost = by_name(checks.check_new_releases(frame, 6, 6, unsent=2))
-    assert also_lost[names.ROWS_MATCH_API_TOTAL].severity.value == "ERROR"
+    also_lost = judged(feed(*albums, total=6, unsent=2))[names.ROWS_MATCH_API_TOTAL]
+    assert also_lost.severity.value == "ERROR"
 
 
 def test_every_album_present_names_why_each_album_is_missing() -> None:
@@ -156,3 +182,53 @@ def test_every_album_present_names_why_each_album_is_missing() -> None:
         "3 albums: of new_releases have no tracks; 1 unknown to Spotify (404); 1 unavailable; "
         f"1 {checks.NO_TRACKS_STORED}"
     )
+
+
+def test_each_market_is_counted_against_its_own_total_and_named_when_short() -> None:
+    us = feed(album("A"), album("B"), market="US")
+    se = feed(album("B"), album("C"), total=3, market="SE")
+    result = judged(us, se, feed(album("A"), market="DE"))
+    total = result[names.ROWS_MATCH_API_TOTAL]
+    assert not total.passed
+    assert total.description == "SE: 2 albums stored, but Spotify reported a total of 3"
+    assert total.metadata["markets_differing"].value == ["SE"]
+    assert total.metadata[names.BY_MARKET].value == {
+        market: {"rows": rows, "api_total": total, "reachable": total, "expected": total}
+        | {"shortfall": 0, "extra_listings": 0, "null_places_skipped": 0}
+        for market, rows, total in (("US", 2, 2), ("SE", 2, 3), ("DE", 1, 1))
+    }
+    assert (total.metadata["rows"].value, total.metadata["api_total"].value) == (5, 6)
+    assert result[names.ALBUM_IDS_UNIQUE].passed, "an album listed in two markets is no duplicate"
+    assert all(judged(us, feed(album("B"), album("C"), market="SE")).values())
+
+
+def test_a_duplicate_within_a_market_is_named_with_its_market() -> None:
+    result = judged(
+        feed(album("A"), album("B"), market="US"), feed(album("B"), album("B"), market="SE")
+    )
+    unique = result[names.ALBUM_IDS_UNIQUE]
+    assert (unique.passed, offending(unique)) == (False, ["B"])
+    assert unique.metadata[names.BY_MARKET].value == {"SE": ["B"]}
+    assert unique.description == "1 albums: appear more than once in a market's feed (in SE)"
+
+
+def test_album_tracks_name_the_markets_whose_albums_lack_tracks() -> None:
+    frame = rows.new_releases_frame(
+        [
+            feed(album("A"), album("B"), market="US"),
+            feed(album("B"), album("C"), market="SE"),
+            feed(album("C"), album("D"), market="DE"),
+        ],
+        DAY,
+        NOW,
+    )
+    complete = tracks({album_id: [(1, 1), (1, 2)] for album_id in "ABCD"})
+    assert all(r.passed for r in checks.check_album_tracks(complete, frame))
+    result = by_name(checks.check_album_tracks(tracks({"A": [(1, 1), (1, 2)]}), frame))
+    present = result[names.EVERY_ALBUM_PRESENT]
+    assert offending(present) == ["B", "C", "D"]
+    assert present.metadata[names.BY_MARKET].value == {
+        "US": ["B"],
+        "SE": ["B", "C"],
+        "DE": ["C", "D"],
+    }

@@ -26,6 +26,7 @@ from spotify_assets_tests.conftest import SUPERSEDED, EmulatorFactory, project_i
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+THREE = ("US", "SE", "DE")
 MAKE_RUN: list[str | Path] = [sys.executable, "-m", "spotify_assets.local", "run"]
 
 
@@ -105,7 +106,7 @@ def test_the_catalog_names_owners_tags_versions_freshness_and_code(
             "dagster/kind/python": "",
             "dagster/kind/parquet": "",
         }
-        assert spec.code_version == "1"
+        assert spec.code_version == "2"
         assert spec.freshness_policy == FreshnessPolicy.cron(
             deadline_cron="0 8 * * *", lower_bound_delta=timedelta(hours=2)
         )
@@ -132,20 +133,56 @@ def test_the_catalog_names_owners_tags_versions_freshness_and_code(
 def test_configuration_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(settings.API_BASE_URL, "http://proxy.internal/v1")
     monkeypatch.setenv(settings.NEW_RELEASES_SOURCE, "search")
-    monkeypatch.setenv(settings.MARKET, "SE")
+    monkeypatch.setenv(settings.MARKETS, "US, SE,DE")
     monkeypatch.setenv(settings.DATA_DIR, "s3://bucket/prefix")
     resources = defs().resources or {}
     spotify = resources["spotify"]
-    assert (spotify.api_base_url, spotify.new_releases_source, spotify.market) == (
+    assert (spotify.api_base_url, spotify.new_releases_source, spotify.markets) == (
         "http://proxy.internal/v1",
         "search",
-        "SE",
+        ["US", "SE", "DE"],
     )
     assert resources["data_storage"].data["data_dir"] == "s3://bucket/prefix"
     monkeypatch.setenv(settings.NEW_RELEASES_SOURCE, "charts")
     with pytest.raises(ValueError, match="SPOTIFY_NEW_RELEASES_SOURCE='charts': ") as refused:
         defs()
     assert "'auto', 'browse' or 'search'" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("environ", "markets"),
+    [
+        ({}, ()),
+        ({"SPOTIFY_MARKET": "SE"}, ("SE",)),
+        ({"SPOTIFY_MARKETS": "US,SE,DE"}, THREE),
+        ({"SPOTIFY_MARKETS": " GB , XK "}, ("GB", "XK")),
+        ({"SPOTIFY_MARKETS": " "}, ()),
+    ],
+)
+def test_spotify_market_is_the_one_market_alias_of_spotify_markets(
+    environ: dict[str, str], markets: tuple[str, ...]
+) -> None:
+    assert settings.Settings.from_environ(environ).markets == markets
+
+
+@pytest.mark.parametrize(
+    ("environ", "said"),
+    [
+        ({"SPOTIFY_MARKETS": "US,se"}, r"SPOTIFY_MARKETS must list distinct ISO 3166-1 .*'se'"),
+        ({"SPOTIFY_MARKETS": "US,,DE"}, r"SPOTIFY_MARKETS must .* not 'US,,DE'"),
+        ({"SPOTIFY_MARKETS": "SE,SE"}, r"SPOTIFY_MARKETS must list distinct"),
+        ({"SPOTIFY_MARKET": "SWE"}, r"SPOTIFY_MARKET must .*'SWE' is not such a code"),
+        ({"SPOTIFY_MARKETS": "US,UK"}, r"'UK' is not such a code \(the United Kingdom is GB\)"),
+        ({"SPOTIFY_MARKETS": "US,XX,EU"}, r"not 'US,XX,EU': 'XX', 'EU' is not such a code\. Fix"),
+        ({"SPOTIFY_MARKET": "US,SE"}, r"SPOTIFY_MARKET names one market; list several in SPOT"),
+        ({"SPOTIFY_MARKET": "SE", "SPOTIFY_MARKETS": "US"}, r"Both SPOTIFY_MARKETS and SPOTIFY_M"),
+    ],
+)
+def test_a_market_list_that_cannot_work_fails_naming_the_variable(
+    environ: dict[str, str], said: str
+) -> None:
+    with pytest.raises(ValueError, match=said):
+        settings.Settings.from_environ(environ)
 
 
 def dg_launch_today(tmp_path: Path) -> list[str | Path]:
@@ -208,6 +245,14 @@ def test_make_run_with_half_the_credentials_names_the_missing_one(tmp_path: Path
     done = run_command(MAKE_RUN, tmp_path, environment)
     assert done.returncode == 1
     assert "SPOTIFY_CLIENT_SECRET is not set but SPOTIFY_CLIENT_ID is" in done.stderr
+    assert processes_started_in(tmp_path) == []
+
+
+def test_make_run_with_a_wrong_market_list_says_so_without_a_traceback(tmp_path: Path) -> None:
+    done = run_command(MAKE_RUN, tmp_path, clean_environment(tmp_path, SPOTIFY_MARKETS="US,uk"))
+    assert done.returncode == 1
+    assert done.stderr.startswith("SPOTIFY_MARKETS must list distinct ISO 3166-1 alpha-2")
+    assert "'uk' is not such a code" in done.stderr and "Traceback" not in done.stderr
     assert processes_started_in(tmp_path) == []
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dagster import build_output_context, materialize
+from dagster import AssetKey, build_input_context, build_output_context, materialize
 from upath import UPath
 
 from spotify_assets.contract import schemas
@@ -52,6 +52,32 @@ def test_a_frame_that_breaks_the_contract_is_refused_before_writing(tmp_path: Pa
     with pytest.raises(KeyError, match="snapshot_date"):
         manager.dump_to_path(context, wrong, UPath(tmp_path / "x.parquet"))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("asset", sorted(schemas.SCHEMAS))
+def test_a_file_written_before_the_market_column_loads_with_null_markets(
+    asset: str, tmp_path: Path
+) -> None:
+    schema = schemas.SCHEMAS[asset]
+    old_schema = schema.remove(schema.get_field_index("market"))
+    row = {
+        "snapshot_date": today(),
+        "position": 1,
+        "album_id": "A",
+        "source": "search",
+        "fetched_at": pd.Timestamp("2026-11-24T06:00:00Z").to_pydatetime(),
+    }
+    path = UPath(tmp_path / asset / f"{today()}.parquet")
+    path.parent.mkdir()
+    pq.write_table(pa.Table.from_pylist([row], schema=old_schema), path.path)
+    manager = io_manager.ParquetUPathIOManager(UPath(tmp_path), schemas.SCHEMAS)
+    context = build_input_context(asset_key=AssetKey(asset), partition_key=str(today()))
+
+    frame = manager.load_from_path(context, path)
+
+    assert frame.columns.tolist() == schema.names
+    assert frame["market"].isna().all() and str(frame["market"].dtype) == "string"
+    assert frame["album_id"].tolist() == ["A"]
 
 
 def test_object_storage_urls_work_like_folders(emulator_factory: EmulatorFactory) -> None:

@@ -55,6 +55,7 @@ def test_both_assets_land_the_whole_catalog_row_by_row(
     assert releases["position"].tolist() == list(range(1, len(catalog) + 1))
     assert set(releases["source"]) == {source}
     assert set(releases["snapshot_date"]) == {today()}
+    assert releases["market"].isna().all() and tracks["market"].isna().all(), "no market set"
     for row, album in zip(releases.to_dict("records"), catalog, strict=True):
         assert row["album_name"] == album.name
         assert (row["album_type"], row["release_date"], row["release_date_precision"]) == (
@@ -105,6 +106,7 @@ def test_both_assets_land_the_whole_catalog_row_by_row(
         endpoint,
     )
     assert nr["requests"] + at["requests"] == emu.stats()["api_requests"]  # type: ignore[operator]
+    assert nr[names.MARKETS] == at[names.MARKETS] == [names.NO_MARKET]
     for key in ("retries", "http_429", "waited_s", "token_refreshes", "preview"):
         assert key in at and key in nr
 
@@ -157,15 +159,6 @@ def test_a_feed_deeper_than_search_pages_passes_its_check_at_search_depth(
     )
     tracks = pd.read_parquet(partition_file(data_dir, "album_tracks"))
     assert tracks["album_id"].nunique() == 1000
-
-
-def test_market_fills_is_playable(
-    emulator_factory: EmulatorFactory, run_assets: Materialize, data_dir: Path
-) -> None:
-    emu = emulator_factory(albums=8)
-    assert run_assets(emu, market="SE").success
-    tracks = pd.read_parquet(partition_file(data_dir, "album_tracks"), dtype_backend="pyarrow")
-    assert tracks["is_playable"].notna().all() and not tracks["is_playable"].all()
 
 
 def test_a_wrong_api_total_fails_the_check_and_blocks_album_tracks(

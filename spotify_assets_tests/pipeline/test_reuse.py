@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from math import ceil
 from pathlib import Path
 from typing import Any
 
@@ -25,25 +26,41 @@ from spotify_assets_tests.pipeline.reuse_helpers import (
     BASE,
     SimulatedClock,
     all_checks_pass,
+    as_before_the_market_column,
     fetched_at,
-    market_recorded,
     meta,
     pages,
     stored,
+    stored_path,
     tracks_listed,
 )
 
 ALBUMS = 40
 NEW_A_DAY = 4
 """10 % turnover of 40 albums; one album that stays gains a track each day."""
+THREE = ("US", "SE", "DE")
 
 
 @pytest.fixture
-def emu(emulator_factory: EmulatorFactory) -> EmulatorServer:
-    """A Development Mode emulator whose feed turns over 10 % a day, one album growing a track."""
+def emu(emulator_factory: EmulatorFactory, request: pytest.FixtureRequest) -> EmulatorServer:
+    """A Development Mode emulator whose feed turns over 10 % a day, one album growing a track;
+    its albums sold in the markets of the test's parameter when it gives some."""
     return emulator_factory(
-        albums=ALBUMS, mode="development", feed_turnover=0.1, feed_track_changes=1
+        albums=ALBUMS,
+        mode="development",
+        feed_turnover=0.1,
+        feed_track_changes=1,
+        markets=getattr(request, "param", None),
     )
+
+
+def first_markets(emu: EmulatorServer, day: int, markets: tuple[str, ...]) -> dict[str, str]:
+    """The albums of feed day `day` in any of `markets` -> the first market listing each."""
+    assigned: dict[str, str] = {}
+    for market in markets:
+        for album in emu.catalog.feed(day, market):
+            assigned.setdefault(album.id, market)
+    return assigned
 
 
 @pytest.fixture
@@ -155,15 +172,16 @@ def test_a_copy_fetched_for_another_market_is_not_reused(
     emu: EmulatorServer, run_day: Callable[..., ExecuteInProcessResult], data_dir: Path
 ) -> None:
     assert run_day(0).success
-    assert market_recorded(data_dir, 0) == b""
+    assert stored(data_dir, 0)["market"].isna().all()
 
-    in_sweden = run_day(1, market="SE")
+    in_sweden = run_day(1, markets=["SE"])
 
     assert all_checks_pass(in_sweden)
-    assert meta(in_sweden)[names.FETCH_REASONS] == {"no_copy": ALBUMS}
-    assert len(tracks_listed(emu)) == ALBUMS
+    sold = [a.id for a in emu.catalog.feed(1, "SE")]
+    assert meta(in_sweden)[names.FETCH_REASONS] == {"no_copy": len(sold)}
+    assert set(tracks_listed(emu)) == set(sold)
     assert stored(data_dir, 1)["is_playable"].notna().all()
-    assert market_recorded(data_dir, 1) == b"SE"
+    assert set(stored(data_dir, 1)["market"]) == {"SE"}
 
     without_market = run_day(1)
 
@@ -173,23 +191,77 @@ def test_a_copy_fetched_for_another_market_is_not_reused(
     assert stored(data_dir, 1)["is_playable"].isna().all()
 
 
-@pytest.mark.parametrize("market", [None, "SE"])
-def test_a_copy_of_unknown_market_is_reused_only_without_a_market(
+def unchanged_since(emu: EmulatorServer, market: str | None) -> set[str]:
+    """Albums of `market`'s day-1 feed listed in its day-0 feed with the same track count."""
+    before = {a.id: a.total_tracks for a in emu.catalog.feed(0, market)}
+    return {a.id for a in emu.catalog.feed(1, market) if before.get(a.id) == a.total_tracks}
+
+
+@pytest.mark.parametrize(("market", "footer"), [(None, None), ("SE", None), ("SE", b"SE")])
+def test_a_copy_stored_before_the_market_column_counts_for_the_market_it_says(
     market: str | None,
+    footer: bytes | None,
     emu: EmulatorServer,
     run_day: Callable[..., ExecuteInProcessResult],
     data_dir: Path,
 ) -> None:
-    assert run_day(0, market=market).success
-    path = data_dir / names.ALBUM_TRACKS / f"{BASE}.parquet"
-    table = pq.read_table(path)
-    pq.write_table(table.replace_schema_metadata(None), path)  # as written before the market
+    markets = [] if market is None else [market]
+    assert run_day(0, markets=markets).success
+    as_before_the_market_column(data_dir / names.ALBUM_TRACKS / f"{BASE}.parquet", footer)
 
-    result = run_day(1, market=market)
+    result = run_day(1, markets=markets)
 
     assert all_checks_pass(result)
-    reused = meta(result)[names.ALBUMS_REUSED]
-    assert reused == (ALBUMS - 5 if market is None else 0)
+    # Without a market recorded a copy counts only for no market (its is_playable all null).
+    reusable = footer is not None or market is None
+    expected = unchanged_since(emu, market) if reusable else set()
+    assert len(unchanged_since(emu, market)) > len(emu.catalog.feed(1, market)) / 2
+    assert meta(result)[names.ALBUMS_REUSED] == len(expected)
+    fetched = {a.id for a in emu.catalog.feed(1, market)} - expected
+    assert set(tracks_listed(emu)) == fetched
+    markets_stored = pq.read_table(stored_path(data_dir, 1), columns=[names.MARKET])
+    assert set(markets_stored[names.MARKET].to_pylist()) == {market}
+
+
+@pytest.mark.parametrize("emu", [THREE], indirect=True)
+def test_each_market_reuses_the_copies_fetched_for_it_day_after_day(
+    emu: EmulatorServer, run_day: Callable[..., ExecuteInProcessResult], data_dir: Path
+) -> None:
+    assert all_checks_pass(run_day(0, markets=list(THREE)))
+    union0 = first_markets(emu, 0, THREE)
+    assert set(stored(data_dir, 0)["market"]) == set(THREE)
+
+    second = run_day(1, markets=list(THREE))
+
+    assert all_checks_pass(second)
+    union1 = first_markets(emu, 1, THREE)
+    totals0 = {a.id: a.total_tracks for a in emu.catalog.feed(0)}
+    changed = {
+        a.id for a in emu.catalog.feed(1) if a.id in union1 and totals0.get(a.id) != a.total_tracks
+    }
+    assert changed and len(changed) < len(union1) / 4
+    listed = tracks_listed(emu)
+    catalog = {a.id: a for a in emu.catalog.feed(1)}
+    assert listed == {a: pages(catalog[a].total_tracks) for a in changed}
+    by_endpoint = emu.stats()["by_endpoint"]
+    feed_pages = sum(max(1, ceil(len(emu.catalog.feed(1, m)) / 10)) for m in THREE)
+    assert by_endpoint["search"] == feed_pages
+    assert emu.stats()["api_requests"] == feed_pages + sum(listed.values())
+    assert meta(second)[names.ALBUMS_REUSED] == len(union1) - len(changed)
+    day1 = stored(data_dir, 1)
+    assert dict(zip(day1["album_id"], day1["market"], strict=True)) == union1
+    assert {a for a, m in union0.items() if a in union1} and all(
+        union1[a] == m for a, m in union0.items() if a in union1
+    ), "an album keeps its markets, so its assignment, from day to day"
+
+    swapped = ("SE", "US", "DE")
+    reordered = run_day(1, markets=list(swapped))
+
+    assert all_checks_pass(reordered)
+    moved = {a for a, m in first_markets(emu, 1, swapped).items() if m != union1[a]}
+    assert moved and all(union1[a] == "US" for a in moved)
+    assert set(tracks_listed(emu)) == moved, "a copy fetched for US does not count for SE"
+    assert set(stored(data_dir, 1).query("album_id in @moved")["market"]) == {"SE"}
 
 
 def test_a_backfill_never_uses_a_later_copy(

@@ -12,6 +12,8 @@ from spotify_assets.spotify.stats import Progress
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.spotify.conftest import ClientFactory, extra_track_pages, fewest_requests
 
+THREE = ("US", "SE", "DE")
+
 
 def assert_matches_catalog(emu: EmulatorServer, albums: list[dict[str, object]]) -> None:
     """The feed equals the emulator's catalog, in order, names and all."""
@@ -102,20 +104,76 @@ def test_browse_source_does_not_fall_back(
         client_for(emu, new_releases_source="browse").new_releases()
 
 
-def test_market_makes_spotify_report_playability(
+def test_the_market_goes_with_each_tracks_call_and_spotify_reports_playability(
     emulator_factory: EmulatorFactory, client_for: ClientFactory
 ) -> None:
-    emu = emulator_factory(albums=12, mode="extended")
+    emu = emulator_factory(albums=12, mode="extended", markets=THREE)
     ids = [a.id for a in emu.catalog.albums]
-    with_market = client_for(emu, market="SE").album_tracks(ids)
-    without = client_for(emu).album_tracks(ids)
-    assert all("is_playable" in t for listing in with_market.values() for t in listing)
+    client = client_for(emu)
+    in_sweden = client.album_tracks(ids, market="SE")
+    without = client.album_tracks(ids)
+    in_germany = client.album_tracks(ids[:3], market="DE")
+    for album in emu.catalog.albums:
+        sold = album.available_in("SE")
+        assert {t["is_playable"] for t in in_sweden[album.id]} == {sold}, album.id
+    assert {t["is_playable"] for t in in_germany[ids[0]]} == {
+        emu.catalog.albums[0].available_in("DE")
+    }
     assert not any("is_playable" in t for listing in without.values() for t in listing)
-    assert any(
-        "market=SE" in entry["query"]
-        for entry in emu.stats()["log"]
-        if entry["endpoint"] in ("albums", "album_tracks")
-    )
+    queries = [
+        e["query"] for e in emu.stats()["log"] if e["endpoint"] in ("albums", "album_tracks")
+    ]
+    batches = math.ceil(len(ids) / 20)
+    assert sum("market=SE" in q for q in queries) >= batches
+    assert sum("market=DE" in q for q in queries) >= 1
+    assert sum("market=" not in q for q in queries) >= batches
+    assert client.stats.token_requests == 1
+
+
+@pytest.mark.parametrize("mode", ["extended", "development"])
+def test_one_client_reads_the_feed_of_each_market_from_search(
+    mode: str, emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=45, mode=mode, markets=THREE)
+    client = client_for(emu)
+
+    feeds = {market: client.new_releases(market) for market in THREE}
+
+    expected_pages = 0
+    for market, feed in feeds.items():
+        want = [a.id for a in emu.catalog.feed(market=market)]
+        assert [a["id"] for a in feed.albums] == want
+        assert (feed.market, feed.source, feed.total, feed.reachable) == (
+            market,
+            "search",
+            len(want),
+            len(want),
+        )
+        assert feed.fallback_reason is None
+        expected_pages += math.ceil(len(want) / 10)
+    stats = emu.stats()
+    assert stats["by_endpoint"].get("new_releases", 0) == 0, "browse takes no market"
+    assert stats["by_endpoint"]["search"] == stats["api_requests"] == expected_pages
+    assert client.stats.token_requests == 1
+    searches = [e["query"] for e in stats["log"] if e["endpoint"] == "search"]
+    assert all(any(f"market={m}" in q for m in THREE) for q in searches)
+    plain = client.new_releases()
+    assert plain.market is None and len(plain.albums) == 45
+
+
+def test_a_market_is_refused_before_any_request_when_it_cannot_work(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=5)
+    client = client_for(emu)
+    with pytest.raises(SpotifyConfigError, match=r"ISO 3166-1 alpha-2 .* not 'se'"):
+        client.new_releases("se")
+    with pytest.raises(SpotifyConfigError, match="not 'SWE'"):
+        client.album_tracks(["x"], market="SWE")
+    browse = client_for(emu, new_releases_source="browse")
+    with pytest.raises(SpotifyConfigError, match=r"browse.*market SE.*takes no market"):
+        browse.new_releases("SE")
+    assert emu.stats()["requests"] == 0
 
 
 @pytest.mark.parametrize("mode", ["extended", "development"])

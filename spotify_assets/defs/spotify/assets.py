@@ -16,7 +16,7 @@ from dagster import (
 
 from spotify_assets.contract import names, rows
 from spotify_assets.defs.io_manager import IO_MANAGER
-from spotify_assets.defs.spotify import checks, metadata
+from spotify_assets.defs.spotify import checks, markets, metadata
 from spotify_assets.defs.spotify.partitions import (
     DAILY,
     FRESHNESS_DEADLINE_CRON,
@@ -37,8 +37,8 @@ FRESHNESS = FreshnessPolicy.cron(
     deadline_cron=FRESHNESS_DEADLINE_CRON, lower_bound_delta=RUN_WINDOW
 )
 """The schedule runs at 06:00 UTC: each day is expected materialized between then and 08:00."""
-NEW_RELEASES_CODE_VERSION = "1"
-ALBUM_TRACKS_CODE_VERSION = "1"
+NEW_RELEASES_CODE_VERSION = "2"
+ALBUM_TRACKS_CODE_VERSION = "2"
 """Bump an asset's version when a change to its code changes the rows it stores."""
 FRAME = PythonObjectDagsterType(pd.DataFrame, name="PandasDataFrame")
 """The type of both outputs, a pandas frame with the dtypes of contract.schemas.to_frame."""
@@ -63,10 +63,12 @@ FRAME = PythonObjectDagsterType(pd.DataFrame, name="PandasDataFrame")
 def new_releases(
     context: AssetExecutionContext, spotify: SpotifyResource
 ) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
-    """Spotify's new album releases of the day, one row per album in feed order.
+    """Spotify's new album releases of the day, one row per album of each market's feed, in
+    feed order (without markets configured: one feed, market null).
 
     The feed is live: Spotify only serves today's, so only today's (UTC) partition can be fetched.
-    Comes from /browse/new-releases, or from search (q=tag:new) where the app may not use browse.
+    Comes from /browse/new-releases, or from search (q=tag:new) where the app may not use browse;
+    a market's feed from search with market=XX, which lists only the albums available there.
     The checks run before anything is stored: a day that fails a blocking check is not published
     (a file stored earlier for that day stays as it was), and album_tracks does not run.
     """
@@ -81,33 +83,35 @@ def new_releases(
             ),
             allow_retries=False,
         )
+    feed_markets = spotify.feed_markets()
     client = spotify.get_client()
     before = client.stats
     with explained_failures():
-        feed = client.new_releases()
-    frame = rows.new_releases_frame(feed, day, datetime.now(UTC))
-    context.log.info(
-        f"{len(frame)} albums from {feed.source} (Spotify reported {feed.total})"
-        + (f"; fell back to search because {feed.fallback_reason}" if feed.fallback_reason else "")
-    )
-    if feed.duplicates:
-        context.log.warning(
-            f"Spotify listed {len(feed.duplicates)} albums more than once, the same way on every "
-            "read: each kept once (see duplicate_listings)"
+        feeds = [client.new_releases(market) for market in feed_markets]
+    frame = rows.new_releases_frame(feeds, day, datetime.now(UTC))
+    for feed in feeds:
+        of_market = f" for market {feed.market}" if feed.market else ""
+        context.log.info(
+            f"{len(feed.albums)} albums from {feed.source}{of_market} (Spotify reported "
+            f"{feed.total})"
+            + (
+                f"; fell back to search because {feed.fallback_reason}"
+                if feed.fallback_reason
+                else ""
+            )
         )
-    if feed.unsent:
-        context.log.warning(
-            f"Spotify answered null for {feed.unsent} places of the feed (null entries, or pages "
-            f"whose items were null at offsets {list(feed.null_pages)}): skipped"
-        )
-    results = checks.check_new_releases(
-        frame,
-        feed.total,
-        feed.reachable,
-        feed.shortfall,
-        extra_listings=feed.extra_listings,
-        unsent=feed.unsent,
-    )
+        if feed.duplicates:
+            context.log.warning(
+                f"Spotify listed {len(feed.duplicates)} albums more than once{of_market}, the "
+                "same way on every read: each kept once (see duplicate_listings)"
+            )
+        if feed.unsent:
+            context.log.warning(
+                f"Spotify answered null for {feed.unsent} places of the feed{of_market} (null "
+                f"entries, or pages whose items were null at offsets {list(feed.null_pages)}): "
+                "skipped"
+            )
+    results = checks.check_new_releases(frame, feeds)
     failed = checks.failed_blocking(results)
     if failed:
         context.log.error(
@@ -118,12 +122,7 @@ def new_releases(
             frame,
             metadata={
                 **metadata.table(names.NEW_RELEASES, frame),
-                names.API_TOTAL: feed.total,
-                names.REACHABLE: feed.reachable,
-                names.SHORTFALL: feed.shortfall,
-                names.SOURCE: feed.source,
-                names.FALLBACK_REASON: feed.fallback_reason or "",
-                **metadata.feed_oddities(feed),
+                **metadata.feeds(frame, feeds),
                 **metadata.requests_made(client.stats.since(before)),
             },
         )
@@ -153,36 +152,38 @@ def album_tracks(
 ) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
     """Every track of every album in the same day's new_releases, one row per track.
 
-    Reads the stored new_releases partition, so any stored day can be backfilled. An album's
-    tracks come from its most recent stored copy when that copy was fetched for the same market
-    at most `track_reuse.max_age_days` days before (0: never) and has the album's total_tracks;
-    the copies are read straight from the IO manager's storage (the same files, not a dependency
-    of album_tracks on itself), never from a later day. The other albums are fetched: with
-    /albums?ids= (20 albums a request) where the app may, /albums/{id}/tracks otherwise.
+    Reads the stored new_releases partition, so any stored day can be backfilled. An album listed
+    in several markets is there once, its tracks fetched for the first market that lists it (its
+    `market` column). An album's tracks come from its most recent stored copy when that copy was
+    fetched for the same market at most `track_reuse.max_age_days` days before (0: never) and
+    has the album's total_tracks; the copies are read straight from the IO manager's storage
+    (the same files, not a dependency of album_tracks on itself), never from a later day. The
+    other albums are fetched, market by market: with /albums?ids= (20 albums a request) where
+    the app may, /albums/{id}/tracks otherwise.
 
     Every album fetched is published. An album Spotify does not know, or whose retries ran out on
     an outage, is named with the reason in `albums_missing` and the non-blocking
     every_album_present check fails naming it. When Spotify stops the run (a day-long ban, a
-    refused app, a spent retry budget), what came before is published, the checks run, and the
-    run then fails with the stop's message; a rerun of the day fetches only what is missing.
+    refused app, a spent retry budget), no further market is asked, what came before is
+    published, the checks run, and the run then fails with the stop's message; a rerun of the
+    day fetches only what is missing.
     """
     day = partition_day(context)
     client = spotify.get_client()
     before = client.stats
-    album_ids = new_releases["album_id"].dropna().tolist()
-    reuse = track_reuse.plan(day, new_releases, client.config.market)
+    market_of = markets.assigned_markets(new_releases)
+    album_ids = list(market_of)
+    reuse = track_reuse.plan(day, new_releases)
     for path, error in reuse.unreadable.items():
         context.log.warning(
             f"Stored copy {path} is unreadable ({error}): its albums are fetched instead. "
             "Re-materialize that day of album_tracks, or delete the file."
         )
-    tracks = None
-    if reuse.to_fetch:
-        with explained_failures():
-            tracks = client.album_tracks(
-                reuse.to_fetch, progress=lambda done: context.log.info(str(done)), keep_on_stop=True
-            )
-    fetched = rows.album_tracks_frame(tracks or {}, day, datetime.now(UTC))
+    with explained_failures():
+        tracks = markets.fetch_tracks(
+            client, reuse.to_fetch, market_of, lambda done: context.log.info(str(done))
+        )
+    fetched = rows.album_tracks_frame(tracks or {}, day, datetime.now(UTC), market_of)
     frame = reuse.complete(fetched, album_ids)
     spent = client.stats.since(before)
     reasons = dict(tracks.reasons) if tracks is not None else {}
@@ -200,7 +201,7 @@ def album_tracks(
             **reuse.metadata(new_releases, tracks, spent.api_requests, client.config.page_size),
             **metadata.tracks_missing(tracks),
             names.REUSE_MAX_AGE_DAYS: track_reuse.max_age_days,
-            names.MARKET: client.config.market or "",
+            **metadata.track_markets(new_releases, frame, tracks or {}),
             **metadata.requests_made(spent),
         },
     )

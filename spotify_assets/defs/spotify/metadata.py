@@ -4,6 +4,7 @@ null places, albums without tracks)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -11,23 +12,22 @@ import pyarrow as pa
 from dagster import MetadataValue, TableColumn, TableColumnConstraints, TableSchema
 
 from spotify_assets.contract import names, schemas
+from spotify_assets.defs.spotify.markets import feed_figures, label, track_figures
 from spotify_assets.spotify import AlbumTracks, ClientStats, NewReleases
 from spotify_assets.spotify.results import UNKNOWN
 
 
 def column_schema(asset: str) -> TableSchema:
-    """The asset's Arrow schema as Dagster column metadata (dagster/column_schema)."""
+    """The asset's Arrow schema as Dagster column metadata (dagster/column_schema); no column
+    is unique alone (album_id of new_releases is unique within a market)."""
     schema: pa.Schema = schemas.SCHEMAS[asset]
-    unique = schemas.UNIQUE_COLUMNS.get(asset, frozenset())
     return TableSchema(
         columns=[
             TableColumn(
                 name=field.name,
                 type=str(field.type),
                 description=(field.metadata or {}).get(b"description", b"").decode(),
-                constraints=TableColumnConstraints(
-                    nullable=field.nullable, unique=field.name in unique
-                ),
+                constraints=TableColumnConstraints(nullable=field.nullable),
             )
             for field in schema
         ]
@@ -49,6 +49,34 @@ def table(asset: str, frame: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def feeds(releases: pd.DataFrame, read: Sequence[NewReleases]) -> dict[str, Any]:
+    """The feeds of the day: the whole's total, reachable part, shortfall, source and fallback
+    reason (summed over the markets), what Spotify sent besides albums (feed_oddities), the
+    markets in order, and the figures of each market."""
+    return {
+        names.API_TOTAL: sum(feed.total for feed in read),
+        names.REACHABLE: sum(feed.reachable for feed in read),
+        names.SHORTFALL: sum(feed.shortfall for feed in read),
+        names.SOURCE: ",".join(dict.fromkeys(feed.source for feed in read)),
+        names.FALLBACK_REASON: next((f.fallback_reason for f in read if f.fallback_reason), ""),
+        **feed_oddities(read),
+        names.MARKETS: MetadataValue.json([label(feed.market) for feed in read]),
+        names.BY_MARKET: MetadataValue.json(feed_figures(releases, read)),
+    }
+
+
+def track_markets(
+    releases: pd.DataFrame, tracks: pd.DataFrame, fetched: Iterable[str]
+) -> dict[str, Any]:
+    """The markets of the day's albums, in order, and per market: albums listed, albums whose
+    tracks are stored for it, of which fetched today, and their tracks."""
+    figures = track_figures(releases, tracks, fetched)
+    return {
+        names.MARKETS: MetadataValue.json(list(figures)),
+        names.BY_MARKET: MetadataValue.json(figures),
+    }
+
+
 def requests_made(stats: ClientStats) -> dict[str, Any]:
     """What the client did for this asset: requests, retries, 429s, waits, token refreshes."""
     return {
@@ -61,14 +89,20 @@ def requests_made(stats: ClientStats) -> dict[str, Any]:
     }
 
 
-def feed_oddities(feed: NewReleases) -> dict[str, Any]:
-    """What Spotify sent besides albums: duplicates kept once (id -> places), null places."""
+def feed_oddities(read: Sequence[NewReleases]) -> dict[str, Any]:
+    """What Spotify sent besides albums, over the day's feeds: duplicates kept once (id ->
+    places, in the first feed listing it twice), null places (summed) and the offsets of null
+    pages; by_market counts each market's own."""
+    duplicates: dict[str, list[int]] = {}
+    for feed in read:
+        for duplicate in feed.duplicates:
+            duplicates.setdefault(duplicate.album_id, list(duplicate.positions))
     return {
-        names.DUPLICATE_LISTINGS: MetadataValue.json(
-            {d.album_id: list(d.positions) for d in feed.duplicates}
+        names.DUPLICATE_LISTINGS: MetadataValue.json(duplicates),
+        names.NULL_PLACES_SKIPPED: sum(feed.unsent for feed in read),
+        names.NULL_PAGES: MetadataValue.json(
+            list(dict.fromkeys(offset for feed in read for offset in feed.null_pages))
         ),
-        names.NULL_PLACES_SKIPPED: feed.unsent,
-        names.NULL_PAGES: MetadataValue.json(list(feed.null_pages)),
     }
 
 

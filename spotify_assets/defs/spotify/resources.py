@@ -25,7 +25,7 @@ from spotify_assets.spotify import (
     SpotifyError,
     SpotifyRunStoppedError,
 )
-from spotify_assets.spotify.config import defaults
+from spotify_assets.spotify.config import check_market, defaults
 
 FINAL = (SpotifyRunStoppedError, SpotifyAppForbiddenError, SpotifyCredentialsError)
 """Errors a retry would only repeat (or, during a ban, lengthen)."""
@@ -38,11 +38,12 @@ DEFAULT = defaults()
 class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
     """Builds one SpotifyClient per run and hands the same one to every asset of the run.
 
-    Its fields are ClientConfig's (defaults and validation live there), and where to keep what
-    the client learns. Sharing the client lets the run remember what it learned: which endpoints
-    the app may not use (a 403 is asked once) and the pace the rate limit allows; `memory_dir`
-    keeps it for the next runs, wherever they run. Credentials come in through EnvVar, so they
-    never appear in run config, logs or metadata.
+    Its fields are ClientConfig's (defaults and validation live there), the markets whose feeds
+    a run reads (the market goes with each call, so one client serves them all), and where to
+    keep what the client learns. Sharing the client lets the run remember what it learned:
+    which endpoints the app may not use (a 403 is asked once) and the pace the rate limit
+    allows; `storage` keeps it for the next runs, wherever they run. Credentials come in
+    through EnvVar, so they never appear in run config, logs or metadata.
     """
 
     client_id: str = Field(description="Spotify app client id (SPOTIFY_CLIENT_ID).")
@@ -56,8 +57,10 @@ class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
         default=DEFAULT["new_releases_source"],
         description="browse, search (q=tag:new) or auto (browse, then search on 403).",
     )
-    market: str | None = Field(
-        default=DEFAULT["market"], description="ISO country for album tracks."
+    markets: list[str] = Field(
+        default_factory=list,
+        description="ISO 3166-1 alpha-2 countries (SPOTIFY_MARKETS), one feed each, in order; "
+        "empty: one feed without a market.",
     )
     page_size: int = Field(default=DEFAULT["page_size"], description="Page size (1-50).")
     search_page_size: int = Field(
@@ -123,6 +126,21 @@ class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
         except SpotifyConfigError as exc:
             raise Failure(description=str(exc), allow_retries=False) from exc
 
+    def feed_markets(self) -> tuple[str | None, ...]:
+        """The market of each feed to read, in order: the configured ones, or one feed without
+        a market (None); a list that cannot work fails the run at once, saying why."""
+        if len(set(self.markets)) != len(self.markets):
+            raise Failure(
+                description=f"markets must name each market once, got {self.markets}",
+                allow_retries=False,
+            )
+        try:
+            for market in self.markets:
+                check_market(market)
+        except SpotifyConfigError as exc:
+            raise Failure(description=f"markets: {exc}", allow_retries=False) from exc
+        return tuple(self.markets) or (None,)
+
     def get_client(self) -> SpotifyClient:
         """The run's client, created on first use."""
         with self._lock:
@@ -163,6 +181,7 @@ def resources(environ: settings.Settings) -> dict[str, Any]:
             client_id=EnvVar(settings.CLIENT_ID),
             client_secret=EnvVar(settings.CLIENT_SECRET),
             storage=storage,
+            markets=list(environ.markets),
             **configured,
         )
     except ValidationError as exc:

@@ -2,16 +2,16 @@
 
 `tag:new` lists two weeks of albums, so most of a day's albums were in the day before's feed and
 their tracks are already stored; asking Spotify again spends the app's daily quota for nothing.
-A copy is reused when it is the album's most recent one fetched for the same market, at most
-`max_age_days` old (by its `fetched_at`, so reuse never carries a copy along day after day), and
-has exactly the `total_tracks` of the day's feed. Every other album is fetched.
+A copy is reused when it is the album's most recent one fetched for the market the album is
+assigned today (the first of the day's markets that lists it), at most `max_age_days` old (by its
+`fetched_at`, so reuse never carries a copy along day after day), and has exactly the
+`total_tracks` of the day's feed. Every other album is fetched.
 
 Copies are read where the IO manager stores them (the same data storage, its `partition_path`
-layout),
-only the files of the days inside the window and never one after the day being built, only the
-columns and albums needed. A self-dependency of the asset would do the same reading through
-Dagster, but the UI would then draw album_tracks as its own upstream and each day would wait for
-the day before; reading storage directly keeps the graph new_releases -> album_tracks.
+layout), only the files of the days inside the window and never one after the day being built,
+only the columns and albums needed. A self-dependency of the asset would do the same reading
+through Dagster, but the UI would then draw album_tracks as its own upstream and each day would
+wait for the day before; reading storage directly keeps the graph new_releases -> album_tracks.
 """
 
 from collections import Counter
@@ -31,6 +31,7 @@ from upath import UPath
 
 from spotify_assets.contract import names, schemas
 from spotify_assets.defs.io_manager import partition_path
+from spotify_assets.defs.spotify.markets import assigned_markets
 from spotify_assets.defs.spotify.request_cost import tracks_cost
 from spotify_assets.defs.storage import DataStorage
 from spotify_assets.spotify.results import AlbumTracks
@@ -54,13 +55,16 @@ class TrackReuse(ConfigurableResource):  # type: ignore[type-arg]
         description="Oldest copy reused, in days before the day built (by fetched_at); 0: off.",
     )
 
-    def plan(self, day: date, releases: pd.DataFrame, market: str | None) -> "Reuse":
-        """What the stored copies cover of `day`'s albums (from its `new_releases` frame)."""
+    def plan(self, day: date, releases: pd.DataFrame) -> "Reuse":
+        """What the stored copies cover of `day`'s albums (from its `new_releases` frame), each
+        for the market it is assigned."""
         wanted = expected_tracks(releases)
         if self.max_age_days == 0:
             nothing = pa.Table.from_pylist([], schemas.ALBUM_TRACKS)
             return Reuse(nothing, list(wanted), {}, {"reuse_off": len(wanted)})
-        return plan_reuse(self.storage.root(), day, self.max_age_days, wanted, market)
+        return plan_reuse(
+            self.storage.root(), day, self.max_age_days, wanted, assigned_markets(releases)
+        )
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class Copy:
     day: date
     fetched_at: datetime
     tracks: int
+    market: str | None
 
 
 @dataclass(frozen=True)
@@ -150,12 +155,12 @@ def plan_reuse(
     day: date,
     max_age_days: int,
     wanted: Mapping[str, int | None],
-    market: str | None,
+    market_of: Mapping[str, str | None],
 ) -> Reuse:
-    """Reuse each album's most recent copy for `market` when it was fetched at most
-    `max_age_days` before `day` and has exactly `wanted[album]` tracks; fetch the others."""
+    """Reuse each album's most recent copy for its market (`market_of`) when it was fetched at
+    most `max_age_days` before `day` and has exactly `wanted[album]` tracks; fetch the others."""
     oldest = day - timedelta(days=max_age_days)
-    latest, unreadable = latest_copies(root, day, max_age_days, list(wanted), market)
+    latest, unreadable = latest_copies(root, day, max_age_days, market_of)
     reasons: Counter[str] = Counter()
     chosen: dict[str, Copy] = {}
     for album_id, total in wanted.items():
@@ -175,9 +180,9 @@ def plan_reuse(
 
 
 def latest_copies(
-    root: UPath, day: date, max_age_days: int, album_ids: list[str], market: str | None
+    root: UPath, day: date, max_age_days: int, market_of: Mapping[str, str | None]
 ) -> tuple[dict[str, Copy], dict[str, str]]:
-    """The most recent copy (by fetched_at) of each album for `market`, from the files stored
+    """The most recent copy (by fetched_at) of each album for its market, from the files stored
     for the days `day - max_age_days` to `day` (a later day is never read); and the files that
     could not be read, with why."""
     latest: dict[str, Copy] = {}
@@ -186,7 +191,7 @@ def latest_copies(
         stored_day = day - timedelta(days=age)
         path = partition_path(root, names.ALBUM_TRACKS, stored_day.isoformat())
         try:
-            copies = copies_in(path, stored_day, album_ids, market)
+            copies = copies_in(path, stored_day, market_of)
         except FileNotFoundError:
             continue  # no file stored that day: one request to the storage, not two
         except (OSError, pa.ArrowException) as exc:
@@ -200,43 +205,50 @@ def latest_copies(
 
 
 def stored_market(parquet: pq.ParquetFile) -> str | None:
-    """The market a stored file was fetched for ("" without one); None when it does not say
-    (written before the market was recorded)."""
+    """The market a stored file written before the market column was fetched for ("" without
+    one), from its key-value metadata; None when it does not say (written before that too)."""
     value = (parquet.metadata.metadata or {}).get(names.PARQUET_MARKET)
     return None if value is None else value.decode()
 
 
-def copies_in(path: UPath, day: date, album_ids: list[str], market: str | None) -> list[Copy]:
-    """The copies of `album_ids` in one stored file that match `market`, from two columns (three
-    for a file that does not record its market).
+def copies_in(path: UPath, day: date, market_of: Mapping[str, str | None]) -> list[Copy]:
+    """The copies in one stored file of the albums of `market_of` fetched for the album's
+    market, read from three columns.
 
-    A file of unknown market counts only for a run without a market, and only for albums whose
-    every stored track has a null is_playable: that is what a fetch without a market gives
-    (Spotify fills is_playable whenever a market is given).
+    A file written before the market column gives its market in its metadata (stored_market),
+    or, older still, not at all: such a copy counts only for an album assigned no market, and
+    only when every stored track has a null is_playable, which is what a fetch without a market
+    gives (Spotify fills is_playable whenever a market is given).
     """
     with path.open("rb") as source:
         parquet = pq.ParquetFile(source)
-        recorded = stored_market(parquet)
-        if recorded is not None and recorded != (market or ""):
-            return []
-        if recorded is None and market:
-            return []
-        columns = ["album_id", "fetched_at"] + (["is_playable"] if recorded is None else [])
-        table = parquet.read(columns=columns)
-    table = table.filter(pc.is_in(table["album_id"], value_set=pa.array(album_ids, pa.string())))
+        has_column = names.MARKET in parquet.schema_arrow.names
+        recorded = None if has_column else stored_market(parquet)
+        unknown = not has_column and recorded is None
+        third = names.MARKET if has_column else "is_playable"
+        table = parquet.read(columns=["album_id", "fetched_at", third])
+    wanted = pa.array(list(market_of), pa.string())
+    table = table.filter(pc.is_in(table["album_id"], value_set=wanted))
+    if not has_column:
+        table = table.append_column(
+            names.MARKET, pa.array([recorded or None] * len(table), pa.string())
+        )
     aggregates = [("fetched_at", "max"), ("fetched_at", "count")]
-    if recorded is None:
+    if unknown:
         aggregates.append(("is_playable", "count"))
-    summary = table.group_by("album_id").aggregate(aggregates).to_pylist()
+    summary = table.group_by(["album_id", names.MARKET]).aggregate(aggregates).to_pylist()
     return [
-        Copy(row["album_id"], path, day, row["fetched_at_max"], row["fetched_at_count"])
+        Copy(row["album_id"], path, day, row["fetched_at_max"], row["fetched_at_count"], market)
         for row in summary
-        if row.get("is_playable_count", 0) == 0
+        if (market := row[names.MARKET]) == market_of[row["album_id"]]
+        and row.get("is_playable_count", 0) == 0
     ]
 
 
 def read_reused(chosen: Mapping[str, Copy], day: date) -> pa.Table:
-    """The rows of the chosen copies, file by file, dated `day` (fetched_at kept as stored)."""
+    """The rows of the chosen copies, file by file, dated `day` (fetched_at kept as stored),
+    each marked with the market its copy was fetched for (files written before the market
+    column read back without it)."""
     by_file: dict[UPath, list[str]] = {}
     for album_id, copy in chosen.items():
         by_file.setdefault(copy.path, []).append(album_id)
@@ -246,7 +258,13 @@ def read_reused(chosen: Mapping[str, Copy], day: date) -> pa.Table:
             table = pq.read_table(
                 source, schema=schemas.ALBUM_TRACKS, filters=[("album_id", "in", album_ids)]
             )
-        dated = pa.array([day] * len(table), pa.date32())
-        index = table.schema.get_field_index("snapshot_date")
-        tables.append(table.set_column(index, table.schema.field(index), dated))
+        for column, values in (
+            ("snapshot_date", pa.array([day] * len(table), pa.date32())),
+            (names.MARKET, pa.array([chosen[a].market for a in table["album_id"].to_pylist()])),
+        ):
+            index = table.schema.get_field_index(column)
+            table = table.set_column(
+                index, table.schema.field(index), values.cast(table.schema.field(index).type)
+            )
+        tables.append(table)
     return pa.concat_tables(tables)
