@@ -20,6 +20,7 @@ from spotify_assets.emulator import EmulatorServer, Fault
 from spotify_assets.emulator.records import Album
 from spotify_assets.local.summary import summarize
 from spotify_assets.spotify import SpotifyClient
+from spotify_assets.spotify.results import NOT_ASKED
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.pipeline.conftest import Materialize, check_results, partition_file
 
@@ -278,3 +279,83 @@ def test_a_day_stored_before_the_market_column_still_loads_and_backfills(
     assert tracks["market"].isna().all()
     assert tracks["album_id"].unique().tolist() == [a.id for a in emu.catalog.albums]
     assert meta(backfill, names.ALBUM_TRACKS)[names.MARKETS] == [names.NO_MARKET]
+
+
+def test_a_ban_during_the_first_markets_tracks_asks_no_later_market_and_publishes_what_came(
+    emulator_factory: EmulatorFactory,
+    run_assets: Materialize,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    emu = emulator_factory(albums=40, mode="development", markets=THREE)
+    assigned = first_market(emu, THREE)
+    emu.add_fault(Fault("album_tracks", "rate_limit", retry_after_s=86400, nth=8))
+    asked: list[str | None] = []
+    fetch = SpotifyClient.album_tracks
+
+    def noting_the_market(client: SpotifyClient, *args: Any, **kwargs: Any) -> Any:
+        """The client's album_tracks, noting the market of each call."""
+        asked.append(kwargs.get("market"))
+        return fetch(client, *args, **kwargs)
+
+    monkeypatch.setattr(SpotifyClient, "album_tracks", noting_the_market)
+    result = run_assets(emu, markets=list(THREE))
+
+    assert not result.success
+    [failure] = result.get_step_failure_events()
+    assert failure.step_key == names.ALBUM_TRACKS
+    assert "run again after" in str(failure.step_failure_data.user_failure_data.description)  # type: ignore[union-attr]
+    assert asked == ["US"], "no market is asked after the one Spotify stopped"
+    tracks_requests = [
+        dict(parse_qsl(entry["query"]))
+        for entry in emu.stats()["log"]
+        if entry["endpoint"] in ("album_tracks", "albums")
+    ]
+    assert {query.get("market") for query in tracks_requests} == {"US"}
+
+    kept = stored(data_dir, names.ALBUM_TRACKS)
+    fetched = kept["album_id"].unique().tolist()
+    assert fetched and set(kept["market"]) == {"US"}
+    at = meta(result, names.ALBUM_TRACKS)
+    missing = [album_id for album_id in assigned if album_id not in fetched]
+    assert at[names.ALBUMS_MISSING] == {NOT_ASKED: missing}
+    assert {assigned[a] for a in missing} == set(THREE), "the later markets' albums are named"
+    assert "run again after" in at[names.STOPPED]
+    present = evaluation(result, names.EVERY_ALBUM_PRESENT)
+    assert not present.passed and present.metadata["offending_albums"].value == sorted(missing)
+    assert present.metadata["reasons"].value == dict.fromkeys(sorted(missing), NOT_ASKED)
+    by_market = at[names.BY_MARKET]
+    assert (by_market["US"]["albums"], by_market["SE"]["albums"]) == (len(fetched), 0)
+    assert by_market["US"]["fetched"] == len(fetched) and by_market["DE"]["fetched"] == 0
+
+
+def test_each_markets_null_places_and_duplicates_are_counted_for_it_and_summed(
+    emulator_factory: EmulatorFactory, run_assets: Materialize
+) -> None:
+    emu = emulator_factory(albums=40, mode="development", markets=THREE)
+    emu.configure(null_albums={3}, feed_duplicate=(2, 12))  # in each market's listing
+    feeds = {market: emu.catalog.feed(market=market) for market in THREE}
+
+    result = run_assets(emu, markets=list(THREE))
+
+    assert result.success, "null places only warn; a stable duplicate is kept once"
+    total = evaluation(result, names.ROWS_MATCH_API_TOTAL)
+    assert (total.passed, total.severity) == (False, AssetCheckSeverity.WARN)
+    assert total.metadata["markets_differing"].value == list(THREE)
+    assert total.description == "; ".join(
+        f"{market}: {len(feed) - 1} albums stored, but Spotify reported a total of "
+        f"{len(feed) + 1}; 1 of its places list an album again (kept once); it sent null for 1 "
+        "places (skipped); published with what Spotify sent"
+        for market, feed in feeds.items()
+    )
+    assert total.metadata[names.BY_MARKET].value == {
+        market: {"rows": len(feed) - 1, "api_total": len(feed) + 1, "reachable": len(feed) + 1}
+        | {"expected": len(feed), "shortfall": 0, "extra_listings": 1, "null_places_skipped": 1}
+        for market, feed in feeds.items()
+    }
+    summed = {key: total.metadata[key].value for key in ("extra_listings", "null_places_skipped")}
+    assert summed == {"extra_listings": 3, "null_places_skipped": 3}
+    assert evaluation(result, names.ALBUM_IDS_UNIQUE).passed
+    nr = meta(result, names.NEW_RELEASES)
+    assert (nr[names.NULL_PLACES_SKIPPED], nr[names.NULL_PAGES]) == (3, [])
+    assert nr[names.DUPLICATE_LISTINGS] == {feed[2].id: [3, 13] for feed in feeds.values()}

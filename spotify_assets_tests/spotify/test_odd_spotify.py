@@ -13,7 +13,7 @@ from spotify_assets.emulator import EmulatorServer, Fault
 from spotify_assets.emulator.knobs import APP_FORBIDDEN_MESSAGES
 from spotify_assets.spotify import SpotifyAppForbiddenError, SpotifyRunStoppedError
 from spotify_assets.spotify.errors import SpotifyRetryBudgetError
-from spotify_assets.spotify.results import NOT_ASKED, UNKNOWN, Duplicate
+from spotify_assets.spotify.results import NOT_ASKED, UNKNOWN, AlbumTracks, Duplicate
 from spotify_assets.spotify.transport import NOT_FOUND_RETRIES
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.spotify.conftest import ClientFactory, catalog_ids
@@ -198,3 +198,21 @@ def test_a_duplicate_that_moves_between_reads_restarts_the_listing(
     assert [a["id"] for a in feed.albums] == catalog_ids(emu)
     assert len(feed.albums) == 31 and feed.duplicates == ()
     assert client.stats.drift_restarts == 1
+
+
+def test_the_results_of_several_markets_merge_with_their_reasons_and_stop() -> None:
+    budget = SpotifyRetryBudgetError("the client's retry budget is spent", url="https://x/v1")
+    us = AlbumTracks(
+        {"A": [{"id": "a1"}]}, "album_tracks", ("B",), "browse refused", {"B": UNKNOWN}
+    )
+    se = AlbumTracks({"C": []}, "album_tracks", ("D",), None, {"D": NOT_ASKED}, stopped=budget)
+
+    merged = AlbumTracks.merged([us, se], unasked=["E", "F"])
+
+    assert merged is not None
+    assert (dict(merged), merged.endpoint) == ({"A": [{"id": "a1"}], "C": []}, "album_tracks")
+    assert merged.missing == ("B", "D", "E", "F")
+    assert merged.reasons == {"B": UNKNOWN, "D": NOT_ASKED, "E": NOT_ASKED, "F": NOT_ASKED}
+    assert (merged.fallback_reason, merged.stopped) == ("browse refused", budget)
+    assert AlbumTracks.merged([]) is None
+    assert AlbumTracks.merged([us]) == us
