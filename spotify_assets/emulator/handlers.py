@@ -160,14 +160,16 @@ def _feed_page(
     """One page of the feed (only the albums sold in `market` when given), its last
     `feed_shortfall` albums missing from the listing.
 
-    The listing is the feed with `feed_duplicate`'s second listing inserted; `null_albums` places
+    The listing is the feed with `feed_duplicate`'s second listing inserted (the places are of
+    this feed, a market's or a day's: one too short to hold the first place lists no album
+    twice, and the second listing goes last when it falls beyond the end); `null_albums` places
     are answered null and a page at a `null_pages` offset has `items: null` (both as Spotify has
     sent them; the places still count). `total` (default: listing size + total_offset) is what
     the page claims; `next` is set while the listing has more places (whether listed or not) and
     the next page stays within `max_offset`.
     """
     feed = list(call.catalog.feed(market=market))
-    if call.config.feed_duplicate is not None:
+    if call.config.feed_duplicate is not None and call.config.feed_duplicate[0] < len(feed):
         source, copy = call.config.feed_duplicate
         feed.insert(copy, feed[source])
     listed = feed[: max(0, len(feed) - call.config.feed_shortfall)]

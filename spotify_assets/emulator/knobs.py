@@ -85,7 +85,8 @@ class EmulatorConfig:
     markets: tuple[str, ...] | None = None
     # Odd data users see in live responses (2026): albums listed but unknown on every request,
     # null entries at feed places, pages whose `items` is null (by offset), and one album listed
-    # twice at fixed places: (place of the album, place of its second listing), 0-based.
+    # twice at fixed places: (place of the album, place of its second listing), 0-based, in each
+    # feed served (a market's feed too short for the first place lists no album twice).
     unknown_albums: frozenset[str] = frozenset()
     null_albums: frozenset[int] = frozenset()
     null_pages: frozenset[int] = frozenset()

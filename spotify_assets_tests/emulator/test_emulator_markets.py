@@ -278,3 +278,28 @@ def test_market_list_knob_on_the_command_line_and_in_config() -> None:
     assert EmulatorConfig(markets=["JP"]).markets == ("JP",)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="each market once"):
         EmulatorConfig(markets=("SE", "SE"))
+
+
+def test_feed_duplicate_places_are_those_of_each_markets_feed(
+    emulator_factory: EmulatorFactory,
+) -> None:
+    emulator = emulator_factory(albums=30, markets=THREE)
+    api = Api(emulator)
+    feeds = {market: _ids(emulator.catalog.feed(market=market)) for market in THREE}
+    by_length = sorted(THREE, key=lambda market: len(feeds[market]))
+    shortest, longest = by_length[0], by_length[-1]
+    place = len(feeds[shortest])  # beyond the shortest market's feed, within the longest's
+    assert place < len(feeds[longest]) < 29
+    emulator.configure(feed_duplicate=(place, 29))
+
+    listed = {
+        market: [item["id"] for page in _search_pages(api, market=market) for item in page["items"]]
+        for market in THREE
+    }
+    plain = [item["id"] for page in _search_pages(api) for item in page["items"]]
+
+    assert listed[shortest] == feeds[shortest], "a feed without the first place lists none twice"
+    assert listed[longest] == [*feeds[longest], feeds[longest][place]], "the second listing last"
+    everything = _ids(emulator.catalog.albums)
+    assert plain == [*everything[:29], everything[place], *everything[29:]]
+    api.close()
