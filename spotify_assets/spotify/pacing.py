@@ -30,11 +30,12 @@ The policy, in plain words
   without a 429, and only when it would go a tenth of the window or more before the pace lets
   the next request go anyway. Trade-off: a cold run against Spotify's own 30 s window (bench
   W8) meets up to max_workers 429s in flight at once, so any probe before 30 s would cost it a
-  429 beyond that budget. So a cold run whose first pause spent the allowance waits out the
-  assumed window, and two more, before it probes, even when the window is much shorter (15 per
-  1 s: about 60 s lost once, then one passing probe finds the window); against a long window a
-  run meets at most one probe 429 per two windows held (W8 itself, 2.7 windows of requests,
-  meets none: its last window never fills). The next run starts from what the probes found.
+  429 beyond that budget. So a cold run whose allowance is spent holds the assumed window three
+  times over before it probes, even when the window is much shorter (15 per 1 s: about 90 s
+  lost once, then one passing probe finds the window); against a long window a run meets at
+  most one probe 429 per three windows held (W8 itself, 90 per 30 s and 3.1 windows of
+  requests, meets none: its fourth window never fills). The next run starts from what the
+  probes found.
 - Only a confirmed pace is remembered, with how sure it is: whether the window was measured or
   only bracketed by probes, and how many runs it held through. A store that cannot be read
   costs a cold start, never the run.
@@ -98,10 +99,11 @@ MIN_PROBE_WINDOW_S = 1.0
 SETTLED_SHARE = 0.1
 SETTLED_S = 0.5
 """A probed window is known once its bounds are this share of it (or these seconds) apart."""
-WINDOWS_HELD_BEFORE_PROBE = 2
+WINDOWS_HELD_BEFORE_PROBE = 3
 """Whole windows a pace must hold without a 429 before a window probe beyond the allowance of a
-pause: at W8 (90 per 30 s, about 2.7 windows of requests) a probe within the second window would
-be a 429 over its budget, and after two windows the model never fills again."""
+pause: at W8 (281 requests at 90 per 30 s) the third window is full, so a probe within it (at two
+windows held, 65 s) was a 429 over the cold run's max_workers; after three the last, part-full
+window takes no more 429s."""
 SAME_COUNT_SHARE = 0.05
 """Two pauses count the same when their quotas differ by at most this share (and 1)."""
 PROBE_PATIENCE = 2

@@ -135,7 +135,7 @@ def test_without_retry_after_a_cold_run_loses_at_most_the_assumed_windows(
 ) -> None:
     """Narrowed, by design (pacing.py, the W8 trade-off): without Retry-After the window is
     assumed to be ASSUMED_WINDOW_S until probes find it, and a first pause that spent its
-    allowance of 429s waits out the assumed window and two more before it probes. So the bound
+    allowance of 429s holds the assumed window three times over before it probes. So the bound
     gets those three assumed windows (or the true ones, if longer) on top; and never more 429s
     than one per worker in the first pause plus one per probe. Runs that crawl for over a
     window before the first fill are left out, as above, and so are windows longer than the
