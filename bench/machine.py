@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import resource
+import subprocess
 import time
 from pathlib import Path
 
@@ -12,6 +13,8 @@ CPUINFO = Path("/proc/cpuinfo")
 MEMINFO = Path("/proc/meminfo")
 OS_RELEASE = Path("/etc/os-release")
 PROC_STAT = Path("/proc/stat")
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_PATHSPEC = ":(exclude)bench/results"
 
 
 def describe() -> str:
@@ -22,6 +25,25 @@ def describe() -> str:
         parts.append(f"{ram:.1f} GiB RAM")
     parts += [_os(), f"Python {platform.python_version()}"]
     return ", ".join(parts)
+
+
+def commit() -> str:
+    """The checkout's commit (short), `+changes` when tracked files differ from it (the bench's
+    own results aside), `unknown` outside a git checkout."""
+    try:
+        head = _git("rev-parse", "--short", "HEAD")
+        changed = _git("status", "--porcelain", "--untracked-files=no", "--", ".", RESULTS_PATHSPEC)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+changes" if changed else "")
+
+
+def _git(*args: str) -> str:
+    """A git command's output in the project's checkout, stripped."""
+    done = subprocess.run(
+        ["git", *args], cwd=ROOT, check=True, capture_output=True, text=True, timeout=30
+    )
+    return done.stdout.strip()
 
 
 def cores() -> int:

@@ -1,44 +1,109 @@
-"""A bench run as the terminal table, the markdown for the README and the JSON of the results."""
+"""A bench run as the terminal table, the markdown for the README and the JSON of the results.
+
+A run of some workloads shows the others' stored figures beside its own: every workload's title
+and every target whose figures are not from this run say so, with the date and commit they are
+from.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from bench import week_report
-from bench.summary import Summary, WorkloadResult
+from bench.summary import Measured, Summary, WorkloadResult
 from bench.targets import PROJECT, Check, megabytes, seconds, with_runs
-from bench.week import Day
 
 BASELINE = "seed"
 COLUMNS = ("contender", "wall s", "vs seed", "requests", "over min", "429s", "bound s", "peak MB")
 
 
+class Section(Protocol):
+    """A workload reported as a table of its own days (W7, W10) rather than contender rows."""
+
+    @property
+    def name(self) -> str:
+        """The workload's name."""
+
+    @property
+    def measured(self) -> Measured:
+        """When its figures were measured."""
+
+    def describe(self) -> str:
+        """Its line above the table."""
+
+    def columns(self) -> Sequence[str]:
+        """The table's header."""
+
+    def rows(self) -> list[list[str]]:
+        """The table's cells, a row per day."""
+
+    def to_json(self) -> dict[str, Any]:
+        """Its figures as JSON data."""
+
+
 @dataclass(frozen=True)
 class Bench:
-    """A whole bench run: where and when it ran, every workload's results and the targets."""
+    """A whole bench run: where, when and at which commit it ran, every workload's results (this
+    run's and those carried over from earlier runs) and the targets judged on all of them."""
 
-    machine: str
-    date: str
-    repeat: int
+    measured: Measured
     results: Mapping[str, WorkloadResult]
     checks: Sequence[Check]
-    week: Sequence[Day] = ()
-    """W7's days, empty when W7 did not run."""
+    sections: Sequence[Section] = ()
+    """W7 and W10, where they have figures."""
+
+    def carried_over(self) -> list[str]:
+        """The workloads whose figures come from an earlier run, in report order."""
+        measured = {name: result.measured for name, result in self.results.items()}
+        measured.update({section.name: section.measured for section in self.sections})
+        return [name for name, when in measured.items() if when != self.measured]
+
+    def measured_now(self) -> list[str]:
+        """The workloads this run measured, in report order."""
+        carried = self.carried_over()
+        names = [*self.results, *(section.name for section in self.sections)]
+        return [name for name in names if name not in carried]
 
     def header(self) -> list[str]:
-        """Machine, date, and what the figures are."""
-        return [
-            f"Machine: {self.machine}. Run of {self.date}.",
-            f"Wall s, requests and 429s are medians of {self.repeat} run(s), noted when the runs "
+        """Machine, date and commit, which workloads this run measured, and what the figures are."""
+        carried = self.carried_over()
+        lines = [
+            f"Machine: {self.measured.machine}. Run of {self.measured.date} at commit "
+            f"{self.measured.commit}, {self.measured.repeat} repetition(s)."
+        ]
+        if carried:
+            lines.append(
+                f"This run measured {', '.join(self.measured_now()) or 'no workload'}; the figures "
+                f"of {', '.join(carried)} are carried over from earlier runs (each says when and "
+                "at which commit) and their targets judged again on those figures."
+            )
+        lines.append(
+            "Wall s, requests and 429s are medians of a workload's runs, noted when the runs "
             "differ (cold = the first run, with an empty app memory); peak MB is the highest "
             "run's peak RSS. Under a rate limit spotify_assets has a row for its cold run and "
             "one for its warm runs (each starting from the pace the run before it remembered); "
             "bound s = floor((R - 1) / Q) x W, the least time R requests take under Q per "
-            "rolling W seconds, R = requests the emulator accepted (sent minus 429s).",
-        ]
+            "rolling W seconds, R = requests the emulator accepted (sent minus 429s). W9's "
+            "spotify_assets rows: cold = a run from a fresh memory that meets the lone 429, next = "
+            "the run after it on its memory without the fault, clean = both without the fault."
+        )
+        return lines
+
+    def title(self, name: str, described: str, measured: Measured) -> str:
+        """A workload's line above its table, marked when its figures are carried over."""
+        line = f"{name}: {described}"
+        if measured != self.measured:
+            line += f" [carried over: {measured.describe()}]"
+        return line
+
+    def check_line(self, check: Check) -> str:
+        """`PASS target: detail`, naming the workloads whose figures are carried over."""
+        carried = [name for name in check.workloads if name in self.carried_over()]
+        return check.line() + (
+            f" [figures of {', '.join(carried)} carried over]" if carried else ""
+        )
 
 
 def rows(result: WorkloadResult) -> list[tuple[str, Summary]]:
@@ -47,7 +112,9 @@ def rows(result: WorkloadResult) -> list[tuple[str, Summary]]:
     found: list[tuple[str, Summary]] = []
     for contender, summary in result.contenders.items():
         warm = summary.warm
-        if contender == PROJECT and result.workload.rate_limit is not None and warm is not None:
+        if contender == PROJECT and result.arms:
+            found += [(f"{contender} cold", summary), *result.arms.items()]
+        elif contender == PROJECT and result.workload.rate_limit is not None and warm is not None:
             found += [(f"{contender} cold", summary.cold), (f"{contender} warm", warm)]
         else:
             found.append((contender, summary))
@@ -58,7 +125,7 @@ def text_table(bench: Bench) -> str:
     """The table and the targets as printed on the terminal."""
     lines = [*bench.header(), ""]
     for name, result in bench.results.items():
-        lines.append(f"{name}: {result.describe()}")
+        lines.append(bench.title(name, result.describe(), result.measured))
         table = [list(COLUMNS), *(_row(result, label, s) for label, s in rows(result))]
         completes = ["complete", *(_complete(s) for _, s in rows(result))]
         widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
@@ -69,16 +136,16 @@ def text_table(bench: Bench) -> str:
             ]
             lines.append("  " + "  ".join([*cells, complete]))
         lines.append("")
-    if bench.week:
+    for section in bench.sections:
         lines += [
-            f"W7: {week_report.describe(bench.week)}",
-            *_aligned(week_report.rows(bench.week)),
+            bench.title(section.name, section.describe(), section.measured),
+            *_aligned(section.columns(), section.rows()),
             "",
         ]
     notes = _errors(bench.results)
     if notes:
         lines += ["errors:", *(f"  {note}" for note in notes), ""]
-    lines += ["targets:", *(f"  {check.line()}" for check in bench.checks)]
+    lines += ["targets:", *(f"  {bench.check_line(check)}" for check in bench.checks)]
     return "\n".join(lines)
 
 
@@ -93,30 +160,42 @@ def markdown(bench: Bench) -> str:
     ]
     for name, result in bench.results.items():
         for index, (label, summary) in enumerate(rows(result)):
-            workload = f"{name}: {result.describe()}" if index == 0 else ""
+            workload = bench.title(name, result.describe(), result.measured) if index == 0 else ""
             cells = [workload, *_row(result, label, summary), _complete(summary)]
             lines.append("| " + " | ".join(cells) + " |")
-    if bench.week:
-        lines += ["", f"W7: {week_report.describe(bench.week)}.", ""]
-        lines += _markdown_table(list(week_report.COLUMNS), week_report.rows(bench.week))
+    for section in bench.sections:
+        lines += ["", bench.title(section.name, section.describe(), section.measured) + ".", ""]
+        lines += _markdown_table(list(section.columns()), section.rows())
     notes = _errors(bench.results)
     if notes:
         lines += ["", "Errors:", "", *(f"- {note}" for note in notes)]
-    lines += ["", "Targets:", "", *(f"- {check.line()}" for check in bench.checks)]
+    lines += ["", "Targets:", "", *(f"- {bench.check_line(check)}" for check in bench.checks)]
     return "\n".join(lines) + "\n"
 
 
 def to_json(bench: Bench) -> dict[str, Any]:
-    """The issue's JSON shape, with the emulator settings, per-run figures and targets added."""
+    """The issue's JSON shape, with the emulator settings, per-run figures and targets added:
+    this run's date and commit, which workloads it measured and which it carried over (each
+    workload keeps its own `measured`), and for each target the workloads that decide it."""
+    carried = bench.carried_over()
     return {
-        "machine": bench.machine,
-        "date": bench.date,
-        "repetitions": bench.repeat,
-        "notes": bench.header()[1],
+        "machine": bench.measured.machine,
+        "date": bench.measured.date,
+        "commit": bench.measured.commit,
+        "repetitions": bench.measured.repeat,
+        "measured_now": bench.measured_now(),
+        "carried_over": carried,
+        "notes": bench.header()[-1],
         "workloads": {name: result.to_json() for name, result in bench.results.items()},
-        **({"W7": week_report.to_json(bench.week)} if bench.week else {}),
+        **{section.name: section.to_json() for section in bench.sections},
         "targets": [
-            {"target": check.target, "passed": check.passed, "detail": check.detail}
+            {
+                "target": check.target,
+                "passed": check.passed,
+                "detail": check.detail,
+                "workloads": list(check.workloads),
+                "carried_over": [name for name in check.workloads if name in carried],
+            }
             for check in bench.checks
         ],
     }
@@ -169,9 +248,9 @@ def _errors(results: Mapping[str, WorkloadResult]) -> list[str]:
     ]
 
 
-def _aligned(cells: Sequence[Sequence[str]]) -> list[str]:
-    """W7's table for the terminal: the header, then the rows, columns aligned."""
-    table = [list(week_report.COLUMNS), *cells]
+def _aligned(header: Sequence[str], cells: Sequence[Sequence[str]]) -> list[str]:
+    """A section's table for the terminal: the header, then the rows, columns aligned."""
+    table = [list(header), *cells]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     return ["  " + "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in table]
 

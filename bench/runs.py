@@ -7,11 +7,12 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spotify_assets.emulator import Catalog, EmulatorServer
+from spotify_assets.emulator import Catalog, EmulatorServer, Fault
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR_ENV = "SPOTIFY_ASSETS_CACHE_DIR"
@@ -35,19 +36,45 @@ class Run:
         """Requests the emulator accepted: a 429 does not count in its rolling window."""
         return self.requests - self.http_429
 
+    def to_json(self) -> dict[str, Any]:
+        """The run's figures as JSON data (what `from_json` reads back)."""
+        return {
+            "wall_s": None if self.wall_s is None else round(self.wall_s, 3),
+            "requests": self.requests,
+            "http_429": self.http_429,
+            "peak_rss_mb": None if self.peak_rss_mb is None else round(self.peak_rss_mb, 1),
+            "complete": self.complete,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Run:
+        """A run from the figures `to_json` wrote, so a later bench can judge it again."""
+        return cls(
+            wall_s=data["wall_s"],
+            requests=int(data["requests"]),
+            http_429=int(data["http_429"]),
+            peak_rss_mb=data["peak_rss_mb"],
+            complete=bool(data["complete"]),
+            error=data["error"],
+        )
+
 
 def expected(catalog: Catalog) -> list[list[Any]]:
     """The ground truth in the child's shape: [album id, [track ids]] in feed order."""
     return [[album.id, [track.id for track in album.tracks]] for album in catalog.albums]
 
 
-def run(emu: EmulatorServer, contender: str, cache_dir: Path) -> Run:
-    """Reset the emulator, run `contender` once in a fresh process and judge what it returned.
+def run(emu: EmulatorServer, contender: str, cache_dir: Path, faults: Sequence[Fault] = ()) -> Run:
+    """Reset the emulator, arm `faults`, run `contender` once in a fresh process and judge what
+    it returned.
 
     Requests and 429s come from the emulator's own counters (token requests excluded), so every
     contender is counted the same way; `cache_dir` is the project client's app memory.
     """
     emu.reset()
+    for fault in faults:
+        emu.add_fault(fault)
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
         out = Path(tmp) / "result.json"
         command = [

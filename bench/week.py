@@ -13,11 +13,12 @@ import logging
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pyarrow.parquet as pq
@@ -87,38 +88,57 @@ def run_week(days: int = DAYS) -> list[Day]:
     then known, as on every day but those of the memory's weekly re-probe), so day 1 measures
     the data, not the probe.
     """
-    first = datetime.now(UTC).date() - timedelta(days=days - 1)
     found: list[Day] = []
+    for emu, number, day, folders, runs in days_of(config(), days):
+        found.append(
+            Day(
+                number=number,
+                date=day,
+                albums=len(emu.catalog.albums),
+                min_requests=min_requests(W7, emu.catalog),
+                runs=runs,
+                difference=difference(folders, day),
+            )
+        )
+        progress(W7.name, found[-1])
+    return found
+
+
+WeekDay = tuple[EmulatorServer, int, date, dict[str, Path], dict[str, DayRun]]
+"""One simulated day after both arms ran: the emulator (on that day's feed), the day's number
+and date, each arm's folder and run."""
+
+
+def days_of(
+    emulator: EmulatorConfig, days: int, spotify_fields: Mapping[str, Any] | None = None
+) -> Iterator[WeekDay]:
+    """Run the week on an emulator of `emulator`: each day both arms, each into its own folder
+    with its app memory warmed before day 1, then the day for the caller to judge."""
+    first = first_day(days)
     with (
-        EmulatorServer(config()) as emu,
+        EmulatorServer(emulator) as emu,
         tempfile.TemporaryDirectory(prefix="bench-week-") as tmp,
         DagsterInstance.ephemeral() as instance,
     ):
         folders = {arm: Path(tmp) / arm.replace(" ", "-") for arm in ARMS}
         for folder in folders.values():
-            _warm_memory(emu, DataStorage(data_dir=str(folder / "data")))
+            warm_memory(emu, DataStorage(data_dir=str(folder / "data")))
         for number in range(1, days + 1):
             day = first + timedelta(days=number - 1)
             emu.configure(feed_day=number - 1)
             runs = {
-                arm: _run_day(emu, instance, day, folder, ARMS[arm])
+                arm: run_day(emu, instance, day, folder, ARMS[arm], spotify_fields=spotify_fields)
                 for arm, folder in folders.items()
             }
-            found.append(
-                Day(
-                    number=number,
-                    date=day,
-                    albums=len(emu.catalog.albums),
-                    min_requests=min_requests(W7, emu.catalog),
-                    runs=runs,
-                    difference=_difference(folders, day),
-                )
-            )
-            _progress(found[-1])
-    return found
+            yield emu, number, day, folders, runs
 
 
-def _warm_memory(emu: EmulatorServer, storage: DataStorage) -> None:
+def first_day(days: int) -> date:
+    """The first simulated day of a week of `days` that ends today (valid partitions)."""
+    return datetime.now(UTC).date() - timedelta(days=days - 1)
+
+
+def warm_memory(emu: EmulatorServer, storage: DataStorage) -> None:
     """Let a client learn what the app may not use, into the arm's memory (requests not counted)."""
     client_config = ClientConfig(emu.client_id, emu.client_secret, emu.api_base_url, emu.token_url)
     logging.disable(logging.WARNING)  # the client's warning that it falls back to search
@@ -130,10 +150,18 @@ def _warm_memory(emu: EmulatorServer, storage: DataStorage) -> None:
     emu.reset()
 
 
-def _run_day(
-    emu: EmulatorServer, instance: DagsterInstance, day: date, folder: Path, max_age_days: int
+def run_day(
+    emu: EmulatorServer,
+    instance: DagsterInstance,
+    day: date,
+    folder: Path,
+    max_age_days: int,
+    *,
+    spotify_fields: Mapping[str, Any] | None = None,
 ) -> DayRun:
-    """Materialize both assets for `day` into the arm's folder; what the emulator counted."""
+    """Materialize both assets for `day` into the arm's folder; what the emulator counted.
+
+    `spotify_fields` are more fields of the Spotify resource (W10: its markets)."""
     emu.reset()
     data = DataStorage(data_dir=str(folder / "data"))
     spotify = SpotifyResource(
@@ -142,6 +170,7 @@ def _run_day(
         api_base_url=emu.api_base_url,
         token_url=emu.token_url,
         storage=data,
+        **(spotify_fields or {}),
     )
     start = time.perf_counter()
     with _today(day):
@@ -182,7 +211,7 @@ def _failure(events: Sequence[DagsterEvent]) -> str:
     return "the run failed without a failure event"
 
 
-def _difference(folders: dict[str, Path], day: date) -> str | None:
+def difference(folders: Mapping[str, Path], day: date) -> str | None:
     """Why the two arms' album_tracks of `day` differ (fetched_at aside), None when they do not."""
     name = f"data/{names.ALBUM_TRACKS}/{day.isoformat()}.parquet"
     paths = [folders[arm] / name for arm in ARMS]
@@ -198,11 +227,11 @@ def _difference(folders: dict[str, Path], day: date) -> str | None:
     return f"columns {', '.join(columns) or '(schema)'} differ from the full fetch"
 
 
-def _progress(day: Day) -> None:
+def progress(name: str, day: Day) -> None:
     """One line on stderr per day, so the week shows where it is."""
     runs = "  ".join(
         f"{arm} {run.requests:>5} requests {run.wall_s:6.2f} s{' FAILED' if run.error else ''}"
         for arm, run in day.runs.items()
     )
     same = "same rows" if day.difference is None else f"DIFFERENT: {day.difference}"
-    print(f"  W7     day {day.number} {day.date}  {runs}  {same}", file=sys.stderr, flush=True)
+    print(f"  {name:<6} day {day.number} {day.date}  {runs}  {same}", file=sys.stderr, flush=True)

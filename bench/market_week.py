@@ -1,0 +1,292 @@
+"""W10 (issue 18): W7's week of daily runs of the assets, for four markets whose feeds overlap.
+
+Each simulated day both assets are materialized for the markets MARKETS, with track reuse and
+with reuse off (a full fetch), each arm in a data folder of its own, as W7 does. The emulator
+counts each run's requests; each arm's Parquet files are judged against the emulator's own feed
+of each market: every market's rows in feed order, and each album of the union with its tracks
+once.
+
+What W10 needs from the code (it is not run where either is missing, and says which):
+- the emulator's EmulatorConfig knob `markets` (albums sold in some markets, search filtered by
+  `market`) and `catalog.feed(market=...)`, its ground truth of one market's feed;
+- the Spotify resource's field `markets` (the list SPOTIFY_MARKETS fills).
+From the files it reads the data contract's columns: new_releases `market`, `position`,
+`album_id`; album_tracks `album_id`, `track_id`, `disc_number`, `track_number`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from bench import week
+from bench.summary import Measured
+from bench.targets import Check
+from bench.week import FULL, REUSE, TRACK_CHANGES, TURNOVER, Day
+from bench.week_report import day_from_json, day_json, later_share_check, runs_check, share
+from bench.workloads import EMBEDDED_TRACKS, SEARCH_PAGE_MAX, Workload
+from spotify_assets.contract import names
+from spotify_assets.defs.spotify.resources import SpotifyResource
+from spotify_assets.emulator import EmulatorConfig
+
+W10 = Workload("W10", albums=1000, mode="development", latency_ms=10)
+MARKETS = ("US", "SE", "DE", "GB")
+MARKETS_KNOB = "markets"
+"""EmulatorConfig knob: the markets albums are sold in (issue 18, emulator)."""
+MARKETS_FIELD = "markets"
+"""SpotifyResource field: the markets the assets fetch (SPOTIFY_MARKETS)."""
+COLUMNS = (
+    "day",
+    "date",
+    "albums per market",
+    "union",
+    "N feeds + union",
+    FULL,
+    REUSE,
+    "share",
+    "complete",
+)
+
+Album = Any
+"""An album of the emulator's catalog (id, tracks with ids)."""
+
+
+@dataclass(frozen=True)
+class MarketDay:
+    """One simulated day of W10: W7's figures (albums = the union, min_requests = N feeds plus a
+    listing per album of the union), each market's feed size, and what each arm got wrong."""
+
+    day: Day
+    feeds: Mapping[str, int]
+    wrong: Mapping[str, str | None]
+    """Arm -> why its files differ from the markets' feeds or the union's tracks, None: exact."""
+
+
+def missing() -> str | None:
+    """Why W10 cannot run on this code (the knob or field it waits for), None when it can."""
+    if MARKETS_KNOB not in {field.name for field in dataclasses.fields(EmulatorConfig)}:
+        return (
+            f"the emulator has no knob {MARKETS_KNOB} (albums sold in some markets, issue 18): "
+            "merge the branch that adds it, then run the bench again"
+        )
+    if MARKETS_FIELD not in SpotifyResource.model_fields:
+        return (
+            f"the Spotify resource has no field {MARKETS_FIELD} (SPOTIFY_MARKETS, issue 18): "
+            "W10 runs once the assets fetch several markets"
+        )
+    return None
+
+
+def config() -> EmulatorConfig:
+    """W7's rolling feed (10 % new albums, one track change a day), albums sold in MARKETS."""
+    knobs: dict[str, Any] = {MARKETS_KNOB: MARKETS}
+    return EmulatorConfig(
+        albums=W10.albums,
+        mode=W10.mode,
+        latency_ms=W10.latency_ms,
+        feed_turnover=TURNOVER,
+        feed_track_changes=TRACK_CHANGES,
+        **knobs,
+    )
+
+
+def run_week(days: int = week.DAYS) -> list[MarketDay]:
+    """The week, day by day, both arms each day, each arm's memory warmed before day 1 (W7's)."""
+    found: list[MarketDay] = []
+    for emu, number, day, folders, runs in week.days_of(
+        config(), days, {MARKETS_FIELD: list(MARKETS)}
+    ):
+        catalog: Any = emu.catalog  # Any: feed(market=) comes with the emulator's markets
+        feeds = {market: catalog.feed(market=market) for market in MARKETS}
+        union = union_of(feeds)
+        found.append(
+            MarketDay(
+                day=Day(
+                    number=number,
+                    date=day,
+                    albums=len(union),
+                    min_requests=fewest_requests(feeds, union),
+                    runs=runs,
+                    difference=week.difference(folders, day),
+                ),
+                feeds={market: len(feed) for market, feed in feeds.items()},
+                wrong={arm: wrong(folder, day, feeds, union) for arm, folder in folders.items()},
+            )
+        )
+        week.progress(W10.name, found[-1].day)
+    return found
+
+
+def union_of(feeds: Mapping[str, Sequence[Album]]) -> dict[str, Album]:
+    """Album id -> album, each album of any market's feed once, in market then feed order."""
+    union: dict[str, Album] = {}
+    for feed in feeds.values():
+        for album in feed:
+            union.setdefault(album.id, album)
+    return union
+
+
+def fewest_requests(feeds: Mapping[str, Sequence[Album]], union: Mapping[str, Album]) -> int:
+    """N feeds + one listing per album of the union: every market's search pages (10 a page, an
+    empty feed still one page) and every page of each union album's tracks (50 a page)."""
+    pages = sum(max(1, math.ceil(len(feed) / SEARCH_PAGE_MAX)) for feed in feeds.values())
+    listings = sum(
+        max(1, math.ceil(len(album.tracks) / EMBEDDED_TRACKS)) for album in union.values()
+    )
+    return pages + listings
+
+
+def wrong(
+    folder: Path, day: date, feeds: Mapping[str, Sequence[Album]], union: Mapping[str, Album]
+) -> str | None:
+    """Why an arm's files of `day` differ from each market's feed or the union's tracks."""
+    files = {
+        asset: folder / "data" / asset / f"{day.isoformat()}.parquet"
+        for asset in (names.NEW_RELEASES, names.ALBUM_TRACKS)
+    }
+    absent = [str(path) for path in files.values() if not path.exists()]
+    if absent:
+        return f"no file {', '.join(absent)}"
+    listed = pq.read_table(files[names.NEW_RELEASES], columns=["market", "position", "album_id"])
+    problems = []
+    for market, feed in feeds.items():
+        rows = sorted(
+            (row["position"], row["album_id"])
+            for row in listed.to_pylist()
+            if row["market"] == market
+        )
+        if [album_id for _, album_id in rows] != [album.id for album in feed]:
+            problems.append(f"{market}: {len(rows)} rows, its feed lists {len(feed)} albums")
+    columns = ["album_id", "track_id", "disc_number", "track_number"]
+    tracks: dict[str, list[tuple[int, int, str]]] = {}
+    for row in pq.read_table(files[names.ALBUM_TRACKS], columns=columns).to_pylist():
+        tracks.setdefault(row["album_id"], []).append(
+            (row["disc_number"], row["track_number"], row["track_id"])
+        )
+    got = {album_id: [track for _, _, track in sorted(rows)] for album_id, rows in tracks.items()}
+    want = {album_id: [track.id for track in album.tracks] for album_id, album in union.items()}
+    if got != want:
+        off = sum(got.get(album_id) != ids for album_id, ids in want.items())
+        extra = len(set(got) - set(want))
+        problems.append(
+            f"union: {off} of {len(want)} albums without exactly their tracks, {extra} not listed"
+        )
+    return "; ".join(problems) or None
+
+
+@dataclass(frozen=True)
+class MarketWeek:
+    """W10's days and when they were measured: a section of the report (report.Section)."""
+
+    days: tuple[MarketDay, ...]
+    measured: Measured
+
+    @property
+    def name(self) -> str:
+        """W10."""
+        return W10.name
+
+    def describe(self) -> str:
+        """W10's line above its table."""
+        return (
+            f"{W10.mode} mode, {W10.albums:,} albums sold in some of the markets "
+            f"{', '.join(MARKETS)} (most in several), {W10.latency_ms:g} ms latency, "
+            f"{TURNOVER:.0%} new albums and {TRACK_CHANGES} track change a day, {len(self.days)} "
+            "days; the assets materialized for all markets each day with track reuse and with "
+            "reuse off (a full fetch); N feeds + union = every market's search pages plus one "
+            "tracks listing per album of the union; requests counted by the emulator"
+        )
+
+    def columns(self) -> Sequence[str]:
+        """The table's header."""
+        return COLUMNS
+
+    def rows(self) -> list[list[str]]:
+        """A row per day."""
+        return [
+            [
+                str(market_day.day.number),
+                market_day.day.date.isoformat(),
+                "/".join(f"{count:,}" for count in market_day.feeds.values()),
+                f"{market_day.day.albums:,}",
+                f"{market_day.day.min_requests:,}",
+                f"{market_day.day.runs[FULL].requests:,}",
+                f"{market_day.day.runs[REUSE].requests:,}",
+                f"{share(market_day.day):.0%}",
+                _complete(market_day),
+            ]
+            for market_day in self.days
+        ]
+
+    def checks(self) -> list[Check]:
+        """Issue 18's targets: day 1 within N feeds + union, later days at most 25 % of a full
+        fetch, every day complete per market and for the union; and every run and check passed."""
+        days = [market_day.day for market_day in self.days]
+        first = days[0]
+        sent = first.runs[REUSE].requests
+        wrong_days = [
+            f"day {market_day.day.number} {arm}: {why}"
+            for market_day in self.days
+            for arm, why in market_day.wrong.items()
+            if why
+        ]
+        return [
+            Check(
+                "W10: day 1 sends at most N feeds + one listing per album of the union",
+                sent <= first.min_requests,
+                f"{sent:,} requests, N feeds + union {first.min_requests:,}",
+                (W10.name,),
+            ),
+            later_share_check(W10.name, days),
+            Check(
+                "W10: every day complete per market and for the union",
+                not wrong_days,
+                "; ".join(wrong_days) or f"all {len(days)} days, both arms",
+                (W10.name,),
+            ),
+            runs_check(W10.name, days),
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        """The week as JSON data: when measured, settings, then each day's figures."""
+        return {
+            "measured": self.measured.to_json(),
+            "emulator": {
+                **W10.settings(),
+                MARKETS_KNOB: list(MARKETS),
+                "feed_turnover": TURNOVER,
+                "feed_track_changes": TRACK_CHANGES,
+            },
+            "days": [
+                {
+                    **day_json(market_day.day),
+                    "feeds": dict(market_day.feeds),
+                    "wrong": dict(market_day.wrong),
+                }
+                for market_day in self.days
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MarketWeek:
+        """The week `to_json` wrote."""
+        return cls(
+            tuple(
+                MarketDay(day_from_json(day), dict(day["feeds"]), dict(day["wrong"]))
+                for day in data["days"]
+            ),
+            Measured.from_json(data["measured"]),
+        )
+
+
+def _complete(market_day: MarketDay) -> str:
+    """yes, or what an arm got wrong."""
+    wrong_arms = [f"{arm}: {why}" for arm, why in market_day.wrong.items() if why]
+    return "yes" if not wrong_arms else "NO (" + "; ".join(wrong_arms) + ")"
