@@ -6,17 +6,15 @@ counts each run's requests; each arm's Parquet files are judged against the emul
 of each market: every market's rows in feed order, and each album of the union with its tracks
 once.
 
-What W10 needs from the code (it is not run where either is missing, and says which):
-- the emulator's EmulatorConfig knob `markets` (albums sold in some markets, search filtered by
-  `market`) and `catalog.feed(market=...)`, its ground truth of one market's feed;
-- the Spotify resource's field `markets` (the list SPOTIFY_MARKETS fills).
-From the files it reads the data contract's columns: new_releases `market`, `position`,
-`album_id`; album_tracks `album_id`, `track_id`, `disc_number`, `track_number`.
+What W10 needs from the assets (it is not run without it, and says so): the Spotify resource's
+field `markets` (the list SPOTIFY_MARKETS fills). From the files it reads the data contract's
+columns: new_releases `market`, `position`, `album_id`; album_tracks `album_id`, `track_id`,
+`disc_number`, `track_number`. The emulator's ground truth of a market's feed is
+`catalog.feed(market=...)`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,12 +32,10 @@ from bench.week_report import day_from_json, day_json, later_share_check, runs_c
 from bench.workloads import EMBEDDED_TRACKS, SEARCH_PAGE_MAX, Workload
 from spotify_assets.contract import names
 from spotify_assets.defs.spotify.resources import SpotifyResource
-from spotify_assets.emulator import EmulatorConfig
+from spotify_assets.emulator import Album, EmulatorConfig
 
 W10 = Workload("W10", albums=1000, mode="development", latency_ms=10)
 MARKETS = ("US", "SE", "DE", "GB")
-MARKETS_KNOB = "markets"
-"""EmulatorConfig knob: the markets albums are sold in (issue 18, emulator)."""
 MARKETS_FIELD = "markets"
 """SpotifyResource field: the markets the assets fetch (SPOTIFY_MARKETS)."""
 COLUMNS = (
@@ -54,9 +50,6 @@ COLUMNS = (
     "complete",
 )
 
-Album = Any
-"""An album of the emulator's catalog (id, tracks with ids)."""
-
 
 @dataclass(frozen=True)
 class MarketDay:
@@ -70,12 +63,7 @@ class MarketDay:
 
 
 def missing() -> str | None:
-    """Why W10 cannot run on this code (the knob or field it waits for), None when it can."""
-    if MARKETS_KNOB not in {field.name for field in dataclasses.fields(EmulatorConfig)}:
-        return (
-            f"the emulator has no knob {MARKETS_KNOB} (albums sold in some markets, issue 18): "
-            "merge the branch that adds it, then run the bench again"
-        )
+    """Why W10 cannot run on this code (the field it waits for), None when it can."""
     if MARKETS_FIELD not in SpotifyResource.model_fields:
         return (
             f"the Spotify resource has no field {MARKETS_FIELD} (SPOTIFY_MARKETS, issue 18): "
@@ -86,14 +74,13 @@ def missing() -> str | None:
 
 def config() -> EmulatorConfig:
     """W7's rolling feed (10 % new albums, one track change a day), albums sold in MARKETS."""
-    knobs: dict[str, Any] = {MARKETS_KNOB: MARKETS}
     return EmulatorConfig(
         albums=W10.albums,
         mode=W10.mode,
         latency_ms=W10.latency_ms,
         feed_turnover=TURNOVER,
         feed_track_changes=TRACK_CHANGES,
-        **knobs,
+        markets=MARKETS,
     )
 
 
@@ -103,8 +90,7 @@ def run_week(days: int = week.DAYS) -> list[MarketDay]:
     for emu, number, day, folders, runs in week.days_of(
         config(), days, {MARKETS_FIELD: list(MARKETS)}
     ):
-        catalog: Any = emu.catalog  # Any: feed(market=) comes with the emulator's markets
-        feeds = {market: catalog.feed(market=market) for market in MARKETS}
+        feeds = {market: emu.catalog.feed(market=market) for market in MARKETS}
         union = union_of(feeds)
         found.append(
             MarketDay(
@@ -260,7 +246,7 @@ class MarketWeek:
             "measured": self.measured.to_json(),
             "emulator": {
                 **W10.settings(),
-                MARKETS_KNOB: list(MARKETS),
+                "markets": list(MARKETS),
                 "feed_turnover": TURNOVER,
                 "feed_track_changes": TRACK_CHANGES,
             },

@@ -4,19 +4,26 @@ workloads a run did not measure, with their dates, and judges them again."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from bench import report, stored, targets
-from bench.market_week import W10, MarketDay, MarketWeek
+from bench.market_week import MARKETS, W10, MarketDay, MarketWeek, fewest_requests, union_of, wrong
 from bench.runs import Run
 from bench.summary import Measured, Summary, WorkloadResult
 from bench.targets import CLEAN, CLEAN_NEXT, NEXT, PROJECT, SPOTIPY, Check
 from bench.week import FULL, REUSE, Day, DayRun
 from bench.workloads import RETRY_AFTER_KNOB, WORKLOADS
+from spotify_assets.contract import names
+from spotify_assets.emulator import Album
+from spotify_assets.emulator.catalog import generate_catalog
 
 NOW = Measured("2026-12-03T09:00:00+00:00", "abc1234", "test machine", 3)
 EARLIER = Measured("2026-11-28T10:15:20+00:00", "5d44f67", "test machine", 3)
@@ -231,3 +238,52 @@ def test_workloads_set_their_knobs_or_name_the_missing_one() -> None:
         1,
     )
     assert BY_NAME["W9"].config().rate_limit is None
+
+
+def write_day(folder: Path, day: date, feeds: dict[str, tuple[Album, ...]]) -> None:
+    """The two assets' files of `day` as a correct multi-market run writes them (the columns W10
+    reads): a row per market and album, each album of the union's tracks once."""
+    listed = [
+        {"market": market, "position": position, "album_id": album.id}
+        for market, feed in feeds.items()
+        for position, album in enumerate(feed)
+    ]
+    tracks = [
+        {
+            "album_id": album.id,
+            "track_id": track.id,
+            "disc_number": track.disc_number,
+            "track_number": track.track_number,
+        }
+        for album in union_of(feeds).values()
+        for track in reversed(album.tracks)  # row order is not the judge's business
+    ]
+    for asset, rows in ((names.NEW_RELEASES, listed), (names.ALBUM_TRACKS, tracks)):
+        path = folder / "data" / asset / f"{day.isoformat()}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pylist(rows), path)
+
+
+def test_w10_judges_each_market_and_the_union_against_the_emulator(tmp_path: Path) -> None:
+    """Files that hold every market's feed and the union's tracks are exact; a market missing an
+    album, or an album of the union missing a track, is named. N feeds + union counts every
+    market's search pages and a listing per album of the union."""
+    catalog = generate_catalog(60, 42, markets=MARKETS)
+    feeds = {market: catalog.feed(market=market) for market in MARKETS}
+    union = union_of(feeds)
+    assert max(len(feed) for feed in feeds.values()) < len(union) < 60  # overlapping, not all
+    day = date(2026, 12, 3)
+    write_day(tmp_path, day, feeds)
+    assert wrong(tmp_path, day, feeds, union) is None
+    short = {**feeds, "SE": feeds["SE"][1:]}
+    assert wrong(tmp_path, day, short, union) == (
+        f"SE: {len(feeds['SE'])} rows, its feed lists {len(feeds['SE']) - 1} albums"
+    )
+    first = next(iter(union.values()))
+    more = dataclasses.replace(first, tracks=(*first.tracks, first.tracks[0]))
+    assert wrong(tmp_path, day, feeds, {**union, first.id: more}) == (
+        f"union: 1 of {len(union)} albums without exactly their tracks, 0 not listed"
+    )
+    pages = sum(-(-len(feed) // 10) for feed in feeds.values())
+    listings = sum(-(-len(album.tracks) // 50) for album in union.values())
+    assert fewest_requests(feeds, union) == pages + listings
