@@ -24,7 +24,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from bench import week
+from bench import week, week_report
 from bench.summary import Measured
 from bench.targets import Check
 from bench.week import FULL, REUSE, TRACK_CHANGES, TURNOVER, Day
@@ -244,12 +244,7 @@ class MarketWeek:
         """The week as JSON data: when measured, settings, then each day's figures."""
         return {
             "measured": self.measured.to_json(),
-            "emulator": {
-                **W10.settings(),
-                "markets": list(MARKETS),
-                "feed_turnover": TURNOVER,
-                "feed_track_changes": TRACK_CHANGES,
-            },
+            "emulator": settings(),
             "days": [
                 {
                     **day_json(market_day.day),
@@ -270,6 +265,11 @@ class MarketWeek:
             ),
             Measured.from_json(data["measured"]),
         )
+
+
+def settings() -> dict[str, Any]:
+    """W10's emulator settings, for the JSON report."""
+    return {**week_report.settings(), **W10.settings(), "markets": list(MARKETS)}
 
 
 def _complete(market_day: MarketDay) -> str:

@@ -65,13 +65,23 @@ def parse(data: Mapping[str, Any]) -> Stored:
             stored.results[name] = WorkloadResult.from_json(
                 workload, figures, tuple(CONTENDERS), fallback
             )
-    if week.W7.name in data:
+    if _same_settings(data, week.W7.name, week_report.settings()):
         stored.sections[week.W7.name] = week_report.from_json(data[week.W7.name], fallback)
-    if market_week.W10.name in data:
+    if _same_settings(data, market_week.W10.name, market_week.settings()):
         stored.sections[market_week.W10.name] = market_week.MarketWeek.from_json(
             data[market_week.W10.name]
         )
     return stored
+
+
+def _same_settings(data: Mapping[str, Any], name: str, settings: dict[str, Any]) -> bool:
+    """Whether the file holds the week `name`, measured with the settings it has now."""
+    if name not in data:
+        return False
+    if data[name].get("emulator") != settings:
+        _note(f"{name}: stored figures were measured with other emulator settings, dropped")
+        return False
+    return True
 
 
 def _note(line: str) -> None:

@@ -135,13 +135,14 @@ def to_json(week: Week) -> dict[str, Any]:
     """The week as plain JSON data: when measured, settings, then each day's figures per arm."""
     return {
         "measured": week.measured.to_json(),
-        "emulator": {
-            **W7.settings(),
-            "feed_turnover": TURNOVER,
-            "feed_track_changes": TRACK_CHANGES,
-        },
+        "emulator": settings(),
         "days": [day_json(day) for day in week.days],
     }
+
+
+def settings() -> dict[str, Any]:
+    """W7's emulator settings, for the JSON report."""
+    return {**W7.settings(), "feed_turnover": TURNOVER, "feed_track_changes": TRACK_CHANGES}
 
 
 def day_json(day: Day) -> dict[str, Any]:
