@@ -15,6 +15,7 @@ columns: new_releases `market`, `position`, `album_id`; album_tracks `album_id`,
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,12 +30,13 @@ from bench.summary import Measured
 from bench.targets import Check
 from bench.week import FULL, REUSE, TRACK_CHANGES, TURNOVER, Day
 from bench.week_report import day_from_json, day_json, later_share_check, runs_check, share
-from bench.workloads import EMBEDDED_TRACKS, SEARCH_PAGE_MAX, Workload
+from bench.workloads import EMBEDDED_TRACKS, SEARCH_PAGE_MAX
 from spotify_assets.contract import names
 from spotify_assets.defs.spotify.resources import SpotifyResource
 from spotify_assets.emulator import Album, EmulatorConfig
 
-W10 = Workload("W10", albums=1000, mode="development", latency_ms=10)
+W10 = dataclasses.replace(week.W7, name="W10")
+"""W7's catalog, mode and latency."""
 MARKETS = ("US", "SE", "DE", "GB")
 MARKETS_FIELD = "markets"
 """SpotifyResource field: the markets the assets fetch (SPOTIFY_MARKETS)."""
@@ -74,14 +76,7 @@ def missing() -> str | None:
 
 def config() -> EmulatorConfig:
     """W7's rolling feed (10 % new albums, one track change a day), albums sold in MARKETS."""
-    return EmulatorConfig(
-        albums=W10.albums,
-        mode=W10.mode,
-        latency_ms=W10.latency_ms,
-        feed_turnover=TURNOVER,
-        feed_track_changes=TRACK_CHANGES,
-        markets=MARKETS,
-    )
+    return dataclasses.replace(week.config(), markets=MARKETS)
 
 
 def run_week(days: int = week.DAYS) -> list[MarketDay]:
