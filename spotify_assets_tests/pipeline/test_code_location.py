@@ -20,7 +20,7 @@ from dagster import FreshnessPolicy, TableSchema, build_schedule_context
 from spotify_assets import settings
 from spotify_assets.definitions import defs
 from spotify_assets.defs.spotify.partitions import today
-from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME, spotify_daily_schedule
+from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME, DAILY_SCHEDULE_NAME
 from spotify_assets_tests.conftest import (
     SUPERSEDED,
     EmulatorFactory,
@@ -50,7 +50,7 @@ def test_defs_hold_the_graph_the_job_and_a_schedule_for_today() -> None:
     context = build_schedule_context(
         scheduled_execution_time=tick, repository_def=definitions.get_repository_def()
     )
-    schedule = definitions.resolve_schedule_def(spotify_daily_schedule.name)
+    schedule = definitions.resolve_schedule_def(DAILY_SCHEDULE_NAME)
     [request] = schedule.evaluate_tick(context).run_requests or []
     assert request.partition_key == today().isoformat()
     assert schedule.cron_schedule == "0 6 * * *"
@@ -82,22 +82,22 @@ def test_the_catalog_names_owners_tags_versions_freshness_and_code(
             deadline_cron="0 8 * * *", lower_bound_delta=timedelta(hours=2)
         )
         assert isinstance(spec.metadata["dagster/column_schema"], TableSchema)
-        [reference] = spec.metadata["dagster/code_references"].code_references
-        assert reference.url.startswith(
-            "https://github.com/example-org/spotify_assets/tree/main/"
-            "spotify_assets/defs/spotify/assets.py#L"
-        ), name
+        repository = "https://github.com/example-org/spotify_assets/tree/main/spotify_assets"
+        component, source = spec.metadata["dagster/code_references"].code_references
+        assert component.url == f"{repository}/defs/spotify/defs.yaml#L3", name
+        assert source.url.startswith(f"{repository}/defs/spotify/assets.py#L"), name
     monkeypatch.setenv(settings.GIT_BRANCH, "release")
     [on_branch, _] = [
-        spec.metadata["dagster/code_references"].code_references[0]
+        spec.metadata["dagster/code_references"].code_references[1]
         for spec in defs().resolve_all_asset_specs()
     ]
     assert "/tree/release/" in on_branch.url
     monkeypatch.delenv(settings.GIT_URL)
-    [local, _] = [
-        spec.metadata["dagster/code_references"].code_references[0]
+    [(component, local), _] = [
+        spec.metadata["dagster/code_references"].code_references
         for spec in defs().resolve_all_asset_specs()
     ]
+    assert component.file_path == str(ROOT / "spotify_assets" / "defs" / "spotify" / "defs.yaml")
     assert local.file_path == str(ROOT / "spotify_assets" / "defs" / "spotify" / "assets.py")
 
 
@@ -115,9 +115,11 @@ def test_configuration_comes_from_the_environment(monkeypatch: pytest.MonkeyPatc
     )
     assert resources["data_storage"].data["data_dir"] == "s3://bucket/prefix"
     monkeypatch.setenv(settings.NEW_RELEASES_SOURCE, "charts")
-    with pytest.raises(ValueError, match="SPOTIFY_NEW_RELEASES_SOURCE='charts': ") as refused:
+    with pytest.raises(Exception, match="spotify") as refused:
         defs()
-    assert "'auto', 'browse' or 'search'" in str(refused.value)
+    assert isinstance(refused.value.__cause__, ValueError)
+    assert "SPOTIFY_NEW_RELEASES_SOURCE='charts': " in str(refused.value.__cause__)
+    assert "'auto', 'browse' or 'search'" in str(refused.value.__cause__)
 
 
 def dg_launch_today(tmp_path: Path) -> list[str | Path]:

@@ -1,8 +1,8 @@
 """SpotifyResource, the configured Spotify client of a run, and every resource of the code
-location as the environment sets them."""
+location wired to one data storage."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import fields
 from typing import Any
@@ -149,36 +149,45 @@ def explained_failures() -> Iterator[None]:
         raise Failure(description=str(exc)) from exc
 
 
-def resources(environ: settings.Settings) -> dict[str, Any]:
-    """Every resource of the code location, as `environ` configures them.
+def resources(
+    data_dir: str,
+    storage_options: Mapping[str, Any],
+    client: Mapping[str, Any],
+    max_age_days: int,
+    origins: Mapping[str, str],
+) -> dict[str, Any]:
+    """Every resource of the code location: the Spotify resource with the `client` fields (what
+    `origins` says set each, to name it when the resource refuses one), track reuse at
+    `max_age_days`, the IO manager, all on the data storage at `data_dir`.
 
     One DataStorage object, open to run config (`configure_at_launch`), is registered as
     `data_storage` and given to the IO manager, track reuse and the Spotify resource (for its app
     memory): Dagster resolves it by that key, so a run configures where the data lives once.
+    Credentials are never among `client`: the resource reads them through EnvVar at run time.
     """
-    storage = DataStorage.configure_at_launch(data_dir=environ.data_dir)
-    configured: dict[str, Any] = dict(environ.client)
+    storage = DataStorage.configure_at_launch(
+        data_dir=data_dir, storage_options=dict(storage_options)
+    )
     try:
         spotify = SpotifyResource(
             client_id=EnvVar(settings.CLIENT_ID),
             client_secret=EnvVar(settings.CLIENT_SECRET),
             storage=storage,
-            **configured,
+            **client,
         )
     except ValidationError as exc:
-        variables = {field: name for name, field in settings.CLIENT_FIELDS.items()}
         wrong = "; ".join(
-            f"{variables.get(str(error['loc'][0]), error['loc'][0])}={error['input']!r}: "
+            f"{origins.get(str(error['loc'][0]), error['loc'][0])}={error['input']!r}: "
             f"{error['msg']}"
             for error in exc.errors()
         )
         raise ValueError(
-            f"The environment sets the Spotify resource to something it refuses ({wrong}). "
-            "Fix or unset that variable (in the environment or .env)."
+            f"The Spotify resource refuses its configuration ({wrong}). Fix or unset that "
+            "setting (a variable in the environment or .env, a key in defs.yaml)."
         ) from exc
     return {
         DATA_STORAGE: storage,
         IO_MANAGER: ParquetIOManager(storage=storage),
-        TRACK_REUSE: TrackReuse(storage=storage),
+        TRACK_REUSE: TrackReuse(storage=storage, max_age_days=max_age_days),
         SPOTIFY: spotify,
     }
