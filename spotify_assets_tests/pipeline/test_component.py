@@ -3,6 +3,7 @@ environment filling in what the YAML leaves out, and what it refuses."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +18,8 @@ from spotify_assets import settings
 from spotify_assets.defs.spotify.component import SpotifyAssetsComponent
 from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME, DAILY_SCHEDULE_NAME
 
+DOCS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "component.md"
+YAML_BLOCK = re.compile(r"^```yaml\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 SECRET = "a-secret-put-in-yaml"
 RESOURCES = {"data_storage", "parquet_io_manager", "track_reuse", "spotify"}
 FOLDER = "spotify"
@@ -184,3 +187,22 @@ def test_a_cron_that_is_not_daily_takes_an_explicit_freshness_deadline(
         deadline_cron="0 23 * * *", lower_bound_delta=timedelta(hours=2)
     )
     assert defs.resolve_schedule_def(DAILY_SCHEDULE_NAME).cron_schedule == "0 */6 * * *"
+
+
+def test_the_defs_yaml_of_the_docs_builds_what_it_says(
+    sandbox: DefsFolderSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("S3_ENDPOINT_URL", "http://seaweedfs:8333")
+    [documented] = YAML_BLOCK.findall(DOCS_PAGE.read_text())
+    (sandbox.defs_folder_path / FOLDER / "defs.yaml").write_text(documented)
+    defs = loaded(sandbox)
+    specs = list(defs.resolve_all_asset_specs())
+    assert {spec.group_name for spec in specs} == {"music_catalog"}
+    assert {tuple(spec.owners) for spec in specs} == {("team:music-analytics",)}
+    assert defs.resolve_schedule_def(DAILY_SCHEDULE_NAME).cron_schedule == "30 5 * * *"
+    assert resource_fields(defs, "data_storage") == {
+        "data_dir": "s3://lake/raw/spotify",
+        "storage_options": {"endpoint_url": "http://seaweedfs:8333"},
+    }
+    spotify = (defs.resources or {})["spotify"]
+    assert (spotify.new_releases_source, spotify.max_requests_per_second) == ("search", 5)
