@@ -1,0 +1,376 @@
+"""Iceberg tables: both assets as `<namespace>.new_releases` and `<namespace>.album_tracks`.
+
+The option beside the default Parquet files (SPOTIFY_ASSETS_TABLE_FORMAT=iceberg). The catalog
+is pyiceberg's SqlCatalog (SQLite beside the data for a local folder, PostgreSQL or any
+SQLAlchemy database otherwise), so no catalog service is needed; the warehouse (data and
+metadata files) lives under the data folder, `<data dir>/iceberg/`, locally or on S3.
+
+Written on pyiceberg directly, not on dagster-iceberg 0.3.14, because that package
+- pins `pyiceberg<0.12` and is marked preview;
+- builds each table from the frame's inferred Arrow schema (`pa.Table.from_pandas(obj)`), so
+  the contract's types, nullability and column docs are lost, and hands inputs back with
+  pyarrow's default pandas dtypes instead of the contract's (`schemas.to_frame`);
+- partitions only by Dagster partition dimensions (a `day` transform on the time window, set by
+  a second commit after the table is created), so `market` cannot be a partition field;
+- replaces a partition with pyiceberg's `overwrite`, a DELETE and an APPEND snapshot per re-run.
+
+Here a materialization replaces its day with one OVERWRITE snapshot in one catalog commit
+(`replace_day`): the day's old data files out, the new ones in, together; a reader sees the
+old day or the new one, never neither nor half, even when it time-travels through the history.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+import pyarrow as pa
+from dagster import InputContext, IOManager, OutputContext
+from pyiceberg.catalog import Catalog
+from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError
+from pyiceberg.expressions import (
+    AlwaysFalse,
+    And,
+    BooleanExpression,
+    EqualTo,
+    In,
+    Or,
+    Reference,
+)
+from pyiceberg.expressions.literals import literal
+from pyiceberg.io.pyarrow import _dataframe_to_data_files
+from pyiceberg.table import Table
+from upath import UPath
+
+from spotify_assets.contract import names, schemas
+
+CATALOG_URI: Final = "SPOTIFY_ASSETS_ICEBERG_CATALOG_URI"
+NAMESPACE: Final = "SPOTIFY_ASSETS_ICEBERG_NAMESPACE"
+DEFAULT_NAMESPACE: Final = "spotify"
+CATALOG_NAME: Final = "spotify_assets"
+"""The name the tables are registered under in the SQL catalog (its `catalog_name` column):
+Spark's and Trino's JDBC catalogs must use the same name to see them."""
+WAREHOUSE_FOLDER: Final = "iceberg"
+"""The warehouse is `<data dir>/iceberg`, beside the Parquet folders of the same data dir."""
+CATALOG_FILE: Final = Path("_spotify_assets") / "iceberg.db"
+"""The default SQLite catalog of a local data dir, beside the app memory."""
+PARTITION_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
+    names.NEW_RELEASES: ("snapshot_date", "market"),
+    names.ALBUM_TRACKS: ("snapshot_date",),
+}
+"""Identity partition fields of each table; a column the contract does not have (yet) is left
+out, and joins the spec when a later write brings the column (see `ensure_table`)."""
+DAY_COLUMN: Final = "snapshot_date"
+PARTITION_PROPERTY: Final = "spotify-assets.partition"
+"""Snapshot summary property: the day (Dagster partition key) a snapshot replaced."""
+RUN_ID_PROPERTY: Final = "dagster-run-id"
+TABLE_NAME: Final = "dagster/table_name"
+"""Output metadata: `<namespace>.<table>`, which the Dagster UI shows as the asset's table."""
+SNAPSHOT_ID: Final = "snapshot_id"
+"""Output metadata: the Iceberg snapshot that holds the materialized day."""
+TABLE_LOCATION: Final = "table_location"
+"""Output metadata: where the table's data and metadata files are."""
+LOCAL_PROTOCOLS: Final = frozenset({"", "file", "local"})
+
+
+def is_local(root: UPath) -> bool:
+    """Whether the data dir is a folder on this machine (not object storage)."""
+    return root.protocol in LOCAL_PROTOCOLS
+
+
+def default_catalog_uri(root: UPath) -> str:
+    """The catalog of a local data dir: SQLite in `<data dir>/_spotify_assets/iceberg.db`.
+
+    Object storage has no default: SQLite cannot live in a bucket, and a catalog on the local
+    disk of one machine would not be found by the next run on another.
+    """
+    if not is_local(root):
+        raise ValueError(
+            f"The data dir {root} is object storage, so the Iceberg catalog cannot default to "
+            f"SQLite beside it: set {CATALOG_URI} to a SQLAlchemy URL of a database every run "
+            "reaches, e.g. postgresql+psycopg2://user:password@host:5432/iceberg."
+        )
+    database = Path(root.path) / CATALOG_FILE
+    database.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{database}"
+
+
+def warehouse(root: UPath) -> str:
+    """The warehouse location under the data dir, as a URL pyiceberg's FileIO understands."""
+    if is_local(root):
+        return (Path(root.path) / WAREHOUSE_FOLDER).as_uri()
+    return f"{str(root).rstrip('/')}/{WAREHOUSE_FOLDER}"
+
+
+def file_io_properties(storage_options: Mapping[str, Any]) -> dict[str, str]:
+    """The data dir's fsspec (s3fs) storage options as pyiceberg FileIO properties.
+
+    Covers what s3fs users set for S3-compatible servers: keys, session token, endpoint, region,
+    anonymous access, and the addressing style. What is not given is left to pyarrow, which
+    reads the AWS_* environment variables and ~/.aws like s3fs does.
+    """
+    client_kwargs = storage_options.get("client_kwargs") or {}
+    s3_config = (storage_options.get("config_kwargs") or {}).get("s3") or {}
+    given = {
+        "s3.access-key-id": storage_options.get("key"),
+        "s3.secret-access-key": storage_options.get("secret"),
+        "s3.session-token": storage_options.get("token"),
+        "s3.endpoint": storage_options.get("endpoint_url") or client_kwargs.get("endpoint_url"),
+        "s3.region": client_kwargs.get("region_name"),
+        "s3.anonymous": storage_options.get("anon"),
+        "s3.force-virtual-addressing": (
+            s3_config["addressing_style"] == "virtual" if "addressing_style" in s3_config else None
+        ),
+    }
+    return {
+        key: str(value).lower() if isinstance(value, bool) else str(value)
+        for key, value in given.items()
+        if value is not None
+    }
+
+
+def iceberg_schema(schema: pa.Schema) -> pa.Schema:
+    """The contract's schema with each column's description as its Iceberg doc (pyiceberg reads
+    the `doc` key of an Arrow field's metadata), so catalogs and engines show it."""
+    return pa.schema(
+        [
+            field.with_metadata({b"doc": (field.metadata or {}).get(b"description", b"")})
+            for field in schema
+        ]
+    )
+
+
+def ensure_table(
+    catalog: Catalog, identifier: str, schema: pa.Schema, partition_columns: Sequence[str]
+) -> Table:
+    """The table `identifier`, created with `schema` and identity partitions on those of
+    `partition_columns` it has, in one commit; an existing table missing columns of `schema`
+    gets them (and their partition fields) in one commit, so a contract that grows (the
+    `market` column) upgrades tables written before."""
+    wanted = [column for column in partition_columns if column in schema.names]
+    try:
+        table = catalog.load_table(identifier)
+    except NoSuchTableError:
+        creating = catalog.create_table_transaction(identifier, iceberg_schema(schema))
+        with creating.update_spec() as spec:
+            for column in wanted:
+                spec.add_identity(column)
+        with contextlib.suppress(TableAlreadyExistsError):  # another run made it first
+            creating.commit_transaction()
+        table = catalog.load_table(identifier)
+    missing = [name for name in schema.names if name not in table.schema().column_names]
+    partitioned = {
+        table.schema().find_column_name(field.source_id) for field in table.spec().fields
+    }
+    unpartitioned = [column for column in wanted if column not in partitioned]
+    if missing or unpartitioned:
+        with table.transaction() as upgrade:
+            with upgrade.update_schema() as columns:
+                columns.union_by_name(iceberg_schema(schema))
+            with upgrade.update_spec() as spec:
+                for column in unpartitioned:
+                    spec.add_identity(column)
+        table = catalog.load_table(identifier)
+    return table
+
+
+def day_filter(day: date) -> BooleanExpression:
+    """The rows of one snapshot day (a partition filter: it prunes files without reading them)."""
+    return EqualTo(term=Reference(DAY_COLUMN), value=literal(day.isoformat()))
+
+
+def replace_day(
+    table: Table, rows: pa.Table, day: date, properties: Mapping[str, str] | None = None
+) -> int:
+    """Make `rows` the whole of `day` in `table`: one OVERWRITE snapshot (its id is returned),
+    one commit.
+
+    pyiceberg's public `overwrite` would commit a DELETE and an APPEND snapshot (one commit, but
+    the history then holds a snapshot without the day); Iceberg's replace-partition is one
+    snapshot that removes the day's files and adds the new ones, built here from pyiceberg's
+    snapshot producer. Its data-file writer is not public API (hence the pinned pyiceberg
+    minor version); the tests check the result. Every row must belong to `day`, or the
+    replacement would leak into other days.
+    """
+    days = set(rows.column(DAY_COLUMN).to_pylist())
+    if days - {day}:
+        raise ValueError(
+            f"Refusing to store {sorted(map(str, days - {day}))} rows as partition {day} of "
+            f"{table.name()}: every row's {DAY_COLUMN} must be the partition's day."
+        )
+    summary = {PARTITION_PROPERTY: day.isoformat(), **(properties or {})}
+    old_files = [task.file for task in table.scan(row_filter=day_filter(day)).plan_files()]
+    with (
+        table.transaction() as transaction,
+        transaction.update_snapshot(snapshot_properties=summary).overwrite() as snapshot,
+    ):
+        snapshot.delete_by_predicate(day_filter(day))
+        for data_file in old_files:
+            snapshot.delete_data_file(data_file)
+        if len(rows):
+            for data_file in _dataframe_to_data_files(
+                table_metadata=transaction.table_metadata,
+                df=rows,
+                io=table.io,
+                write_uuid=snapshot.commit_uuid,
+            ):
+                snapshot.append_data_file(data_file)
+    return snapshot.snapshot_id
+
+
+def day_written(table: Table, day: date) -> bool:
+    """Whether some materialization stored `day` (an empty day leaves no data file, only the
+    snapshot that replaced it)."""
+    return any(
+        snapshot.summary is not None
+        and snapshot.summary.additional_properties.get(PARTITION_PROPERTY) == day.isoformat()
+        for snapshot in table.snapshots()
+    )
+
+
+def rows_filter(selections: Mapping[date, Collection[str]]) -> BooleanExpression:
+    """Rows of the given albums on each given day: an Or of (day and album ids) per day."""
+    expression: BooleanExpression = AlwaysFalse()
+    for day, album_ids in sorted(selections.items()):
+        if album_ids:
+            expression = Or(
+                expression,
+                And(
+                    day_filter(day),
+                    In(term=Reference("album_id"), values={literal(a) for a in album_ids}),
+                ),
+            )
+    return expression
+
+
+@dataclass(frozen=True)
+class IcebergTables:
+    """Where the two tables are: the data dir (warehouse), its storage options, the catalog.
+
+    `catalog_uri` None: SQLite under a local data dir (object storage requires one).
+    """
+
+    data_root: UPath
+    storage_options: Mapping[str, Any]
+    catalog_uri: str | None = None
+    namespace: str = DEFAULT_NAMESPACE
+
+    @cached_property
+    def catalog(self) -> SqlCatalog:
+        """The SQL catalog (its tables are made on first use), namespace ensured."""
+        catalog = SqlCatalog(
+            CATALOG_NAME,
+            uri=self.catalog_uri or default_catalog_uri(self.data_root),
+            warehouse=warehouse(self.data_root),
+            **file_io_properties(self.storage_options),
+        )
+        catalog.create_namespace_if_not_exists(self.namespace)
+        return catalog
+
+    def identifier(self, asset: str) -> str:
+        """`<namespace>.<asset>`, the table's name in the catalog and in engines."""
+        return f"{self.namespace}.{asset}"
+
+    def table(self, asset: str, schema: pa.Schema) -> Table:
+        """The asset's table, created (or upgraded) to `schema` first when needed."""
+        return ensure_table(
+            self.catalog, self.identifier(asset), schema, PARTITION_COLUMNS.get(asset, ())
+        )
+
+    def existing(self, asset: str) -> Table | None:
+        """The asset's table, or None before anything was written to it."""
+        try:
+            return self.catalog.load_table(self.identifier(asset))
+        except NoSuchTableError:
+            return None
+
+    def read_day(self, asset: str, day: date, schema: pa.Schema) -> pa.Table | None:
+        """Rows of one day (None when that day was never stored), cast to the contract's
+        `schema` (field docs, nullability and string types as the Parquet files have them)."""
+        table = self.existing(asset)
+        if table is None:
+            return None
+        rows = table.scan(row_filter=day_filter(day)).to_arrow()
+        if not len(rows) and not day_written(table, day):
+            return None
+        return rows.select(schema.names).cast(schema)
+
+    def album_tracks_rows(
+        self, selections: Mapping[date, Collection[str]], columns: Sequence[str] | None = None
+    ) -> pa.Table:
+        """The stored album_tracks rows of the given albums on each given day, only `columns`
+        (default: all, `market` included once the contract has it), read with the filter pushed
+        down: files of other days are never opened, row groups without the albums are skipped.
+
+        The hook for track reuse: `{day: album_ids}` of the window to find the copies, then of
+        the chosen days to read their rows. Nothing stored yet: an empty table.
+        """
+        table = self.existing(names.ALBUM_TRACKS)
+        wanted = list(columns) if columns is not None else schemas.ALBUM_TRACKS.names
+        schema = pa.schema([schemas.ALBUM_TRACKS.field(name) for name in wanted])
+        if table is None:
+            return schema.empty_table()
+        scan = table.scan(row_filter=rows_filter(selections), selected_fields=tuple(wanted))
+        return scan.to_arrow().select(wanted).cast(schema)
+
+
+class IcebergIOManager(IOManager):
+    """Stores each asset's day as its Iceberg table's partition and loads it back as pandas.
+
+    Plain constructor arguments, so the code location can build it from the storage resource:
+    the data dir (folder or fsspec URL), its storage options, the catalog URI (None: SQLite
+    under a local data dir) and the namespace.
+    """
+
+    def __init__(
+        self,
+        data_root: UPath | str,
+        storage_options: Mapping[str, Any] | None = None,
+        catalog_uri: str | None = None,
+        namespace: str = DEFAULT_NAMESPACE,
+        asset_schemas: Mapping[str, pa.Schema] = schemas.SCHEMAS,
+    ) -> None:
+        options = dict(storage_options or {})
+        root = data_root if isinstance(data_root, UPath) else UPath(data_root, **options)
+        self.tables = IcebergTables(root, options, catalog_uri, namespace)
+        self._schemas = asset_schemas
+
+    def _asset(self, context: InputContext | OutputContext) -> tuple[str, pa.Schema, date]:
+        name = context.asset_key.path[-1]
+        if name not in self._schemas:
+            raise KeyError(f"No Arrow schema is declared for asset {name!r} in contract.schemas")
+        return name, self._schemas[name], date.fromisoformat(context.asset_partition_key)
+
+    def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
+        """Replace the day's partition with the frame, failing before any write if the frame
+        does not fit the contract; record the table, snapshot and location."""
+        name, schema, day = self._asset(context)
+        rows = pa.Table.from_pandas(obj, schema=schema, preserve_index=False)
+        table = self.tables.table(name, schema)
+        snapshot_id = replace_day(table, rows, day, {RUN_ID_PROPERTY: context.run_id})
+        context.add_output_metadata(
+            {
+                TABLE_NAME: self.tables.identifier(name),
+                SNAPSHOT_ID: str(snapshot_id),
+                TABLE_LOCATION: table.location(),
+            }
+        )
+
+    def load_input(self, context: InputContext) -> pd.DataFrame:
+        """Read the day's partition back with the dtypes the asset produced."""
+        name, schema, day = self._asset(context)
+        rows = self.tables.read_day(name, day, schema)
+        if rows is None:
+            raise FileNotFoundError(
+                f"No stored {name} for {day} in Iceberg table {self.tables.identifier(name)}: "
+                f"materialize {name} for that day first (or check {CATALOG_URI} and "
+                f"{NAMESPACE})."
+            )
+        return schemas.to_frame(rows)
