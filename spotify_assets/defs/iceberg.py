@@ -189,8 +189,8 @@ def day_filter(day: date) -> BooleanExpression:
 def replace_day(
     table: Table, rows: pa.Table, day: date, properties: Mapping[str, str] | None = None
 ) -> int:
-    """Make `rows` the whole of `day` in `table`: one OVERWRITE snapshot (its id is returned),
-    one commit.
+    """Make `rows` the whole of `day` in `table`: one OVERWRITE snapshot (an APPEND for a new
+    day, so incremental readers see new days as appends) in one commit; returns its id.
 
     pyiceberg's public `overwrite` would commit a DELETE and an APPEND snapshot (one commit, but
     the history then holds a snapshot without the day); Iceberg's replace-partition is one
@@ -207,21 +207,21 @@ def replace_day(
         )
     summary = {PARTITION_PROPERTY: day.isoformat(), **(properties or {})}
     old_files = [task.file for task in table.scan(row_filter=day_filter(day)).plan_files()]
-    with (
-        table.transaction() as transaction,
-        transaction.update_snapshot(snapshot_properties=summary).overwrite() as snapshot,
-    ):
-        snapshot.delete_by_predicate(day_filter(day))
-        for data_file in old_files:
-            snapshot.delete_data_file(data_file)
-        if len(rows):
-            for data_file in _dataframe_to_data_files(
-                table_metadata=transaction.table_metadata,
-                df=rows,
-                io=table.io,
-                write_uuid=snapshot.commit_uuid,
-            ):
-                snapshot.append_data_file(data_file)
+    with table.transaction() as transaction:
+        update = transaction.update_snapshot(snapshot_properties=summary)
+        snapshot = update.overwrite() if old_files else update.fast_append()
+        with snapshot:
+            snapshot.delete_by_predicate(day_filter(day))
+            for data_file in old_files:
+                snapshot.delete_data_file(data_file)
+            if len(rows):
+                for data_file in _dataframe_to_data_files(
+                    table_metadata=transaction.table_metadata,
+                    df=rows,
+                    io=table.io,
+                    write_uuid=snapshot.commit_uuid,
+                ):
+                    snapshot.append_data_file(data_file)
     return snapshot.snapshot_id
 
 

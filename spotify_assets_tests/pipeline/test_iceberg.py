@@ -1,0 +1,380 @@
+"""Iceberg tables: the real assets materialized against the emulator into a SQLite catalog and a
+local warehouse, re-run, run on another day, and read back with pyiceberg and DuckDB."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from dagster import DagsterInstance, build_input_context
+from pyiceberg.table import Table
+from pyiceberg.transforms import IdentityTransform
+from upath import UPath
+
+from spotify_assets.contract import names, schemas
+from spotify_assets.defs import iceberg
+from spotify_assets.defs.iceberg import IcebergIOManager, IcebergTables, replace_day
+from spotify_assets.defs.spotify import assets as assets_module
+from spotify_assets.defs.spotify.partitions import today
+from spotify_assets.emulator import EmulatorServer
+from spotify_assets_tests.conftest import EmulatorFactory
+from spotify_assets_tests.e2e.queries import expected_rows
+from spotify_assets_tests.pipeline.conftest import Materialize, partition_file
+from spotify_assets_tests.pipeline.iceberg_runs import duckdb_count, run_into_iceberg
+from spotify_assets_tests.pipeline.test_materialize import metadata
+
+ALBUMS = 12
+TRACK_KEY = ["album_id", "disc_number", "track_number"]
+ICEBERG_TYPES = {
+    "date32[day]": "date",
+    "string": "string",
+    "int32": "int",
+    "int64": "long",
+    "bool": "boolean",
+    "list<item: string>": "list<string>",
+    "timestamp[us, tz=UTC]": "timestamptz",
+}
+"""The Iceberg type of each Arrow type of the contract."""
+
+
+@pytest.fixture
+def emu(emulator_factory: EmulatorFactory) -> EmulatorServer:
+    """A small Development Mode catalog (search feed, one tracks listing per album)."""
+    return emulator_factory(albums=ALBUMS, mode="development")
+
+
+@pytest.fixture
+def manager(data_dir: Path) -> IcebergIOManager:
+    """The Iceberg IO manager on the test's data dir: SQLite catalog, local warehouse."""
+    return IcebergIOManager(str(data_dir))
+
+
+def tables(data_dir: Path) -> IcebergTables:
+    """A fresh view of the tables (own catalog connection), as another process would have."""
+    return IcebergTables(UPath(data_dir), {})
+
+
+def stored(data_dir: Path, asset: str) -> Table:
+    """The asset's table as stored now."""
+    return tables(data_dir).catalog.load_table(f"{iceberg.DEFAULT_NAMESPACE}.{asset}")
+
+
+def snapshot_count(table: Table) -> int:
+    """How many snapshots the table's history holds."""
+    return len(table.snapshots())
+
+
+def test_both_assets_land_as_tables_with_the_contract_schema_and_day_partitions(
+    emu: EmulatorServer,
+    manager: IcebergIOManager,
+    instance: DagsterInstance,
+    data_dir: Path,
+    run_assets: Materialize,
+) -> None:
+    result = run_into_iceberg(emu, manager, instance)
+
+    assert result.success
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    assert (data_dir / "_spotify_assets" / "iceberg.db").is_file()
+    for asset, schema in schemas.SCHEMAS.items():
+        table = stored(data_dir, asset)
+        assert [(f.name, str(f.field_type), f.required) for f in table.schema().fields] == [
+            (f.name, ICEBERG_TYPES[str(f.type)], not f.nullable) for f in schema
+        ]
+        assert [f.doc for f in table.schema().fields] == [
+            f.metadata[b"description"].decode() for f in schema
+        ]
+        spec = [
+            (table.schema().find_column_name(f.source_id), f.transform) for f in table.spec().fields
+        ]
+        partitioned = [c for c in iceberg.PARTITION_COLUMNS[asset] if c in schema.names]
+        assert spec == [(column, IdentityTransform()) for column in partitioned]
+        assert table.location() == (data_dir / "iceberg" / "spotify" / asset).as_uri()
+        at = metadata(result, asset)
+        assert at[iceberg.TABLE_NAME] == f"spotify.{asset}"
+        current = table.current_snapshot()
+        assert current is not None and at[iceberg.SNAPSHOT_ID] == str(current.snapshot_id)
+        assert at[iceberg.TABLE_LOCATION] == table.location()
+        assert current.summary is not None
+        assert current.summary.additional_properties[iceberg.PARTITION_PROPERTY] == str(today())
+        assert current.summary.additional_properties[iceberg.RUN_ID_PROPERTY] == result.run_id
+
+    releases = stored(data_dir, names.NEW_RELEASES).scan().to_arrow()
+    tracks = stored(data_dir, names.ALBUM_TRACKS).scan().to_arrow()
+    rows = expected_rows(emu)
+    assert (len(releases), len(tracks)) == (rows[names.NEW_RELEASES], rows[names.ALBUM_TRACKS])
+    assert sorted(releases["album_id"].to_pylist()) == sorted(a.id for a in emu.catalog.albums)
+    assert duckdb_count(tracks) == rows[names.ALBUM_TRACKS]
+    assert duckdb_count(releases, f"snapshot_date = DATE '{today()}'") == ALBUMS
+
+    # The same run into Parquet: the tables hold the same rows with the same dtypes.
+    assert run_assets(emu).success
+    for asset in names.ASSETS:
+        parquet = schemas.to_frame(
+            pq.read_table(partition_file(data_dir, asset), schema=schemas.SCHEMAS[asset])
+        )
+        context = build_input_context(asset_key=asset, partition_key=str(today()))
+        loaded = manager.load_input(context)
+        pd.testing.assert_frame_equal(
+            loaded.drop(columns="fetched_at"), parquet.drop(columns="fetched_at")
+        )
+        assert loaded["fetched_at"].dtype == parquet["fetched_at"].dtype
+
+
+def test_a_rerun_of_the_day_replaces_its_partition_in_one_snapshot(
+    emu: EmulatorServer, manager: IcebergIOManager, instance: DagsterInstance, data_dir: Path
+) -> None:
+    assert run_into_iceberg(emu, manager, instance).success
+    first = {asset: stored(data_dir, asset) for asset in names.ASSETS}
+
+    second = run_into_iceberg(emu, manager, instance)
+
+    assert second.success
+    for asset, before in first.items():
+        after = stored(data_dir, asset)
+        assert snapshot_count(before) == 1 and snapshot_count(after) == 2
+        rows = after.scan().to_arrow()
+        assert len(rows) == len(before.scan().to_arrow()) == expected_rows(emu)[asset]
+        key = ["album_id"] if asset == names.NEW_RELEASES else TRACK_KEY
+        assert not rows.to_pandas().duplicated(key).any()
+        old, new = before.current_snapshot(), after.current_snapshot()
+        assert old is not None and new is not None and new.parent_snapshot_id == old.snapshot_id
+        assert new.summary is not None and new.summary.operation.value == "overwrite"
+        fetched = set(rows["fetched_at"].to_pylist())
+        assert fetched.isdisjoint(before.scan().to_arrow()["fetched_at"].to_pylist())
+        assert metadata(second, asset)[iceberg.SNAPSHOT_ID] == str(new.snapshot_id)
+
+
+@pytest.fixture
+def two_days(
+    emu: EmulatorServer,
+    manager: IcebergIOManager,
+    instance: DagsterInstance,
+    monkeypatch: pytest.MonkeyPatch,
+) -> date:
+    """Both assets run for yesterday (on yesterday, as the assets see it), then for today;
+    returns yesterday."""
+    yesterday = today() - timedelta(days=1)
+    with monkeypatch.context() as on_that_day:
+        on_that_day.setattr(assets_module, "today", lambda: yesterday)
+        assert run_into_iceberg(emu, manager, instance, day=yesterday).success
+    assert run_into_iceberg(emu, manager, instance).success
+    return yesterday
+
+
+def test_another_day_adds_a_partition_and_leaves_the_first_as_it_was(
+    emu: EmulatorServer, two_days: date, data_dir: Path
+) -> None:
+    yesterday, rows = two_days, expected_rows(emu)
+    for asset in names.ASSETS:
+        table = stored(data_dir, asset)
+        first, second = sorted(table.snapshots(), key=lambda snapshot: snapshot.timestamp_ms)
+        assert second.summary is not None and second.summary.operation.value == "append"
+        days = table.scan().to_arrow()["snapshot_date"].value_counts().to_pylist()
+        assert {d["values"]: d["counts"] for d in days} == {
+            yesterday: rows[asset],
+            today(): rows[asset],
+        }
+        folders = sorted(p.name for p in (Path(UPath(table.location()).path) / "data").iterdir())
+        assert folders == [f"snapshot_date={yesterday}", f"snapshot_date={today()}"]
+        schema = schemas.SCHEMAS[asset]
+        kept = tables(data_dir).read_day(asset, yesterday, schema)
+        assert kept is not None
+        assert kept.equals(table.scan(snapshot_id=first.snapshot_id).to_arrow().cast(schema))
+        assert tables(data_dir).read_day(asset, yesterday - timedelta(days=1), schema) is None
+
+
+def test_track_reuse_reads_the_rows_of_given_days_and_albums_with_the_filter_pushed_down(
+    emu: EmulatorServer, two_days: date, data_dir: Path
+) -> None:
+    store, yesterday = tables(data_dir), two_days
+    albums = {a.id: len(a.tracks) for a in emu.catalog.albums}
+    first, second, third = list(albums)[:3]
+
+    selections = {yesterday: [first, second], today(): [third]}
+    columns = ["snapshot_date", "album_id", "fetched_at"]
+    found = store.album_tracks_rows(selections, columns)
+
+    assert found.schema == pa.schema([schemas.ALBUM_TRACKS.field(c) for c in columns])
+    counted = found.group_by(["snapshot_date", "album_id"]).aggregate([("fetched_at", "count")])
+    assert {
+        (r["snapshot_date"], r["album_id"]): r["fetched_at_count"] for r in counted.to_pylist()
+    } == {
+        (yesterday, first): albums[first],
+        (yesterday, second): albums[second],
+        (today(), third): albums[third],
+    }
+    table = stored(data_dir, names.ALBUM_TRACKS)
+    planned = list(table.scan(row_filter=iceberg.rows_filter({yesterday: [first]})).plan_files())
+    assert [task.file.partition[0] for task in planned] == [(yesterday - date(1970, 1, 1)).days]
+    every_column = store.album_tracks_rows({today(): [third]})
+    assert every_column.schema.names == schemas.ALBUM_TRACKS.names
+    assert store.album_tracks_rows({today(): []}).num_rows == 0
+
+
+def test_track_reuse_finds_no_rows_before_anything_is_stored(tmp_path: Path) -> None:
+    assert IcebergTables(UPath(tmp_path), {}).album_tracks_rows({today(): ["x"]}).num_rows == 0
+
+
+def versioned_day(day: date, version: int, rows: int) -> pa.Table:
+    """`rows` tracks of `day`, every one saying which write (`version`) it came from."""
+    return pa.Table.from_pylist(
+        [
+            {
+                "snapshot_date": day,
+                "album_id": f"album-{index}",
+                "track_id": f"v{version}",
+                "fetched_at": datetime(2026, 11, 1, tzinfo=UTC),
+            }
+            for index in range(rows)
+        ],
+        schema=schemas.ALBUM_TRACKS,
+    )
+
+
+def test_a_concurrent_reader_sees_the_old_day_or_the_new_one_never_neither_nor_half(
+    tmp_path: Path,
+) -> None:
+    day, rows, writes = date(2026, 11, 20), 500, 8
+    store = IcebergTables(UPath(tmp_path), {})
+    table = store.table(names.ALBUM_TRACKS, schemas.ALBUM_TRACKS)
+    replace_day(table, versioned_day(day, 0, rows), day)
+    replace_day(table, versioned_day(day + timedelta(days=1), 0, 7), day + timedelta(days=1))
+    seen: list[tuple[int, frozenset[str]]] = []
+    read_once = threading.Condition()
+    done = threading.Event()
+
+    def read() -> None:
+        reader = IcebergTables(UPath(tmp_path), {})
+        while not done.is_set():
+            scanned = reader.album_tracks_rows({day: [f"album-{i}" for i in range(rows)]})
+            with read_once:
+                seen.append((len(scanned), frozenset(scanned["track_id"].to_pylist())))
+                read_once.notify()
+
+    def wait_for_reads(more: int) -> None:
+        with read_once:
+            count = len(seen)
+            assert read_once.wait_for(lambda: len(seen) >= count + more, timeout=60)
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        for version in range(1, writes + 1):
+            wait_for_reads(1)  # the reader reads between any two writes, and before the first
+            replace_day(table, versioned_day(day, version, rows), day)
+        wait_for_reads(2)  # the second of them began after the last write
+    finally:
+        done.set()
+        thread.join()
+
+    assert len(seen) >= writes
+    assert all(count == rows and len(versions) == 1 for count, versions in seen), seen
+    assert seen[0][1] == {"v0"} and seen[-1][1] == {f"v{writes}"}
+    history = stored(tmp_path, names.ALBUM_TRACKS)
+    for snapshot in history.snapshots():  # time travel: every snapshot holds whole days
+        at = history.scan(snapshot_id=snapshot.snapshot_id).to_arrow()
+        counts = at["snapshot_date"].value_counts().to_pylist()
+        assert {c["values"]: c["counts"] for c in counts}.get(day) == rows
+
+
+def test_a_day_is_refused_when_rows_of_another_day_would_leak_into_it(tmp_path: Path) -> None:
+    day = date(2026, 11, 20)
+    table = IcebergTables(UPath(tmp_path), {}).table(names.ALBUM_TRACKS, schemas.ALBUM_TRACKS)
+    replace_day(table, versioned_day(day, 0, 3), day)
+    mixed = pa.concat_tables(
+        [versioned_day(day, 1, 2), versioned_day(day + timedelta(days=1), 1, 1)]
+    )
+
+    with pytest.raises(ValueError, match=r"\['2026-11-21'\] rows as partition 2026-11-20"):
+        replace_day(table, mixed, day)
+
+    assert snapshot_count(stored(tmp_path, names.ALBUM_TRACKS)) == 1
+
+
+def test_an_empty_day_is_stored_and_loads_as_an_empty_frame(tmp_path: Path) -> None:
+    day = date(2026, 11, 20)
+    store = IcebergTables(UPath(tmp_path), {})
+    table = store.table(names.ALBUM_TRACKS, schemas.ALBUM_TRACKS)
+    replace_day(table, versioned_day(day, 0, 3), day)
+    replace_day(table, versioned_day(day, 1, 0), day)
+
+    empty = store.read_day(names.ALBUM_TRACKS, day, schemas.ALBUM_TRACKS)
+    assert empty is not None and empty.num_rows == 0 and empty.schema == schemas.ALBUM_TRACKS
+    assert store.read_day(names.ALBUM_TRACKS, day + timedelta(days=1), schemas.ALBUM_TRACKS) is None
+
+
+def test_loading_a_day_never_stored_names_the_table_and_what_to_do(tmp_path: Path) -> None:
+    manager = IcebergIOManager(UPath(tmp_path))
+    context = build_input_context(asset_key=names.NEW_RELEASES, partition_key="2026-11-20")
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"No stored new_releases for 2026-11-20 in Iceberg table spotify.new_releases: ",
+    ):
+        manager.load_input(context)
+
+
+def test_a_table_written_before_the_contract_grew_gets_the_new_column_and_partition(
+    tmp_path: Path,
+) -> None:
+    day = date(2026, 11, 20)
+    market = pa.field("market", pa.string(), metadata={"description": "Market of the feed"})
+    grown = schemas.NEW_RELEASES.insert(1, market)
+    old_schema = pa.schema([f for f in schemas.NEW_RELEASES if f.name != "image_url"])
+    store = IcebergTables(UPath(tmp_path), {})
+    old = store.table(names.NEW_RELEASES, old_schema)
+    replace_day(old, old_schema.empty_table(), day)
+
+    table = store.table(names.NEW_RELEASES, grown)
+
+    assert [f.name for f in table.schema().fields] == [*old_schema.names, "market", "image_url"]
+    spec = [table.schema().find_column_name(f.source_id) for f in table.spec().fields]
+    assert spec == ["snapshot_date", "market"]
+    rows = pa.Table.from_pylist(
+        [
+            {
+                "snapshot_date": day,
+                "market": "SE",
+                "position": 1,
+                "source": "search",
+                "fetched_at": datetime(2026, 11, 20, tzinfo=UTC),
+            }
+        ],
+        schema=grown,
+    )
+    replace_day(table, rows.select([f.name for f in table.schema().fields]), day)
+    back = store.read_day(names.NEW_RELEASES, day, grown)
+    assert back is not None and back["market"].to_pylist() == ["SE"]
+
+
+def test_object_storage_needs_a_catalog_uri_and_says_which_variable() -> None:
+    store = IcebergTables(UPath("s3://bucket/data"), {})
+    with pytest.raises(ValueError, match=f"set {iceberg.CATALOG_URI} to a SQLAlchemy URL"):
+        _ = store.catalog
+    assert iceberg.warehouse(UPath("s3://bucket/data/")) == "s3://bucket/data/iceberg"
+
+
+def test_s3fs_storage_options_become_pyiceberg_file_io_properties() -> None:
+    options = {
+        "key": "K",
+        "secret": "S",
+        "token": "T",
+        "client_kwargs": {"region_name": "eu-north-1", "endpoint_url": "http://127.0.0.1:9000"},
+        "config_kwargs": {"s3": {"addressing_style": "path"}},
+        "anon": False,
+    }
+    assert iceberg.file_io_properties(options) == {
+        "s3.access-key-id": "K",
+        "s3.secret-access-key": "S",
+        "s3.session-token": "T",
+        "s3.endpoint": "http://127.0.0.1:9000",
+        "s3.region": "eu-north-1",
+        "s3.anonymous": "false",
+        "s3.force-virtual-addressing": "false",
+    }
+    assert iceberg.file_io_properties({"endpoint_url": "http://e"}) == {"s3.endpoint": "http://e"}
