@@ -10,7 +10,9 @@ from __future__ import annotations
 from dagster import DagsterInstance
 
 from spotify_assets.contract import names, schemas
-from spotify_assets.defs.iceberg import CATALOG_NAME, IcebergIOManager, IcebergTables
+from spotify_assets.defs.iceberg.io_manager import IcebergIOManager
+from spotify_assets.defs.iceberg.location import CATALOG_NAME
+from spotify_assets.defs.iceberg.tables import IcebergTables
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.deployment.conftest import BUCKET

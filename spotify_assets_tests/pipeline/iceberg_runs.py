@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 from dagster import AssetsDefinition, DagsterInstance, ExecuteInProcessResult, materialize
 
-from spotify_assets.defs.iceberg import IcebergIOManager
+from spotify_assets.defs.iceberg.io_manager import IcebergIOManager
 from spotify_assets.defs.io_manager import IO_MANAGER
 from spotify_assets.defs.spotify.assets import album_tracks, new_releases
 from spotify_assets.defs.spotify.partitions import today

@@ -17,8 +17,26 @@ from pyiceberg.transforms import IdentityTransform
 from upath import UPath
 
 from spotify_assets.contract import names, schemas
-from spotify_assets.defs import iceberg
-from spotify_assets.defs.iceberg import IcebergIOManager, IcebergTables, replace_day
+from spotify_assets.defs.iceberg.io_manager import (
+    RUN_ID_PROPERTY,
+    SNAPSHOT_ID,
+    TABLE_LOCATION,
+    TABLE_NAME,
+    IcebergIOManager,
+)
+from spotify_assets.defs.iceberg.location import (
+    CATALOG_URI,
+    DEFAULT_NAMESPACE,
+    file_io_properties,
+    warehouse,
+)
+from spotify_assets.defs.iceberg.tables import (
+    PARTITION_COLUMNS,
+    PARTITION_PROPERTY,
+    IcebergTables,
+    replace_day,
+    rows_filter,
+)
 from spotify_assets.defs.spotify import assets as assets_module
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.emulator import EmulatorServer
@@ -61,7 +79,7 @@ def tables(data_dir: Path) -> IcebergTables:
 
 def stored(data_dir: Path, asset: str) -> Table:
     """The asset's table as stored now."""
-    return tables(data_dir).catalog.load_table(f"{iceberg.DEFAULT_NAMESPACE}.{asset}")
+    return tables(data_dir).catalog.load_table(f"{DEFAULT_NAMESPACE}.{asset}")
 
 
 def snapshot_count(table: Table) -> int:
@@ -92,17 +110,17 @@ def test_both_assets_land_as_tables_with_the_contract_schema_and_day_partitions(
         spec = [
             (table.schema().find_column_name(f.source_id), f.transform) for f in table.spec().fields
         ]
-        partitioned = [c for c in iceberg.PARTITION_COLUMNS[asset] if c in schema.names]
+        partitioned = [c for c in PARTITION_COLUMNS[asset] if c in schema.names]
         assert spec == [(column, IdentityTransform()) for column in partitioned]
         assert table.location() == (data_dir / "iceberg" / "spotify" / asset).as_uri()
         at = metadata(result, asset)
-        assert at[iceberg.TABLE_NAME] == f"spotify.{asset}"
+        assert at[TABLE_NAME] == f"spotify.{asset}"
         current = table.current_snapshot()
-        assert current is not None and at[iceberg.SNAPSHOT_ID] == str(current.snapshot_id)
-        assert at[iceberg.TABLE_LOCATION] == table.location()
+        assert current is not None and at[SNAPSHOT_ID] == str(current.snapshot_id)
+        assert at[TABLE_LOCATION] == table.location()
         assert current.summary is not None
-        assert current.summary.additional_properties[iceberg.PARTITION_PROPERTY] == str(today())
-        assert current.summary.additional_properties[iceberg.RUN_ID_PROPERTY] == result.run_id
+        assert current.summary.additional_properties[PARTITION_PROPERTY] == str(today())
+        assert current.summary.additional_properties[RUN_ID_PROPERTY] == result.run_id
 
     releases = stored(data_dir, names.NEW_RELEASES).scan().to_arrow()
     tracks = stored(data_dir, names.ALBUM_TRACKS).scan().to_arrow()
@@ -147,7 +165,7 @@ def test_a_rerun_of_the_day_replaces_its_partition_in_one_snapshot(
         assert new.summary is not None and new.summary.operation.value == "overwrite"
         fetched = set(rows["fetched_at"].to_pylist())
         assert fetched.isdisjoint(before.scan().to_arrow()["fetched_at"].to_pylist())
-        assert metadata(second, asset)[iceberg.SNAPSHOT_ID] == str(new.snapshot_id)
+        assert metadata(second, asset)[SNAPSHOT_ID] == str(new.snapshot_id)
 
 
 @pytest.fixture
@@ -210,7 +228,7 @@ def test_track_reuse_reads_the_rows_of_given_days_and_albums_with_the_filter_pus
         (today(), third): albums[third],
     }
     table = stored(data_dir, names.ALBUM_TRACKS)
-    planned = list(table.scan(row_filter=iceberg.rows_filter({yesterday: [first]})).plan_files())
+    planned = list(table.scan(row_filter=rows_filter({yesterday: [first]})).plan_files())
     assert [task.file.partition[0] for task in planned] == [(yesterday - date(1970, 1, 1)).days]
     every_column = store.album_tracks_rows({today(): [third]})
     assert every_column.schema.names == schemas.ALBUM_TRACKS.names
@@ -354,9 +372,9 @@ def test_a_table_written_before_the_contract_grew_gets_the_new_column_and_partit
 
 def test_object_storage_needs_a_catalog_uri_and_says_which_variable() -> None:
     store = IcebergTables(UPath("s3://bucket/data"), {})
-    with pytest.raises(ValueError, match=f"set {iceberg.CATALOG_URI} to a SQLAlchemy URL"):
+    with pytest.raises(ValueError, match=f"set {CATALOG_URI} to a SQLAlchemy URL"):
         _ = store.catalog
-    assert iceberg.warehouse(UPath("s3://bucket/data/")) == "s3://bucket/data/iceberg"
+    assert warehouse(UPath("s3://bucket/data/")) == "s3://bucket/data/iceberg"
 
 
 def test_s3fs_storage_options_become_pyiceberg_file_io_properties() -> None:
@@ -368,7 +386,7 @@ def test_s3fs_storage_options_become_pyiceberg_file_io_properties() -> None:
         "config_kwargs": {"s3": {"addressing_style": "path"}},
         "anon": False,
     }
-    assert iceberg.file_io_properties(options) == {
+    assert file_io_properties(options) == {
         "s3.access-key-id": "K",
         "s3.secret-access-key": "S",
         "s3.session-token": "T",
@@ -377,4 +395,4 @@ def test_s3fs_storage_options_become_pyiceberg_file_io_properties() -> None:
         "s3.anonymous": "false",
         "s3.force-virtual-addressing": "false",
     }
-    assert iceberg.file_io_properties({"endpoint_url": "http://e"}) == {"s3.endpoint": "http://e"}
+    assert file_io_properties({"endpoint_url": "http://e"}) == {"s3.endpoint": "http://e"}

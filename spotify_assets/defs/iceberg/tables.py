@@ -1,22 +1,9 @@
-"""Iceberg tables: both assets as `<namespace>.new_releases` and `<namespace>.album_tracks`.
+"""The two Iceberg tables: made to the contract's schema, a day replaced in one commit, read back
+by day, and album_tracks rows read by day and album for track reuse.
 
-The option beside the default Parquet files (SPOTIFY_ASSETS_TABLE_FORMAT=iceberg). The catalog
-is pyiceberg's SqlCatalog (SQLite beside the data for a local folder, PostgreSQL or any
-SQLAlchemy database otherwise), so no catalog service is needed; the warehouse (data and
-metadata files) lives under the data folder, `<data dir>/iceberg/`, locally or on S3.
-
-Written on pyiceberg directly, not on dagster-iceberg 0.3.14, because that package
-- pins `pyiceberg<0.12` and is marked preview;
-- builds each table from the frame's inferred Arrow schema (`pa.Table.from_pandas(obj)`), so
-  the contract's types, nullability and column docs are lost, and hands inputs back with
-  pyarrow's default pandas dtypes instead of the contract's (`schemas.to_frame`);
-- partitions only by Dagster partition dimensions (a `day` transform on the time window, set by
-  a second commit after the table is created), so `market` cannot be a partition field;
-- replaces a partition with pyiceberg's `overwrite`, a DELETE and an APPEND snapshot per re-run.
-
-Here a materialization replaces its day with one OVERWRITE snapshot in one catalog commit
-(`replace_day`): the day's old data files out, the new ones in, together; a reader sees the
-old day or the new one, never neither nor half, even when it time-travels through the history.
+A materialization replaces its day with one snapshot in one catalog commit (`replace_day`): the
+day's old data files out and the new ones in, together, so a reader sees the old day or the
+new one, never neither nor half, even when it time-travels through the history.
 """
 
 from __future__ import annotations
@@ -26,12 +13,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Final
 
-import pandas as pd
 import pyarrow as pa
-from dagster import InputContext, IOManager, OutputContext
 from pyiceberg.catalog import Catalog
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError
@@ -50,17 +34,14 @@ from pyiceberg.table import Table
 from upath import UPath
 
 from spotify_assets.contract import names, schemas
+from spotify_assets.defs.iceberg.location import (
+    CATALOG_NAME,
+    DEFAULT_NAMESPACE,
+    default_catalog_uri,
+    file_io_properties,
+    warehouse,
+)
 
-CATALOG_URI: Final = "SPOTIFY_ASSETS_ICEBERG_CATALOG_URI"
-NAMESPACE: Final = "SPOTIFY_ASSETS_ICEBERG_NAMESPACE"
-DEFAULT_NAMESPACE: Final = "spotify"
-CATALOG_NAME: Final = "spotify_assets"
-"""The name the tables are registered under in the SQL catalog (its `catalog_name` column):
-Spark's and Trino's JDBC catalogs must use the same name to see them."""
-WAREHOUSE_FOLDER: Final = "iceberg"
-"""The warehouse is `<data dir>/iceberg`, beside the Parquet folders of the same data dir."""
-CATALOG_FILE: Final = Path("_spotify_assets") / "iceberg.db"
-"""The default SQLite catalog of a local data dir, beside the app memory."""
 PARTITION_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
     names.NEW_RELEASES: ("snapshot_date", "market"),
     names.ALBUM_TRACKS: ("snapshot_date",),
@@ -70,70 +51,6 @@ out, and joins the spec when a later write brings the column (see `ensure_table`
 DAY_COLUMN: Final = "snapshot_date"
 PARTITION_PROPERTY: Final = "spotify-assets.partition"
 """Snapshot summary property: the day (Dagster partition key) a snapshot replaced."""
-RUN_ID_PROPERTY: Final = "dagster-run-id"
-TABLE_NAME: Final = "dagster/table_name"
-"""Output metadata: `<namespace>.<table>`, which the Dagster UI shows as the asset's table."""
-SNAPSHOT_ID: Final = "snapshot_id"
-"""Output metadata: the Iceberg snapshot that holds the materialized day."""
-TABLE_LOCATION: Final = "table_location"
-"""Output metadata: where the table's data and metadata files are."""
-LOCAL_PROTOCOLS: Final = frozenset({"", "file", "local"})
-
-
-def is_local(root: UPath) -> bool:
-    """Whether the data dir is a folder on this machine (not object storage)."""
-    return root.protocol in LOCAL_PROTOCOLS
-
-
-def default_catalog_uri(root: UPath) -> str:
-    """The catalog of a local data dir: SQLite in `<data dir>/_spotify_assets/iceberg.db`.
-
-    Object storage has no default: SQLite cannot live in a bucket, and a catalog on the local
-    disk of one machine would not be found by the next run on another.
-    """
-    if not is_local(root):
-        raise ValueError(
-            f"The data dir {root} is object storage, so the Iceberg catalog cannot default to "
-            f"SQLite beside it: set {CATALOG_URI} to a SQLAlchemy URL of a database every run "
-            "reaches, e.g. postgresql+psycopg2://user:password@host:5432/iceberg."
-        )
-    database = Path(root.path) / CATALOG_FILE
-    database.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{database}"
-
-
-def warehouse(root: UPath) -> str:
-    """The warehouse location under the data dir, as a URL pyiceberg's FileIO understands."""
-    if is_local(root):
-        return (Path(root.path) / WAREHOUSE_FOLDER).as_uri()
-    return f"{str(root).rstrip('/')}/{WAREHOUSE_FOLDER}"
-
-
-def file_io_properties(storage_options: Mapping[str, Any]) -> dict[str, str]:
-    """The data dir's fsspec (s3fs) storage options as pyiceberg FileIO properties.
-
-    Covers what s3fs users set for S3-compatible servers: keys, session token, endpoint, region,
-    anonymous access, and the addressing style. What is not given is left to pyarrow, which
-    reads the AWS_* environment variables and ~/.aws like s3fs does.
-    """
-    client_kwargs = storage_options.get("client_kwargs") or {}
-    s3_config = (storage_options.get("config_kwargs") or {}).get("s3") or {}
-    given = {
-        "s3.access-key-id": storage_options.get("key"),
-        "s3.secret-access-key": storage_options.get("secret"),
-        "s3.session-token": storage_options.get("token"),
-        "s3.endpoint": storage_options.get("endpoint_url") or client_kwargs.get("endpoint_url"),
-        "s3.region": client_kwargs.get("region_name"),
-        "s3.anonymous": storage_options.get("anon"),
-        "s3.force-virtual-addressing": (
-            s3_config["addressing_style"] == "virtual" if "addressing_style" in s3_config else None
-        ),
-    }
-    return {
-        key: str(value).lower() if isinstance(value, bool) else str(value)
-        for key, value in given.items()
-        if value is not None
-    }
 
 
 def iceberg_schema(schema: pa.Schema) -> pa.Schema:
@@ -319,58 +236,3 @@ class IcebergTables:
             return schema.empty_table()
         scan = table.scan(row_filter=rows_filter(selections), selected_fields=tuple(wanted))
         return scan.to_arrow().select(wanted).cast(schema)
-
-
-class IcebergIOManager(IOManager):
-    """Stores each asset's day as its Iceberg table's partition and loads it back as pandas.
-
-    Plain constructor arguments, so the code location can build it from the storage resource:
-    the data dir (folder or fsspec URL), its storage options, the catalog URI (None: SQLite
-    under a local data dir) and the namespace.
-    """
-
-    def __init__(
-        self,
-        data_root: UPath | str,
-        storage_options: Mapping[str, Any] | None = None,
-        catalog_uri: str | None = None,
-        namespace: str = DEFAULT_NAMESPACE,
-        asset_schemas: Mapping[str, pa.Schema] = schemas.SCHEMAS,
-    ) -> None:
-        options = dict(storage_options or {})
-        root = data_root if isinstance(data_root, UPath) else UPath(data_root, **options)
-        self.tables = IcebergTables(root, options, catalog_uri, namespace)
-        self._schemas = asset_schemas
-
-    def _asset(self, context: InputContext | OutputContext) -> tuple[str, pa.Schema, date]:
-        name = context.asset_key.path[-1]
-        if name not in self._schemas:
-            raise KeyError(f"No Arrow schema is declared for asset {name!r} in contract.schemas")
-        return name, self._schemas[name], date.fromisoformat(context.asset_partition_key)
-
-    def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
-        """Replace the day's partition with the frame, failing before any write if the frame
-        does not fit the contract; record the table, snapshot and location."""
-        name, schema, day = self._asset(context)
-        rows = pa.Table.from_pandas(obj, schema=schema, preserve_index=False)
-        table = self.tables.table(name, schema)
-        snapshot_id = replace_day(table, rows, day, {RUN_ID_PROPERTY: context.run_id})
-        context.add_output_metadata(
-            {
-                TABLE_NAME: self.tables.identifier(name),
-                SNAPSHOT_ID: str(snapshot_id),
-                TABLE_LOCATION: table.location(),
-            }
-        )
-
-    def load_input(self, context: InputContext) -> pd.DataFrame:
-        """Read the day's partition back with the dtypes the asset produced."""
-        name, schema, day = self._asset(context)
-        rows = self.tables.read_day(name, day, schema)
-        if rows is None:
-            raise FileNotFoundError(
-                f"No stored {name} for {day} in Iceberg table {self.tables.identifier(name)}: "
-                f"materialize {name} for that day first (or check {CATALOG_URI} and "
-                f"{NAMESPACE})."
-            )
-        return schemas.to_frame(rows)
