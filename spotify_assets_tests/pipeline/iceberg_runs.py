@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 from dagster import AssetsDefinition, DagsterInstance, ExecuteInProcessResult, materialize
 
-from spotify_assets.defs.iceberg.io_manager import IcebergIOManager
+from spotify_assets.defs.iceberg.io_manager import IcebergIOManager, IcebergIOManagerFactory
 from spotify_assets.defs.io_manager import IO_MANAGER
 from spotify_assets.defs.spotify.assets import album_tracks, new_releases
 from spotify_assets.defs.spotify.partitions import today
@@ -21,7 +21,7 @@ from spotify_assets_tests.pipeline.conftest import spotify_resource
 
 def run_into_iceberg(
     emu: EmulatorServer,
-    manager: IcebergIOManager,
+    manager: IcebergIOManager | IcebergIOManagerFactory,
     instance: DagsterInstance,
     *,
     day: date | None = None,
@@ -39,7 +39,7 @@ def run_into_iceberg(
         resources={
             "spotify": spotify_resource(emu, **settings),
             IO_MANAGER: manager,
-            TRACK_REUSE: TrackReuse(base_path=str(manager.tables.data_root), max_age_days=0),
+            TRACK_REUSE: TrackReuse(max_age_days=0),
         },
         instance=instance,
         raise_on_error=False,

@@ -23,6 +23,7 @@ from spotify_assets.defs.iceberg.io_manager import (
     TABLE_LOCATION,
     TABLE_NAME,
     IcebergIOManager,
+    IcebergIOManagerFactory,
 )
 from spotify_assets.defs.iceberg.location import (
     CATALOG_URI,
@@ -89,12 +90,14 @@ def snapshot_count(table: Table) -> int:
 
 def test_both_assets_land_as_tables_with_the_contract_schema_and_day_partitions(
     emu: EmulatorServer,
-    manager: IcebergIOManager,
     instance: DagsterInstance,
     data_dir: Path,
     run_assets: Materialize,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    result = run_into_iceberg(emu, manager, instance)
+    monkeypatch.chdir(data_dir.parent)  # a relative data dir, as SPOTIFY_ASSETS_DATA_DIR=data
+    factory = IcebergIOManagerFactory(base_path=data_dir.name)
+    result = run_into_iceberg(emu, factory, instance)
 
     assert result.success
     assert all(e.passed for e in result.get_asset_check_evaluations())
@@ -137,7 +140,7 @@ def test_both_assets_land_as_tables_with_the_contract_schema_and_day_partitions(
             pq.read_table(partition_file(data_dir, asset), schema=schemas.SCHEMAS[asset])
         )
         context = build_input_context(asset_key=asset, partition_key=str(today()))
-        loaded = manager.load_input(context)
+        loaded = IcebergIOManager(str(data_dir)).load_input(context)
         pd.testing.assert_frame_equal(
             loaded.drop(columns="fetched_at"), parquet.drop(columns="fetched_at")
         )

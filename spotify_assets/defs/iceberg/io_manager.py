@@ -19,12 +19,20 @@ from typing import Any, Final
 
 import pandas as pd
 import pyarrow as pa
-from dagster import InputContext, IOManager, OutputContext
+from dagster import (
+    ConfigurableIOManagerFactory,
+    InitResourceContext,
+    InputContext,
+    IOManager,
+    OutputContext,
+)
+from pydantic import Field
 from upath import UPath
 
 from spotify_assets.contract import schemas
 from spotify_assets.defs.iceberg.location import CATALOG_URI, DEFAULT_NAMESPACE, NAMESPACE
 from spotify_assets.defs.iceberg.tables import IcebergTables, replace_day
+from spotify_assets.defs.io_manager import data_root as data_dir
 
 RUN_ID_PROPERTY: Final = "dagster-run-id"
 TABLE_NAME: Final = "dagster/table_name"
@@ -52,7 +60,7 @@ class IcebergIOManager(IOManager):
         asset_schemas: Mapping[str, pa.Schema] = schemas.SCHEMAS,
     ) -> None:
         options = dict(storage_options or {})
-        root = data_root if isinstance(data_root, UPath) else UPath(data_root, **options)
+        root = data_root if isinstance(data_root, UPath) else data_dir(data_root, options)
         self.tables = IcebergTables(root, options, catalog_uri, namespace)
         self._schemas = asset_schemas
 
@@ -88,3 +96,28 @@ class IcebergIOManager(IOManager):
                 f"{NAMESPACE})."
             )
         return schemas.to_frame(rows)
+
+
+class IcebergIOManagerFactory(ConfigurableIOManagerFactory[IcebergIOManager]):
+    """The Iceberg IO manager as a configurable resource: the data dir and its storage options
+    (as the Parquet IO manager's), the catalog URI (give it through EnvVar: it may hold a
+    password) and the namespace."""
+
+    base_path: str = Field(description="Local folder or fsspec URL such as s3://bucket/prefix.")
+    storage_options: dict[str, Any] = Field(
+        default_factory=dict, description="fsspec storage options, mapped to pyiceberg's FileIO."
+    )
+    catalog_uri: str | None = Field(
+        default=None,
+        description=f"SQLAlchemy URL of the SQL catalog ({CATALOG_URI}); unset: SQLite under a "
+        "local data dir.",
+    )
+    namespace: str = Field(
+        default=DEFAULT_NAMESPACE, description=f"Namespace of the two tables ({NAMESPACE})."
+    )
+
+    def create_io_manager(self, context: InitResourceContext) -> IcebergIOManager:
+        """The IO manager of a run, on this configuration."""
+        return IcebergIOManager(
+            self.base_path, self.storage_options, self.catalog_uri, self.namespace
+        )

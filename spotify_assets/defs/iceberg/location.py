@@ -27,6 +27,11 @@ def is_local(root: UPath) -> bool:
     return root.protocol in LOCAL_PROTOCOLS
 
 
+def local_folder(root: UPath) -> Path:
+    """A local data dir as an absolute path (a relative one is taken from the working dir)."""
+    return Path(root.path).expanduser().resolve()
+
+
 def default_catalog_uri(root: UPath) -> str:
     """The catalog of a local data dir: SQLite in `<data dir>/_spotify_assets/iceberg.db`.
 
@@ -39,7 +44,7 @@ def default_catalog_uri(root: UPath) -> str:
             f"SQLite beside it: set {CATALOG_URI} to a SQLAlchemy URL of a database every run "
             "reaches, e.g. postgresql+psycopg2://user:password@host:5432/iceberg."
         )
-    database = Path(root.path) / CATALOG_FILE
+    database = local_folder(root) / CATALOG_FILE
     database.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{database}"
 
@@ -47,7 +52,7 @@ def default_catalog_uri(root: UPath) -> str:
 def warehouse(root: UPath) -> str:
     """The warehouse location under the data dir, as a URL pyiceberg's FileIO understands."""
     if is_local(root):
-        return (Path(root.path) / WAREHOUSE_FOLDER).as_uri()
+        return (local_folder(root) / WAREHOUSE_FOLDER).as_uri()
     return f"{str(root).rstrip('/')}/{WAREHOUSE_FOLDER}"
 
 
