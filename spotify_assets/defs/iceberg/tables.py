@@ -18,7 +18,12 @@ from typing import Any, Final
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.catalog.sql import SqlCatalog
-from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError
+from pyiceberg.exceptions import (
+    CommitFailedException,
+    NoSuchTableError,
+    TableAlreadyExistsError,
+    ValidationException,
+)
 from pyiceberg.expressions import (
     AlwaysFalse,
     And,
@@ -106,28 +111,32 @@ def day_filter(day: date) -> BooleanExpression:
 def replace_day(
     table: Table, rows: pa.Table, day: date, properties: Mapping[str, str] | None = None
 ) -> int:
-    """Make `rows` the whole of `day` in `table`: one OVERWRITE snapshot (an APPEND for a new
-    day, so incremental readers see new days as appends) in one commit; returns its id.
+    """Make `rows` the whole of `day` in `table`: one OVERWRITE snapshot in one commit; returns
+    its id.
 
     pyiceberg's public `overwrite` would commit a DELETE and an APPEND snapshot (one commit, but
     the history then holds a snapshot without the day); Iceberg's replace-partition is one
     snapshot that removes the day's files and adds the new ones, built here from pyiceberg's
     snapshot producer. Its data-file writer is not public API (hence the pinned pyiceberg
-    minor version); the tests check the result. Every row must belong to `day`, or the
-    replacement would leak into other days.
+    minor version); the tests check the result. It is an overwrite even for a new day: an
+    overwrite checks, when it commits, that no other write added rows to the day meanwhile, so
+    two runs of one day never both land (an append would not check). Every row must belong to
+    `day`, or the replacement would leak into other days.
     """
+    name = ".".join(table.name())
     days = set(rows.column(DAY_COLUMN).to_pylist())
     if days - {day}:
         raise ValueError(
             f"Refusing to store {sorted(map(str, days - {day}))} rows as partition {day} of "
-            f"{table.name()}: every row's {DAY_COLUMN} must be the partition's day."
+            f"{name}: every row's {DAY_COLUMN} must be the partition's day."
         )
     summary = {PARTITION_PROPERTY: day.isoformat(), **(properties or {})}
     old_files = [task.file for task in table.scan(row_filter=day_filter(day)).plan_files()]
-    with table.transaction() as transaction:
-        update = transaction.update_snapshot(snapshot_properties=summary)
-        snapshot = update.overwrite() if old_files else update.fast_append()
-        with snapshot:
+    try:
+        with (
+            table.transaction() as transaction,
+            transaction.update_snapshot(snapshot_properties=summary).overwrite() as snapshot,
+        ):
             snapshot.delete_by_predicate(day_filter(day))
             for data_file in old_files:
                 snapshot.delete_data_file(data_file)
@@ -139,6 +148,12 @@ def replace_day(
                     write_uuid=snapshot.commit_uuid,
                 ):
                     snapshot.append_data_file(data_file)
+    except (ValidationException, CommitFailedException) as exc:
+        raise RuntimeError(
+            f"Another write replaced {day} of {name} while this one was writing, so this one "
+            f"was not stored ({type(exc).__name__}: {exc}); the day holds the other write's "
+            "rows, whole. Re-materialize the day if this run's rows should win."
+        ) from exc
     return snapshot.snapshot_id
 
 
