@@ -377,7 +377,7 @@ def test_loading_a_day_never_stored_names_the_table_and_what_to_do(tmp_path: Pat
         manager.load_input(context)
 
 
-def test_a_table_written_before_the_contract_grew_gets_the_new_column_and_partition(
+def test_a_table_written_before_the_contract_grew_gets_market_and_a_file_per_market(
     tmp_path: Path,
 ) -> None:
     day = date(2026, 11, 20)
@@ -393,21 +393,37 @@ def test_a_table_written_before_the_contract_grew_gets_the_new_column_and_partit
     assert [f.name for f in table.schema().fields] == [*old_schema.names, "market", "image_url"]
     spec = [table.schema().find_column_name(f.source_id) for f in table.spec().fields]
     assert spec == ["snapshot_date", "market"]
+    feeds = {"US": ["a", "b"], "SE": ["b"], "DE": ["c", "a", "b"]}
     rows = pa.Table.from_pylist(
         [
             {
                 "snapshot_date": day,
-                "market": "SE",
-                "position": 1,
+                "market": market_code,
+                "position": position,
+                "album_id": album_id,
                 "source": "search",
                 "fetched_at": datetime(2026, 11, 20, tzinfo=UTC),
             }
+            for market_code, album_ids in feeds.items()
+            for position, album_id in enumerate(album_ids, start=1)
         ],
         schema=grown,
     )
-    replace_day(table, rows.select([f.name for f in table.schema().fields]), day)
+    replace_day(table, rows, day)
+    replace_day(table, rows, day)  # a re-run: one file per market out, one per market in
+
+    current = stored(tmp_path, names.NEW_RELEASES).current_snapshot()
+    assert current is not None and current.summary is not None
+    changed = current.summary.additional_properties
+    assert (changed["deleted-data-files"], changed["added-data-files"]) == ("3", "3")
     back = store.read_day(names.NEW_RELEASES, day, grown)
-    assert back is not None and back["market"].to_pylist() == ["SE"]
+    assert back is not None and back.schema == grown
+    order = ["market", "position"]
+    assert back.sort_by([(c, "ascending") for c in order]).equals(
+        rows.sort_by([(c, "ascending") for c in order])
+    )
+    us = stored(tmp_path, names.NEW_RELEASES).scan(row_filter="market = 'US'").plan_files()
+    assert [task.file.record_count for task in us] == [2]
 
 
 def test_object_storage_needs_a_catalog_uri_and_says_which_variable() -> None:
