@@ -1,5 +1,6 @@
-"""Iceberg tables: the real assets materialized against the emulator into a SQLite catalog and a
-local warehouse, re-run, run on another day, and read back with pyiceberg and DuckDB."""
+"""Iceberg tables: the real assets materialized against the emulator with the Iceberg table format
+(a SQLite catalog and a warehouse under a temporary data dir), re-run, run on another day, read
+back with pyiceberg and DuckDB; the tables' writes and reads on their own; the settings."""
 
 from __future__ import annotations
 
@@ -16,35 +17,31 @@ from pyiceberg.table import Table
 from pyiceberg.transforms import IdentityTransform
 from upath import UPath
 
+from spotify_assets import settings
 from spotify_assets.contract import names, schemas
-from spotify_assets.defs.iceberg.io_manager import (
-    RUN_ID_PROPERTY,
-    SNAPSHOT_ID,
-    TABLE_LOCATION,
-    TABLE_NAME,
-    IcebergIOManager,
-    IcebergIOManagerFactory,
-)
-from spotify_assets.defs.iceberg.location import (
-    CATALOG_URI,
-    DEFAULT_NAMESPACE,
-    file_io_properties,
-    warehouse,
-)
+from spotify_assets.defs.iceberg.io_manager import RUN_ID_PROPERTY, IcebergTablesIOManager
+from spotify_assets.defs.iceberg.location import file_io_properties, warehouse
 from spotify_assets.defs.iceberg.tables import (
+    MARKET_PROPERTY,
     PARTITION_COLUMNS,
     PARTITION_PROPERTY,
     IcebergTables,
     replace_day,
-    rows_filter,
 )
 from spotify_assets.defs.spotify import assets as assets_module
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.emulator import EmulatorServer
+from spotify_assets.local.summary import summarize
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.e2e.queries import expected_rows
 from spotify_assets_tests.pipeline.conftest import Materialize, partition_file
-from spotify_assets_tests.pipeline.iceberg_runs import duckdb_count, run_into_iceberg
+from spotify_assets_tests.pipeline.iceberg_runs import (
+    duckdb_count,
+    point_at,
+    run_code_location,
+    stored,
+    tables,
+)
 from spotify_assets_tests.pipeline.test_materialize import metadata
 
 ALBUMS = 12
@@ -67,28 +64,12 @@ def emu(emulator_factory: EmulatorFactory) -> EmulatorServer:
     return emulator_factory(albums=ALBUMS, mode="development")
 
 
-@pytest.fixture
-def manager(data_dir: Path) -> IcebergIOManager:
-    """The Iceberg IO manager on the test's data dir: SQLite catalog, local warehouse."""
-    return IcebergIOManager(str(data_dir))
-
-
-def tables(data_dir: Path) -> IcebergTables:
-    """A fresh view of the tables (own catalog connection), as another process would have."""
-    return IcebergTables(UPath(data_dir), {})
-
-
-def stored(data_dir: Path, asset: str) -> Table:
-    """The asset's table as stored now."""
-    return tables(data_dir).catalog.load_table(f"{DEFAULT_NAMESPACE}.{asset}")
-
-
 def snapshot_count(table: Table) -> int:
     """How many snapshots the table's history holds."""
     return len(table.snapshots())
 
 
-def test_both_assets_land_as_tables_with_the_contract_schema_and_day_partitions(
+def test_the_code_location_stores_both_assets_as_tables_with_the_contract_schema(
     emu: EmulatorServer,
     instance: DagsterInstance,
     data_dir: Path,
@@ -96,12 +77,14 @@ def test_both_assets_land_as_tables_with_the_contract_schema_and_day_partitions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(data_dir.parent)  # a relative data dir, as SPOTIFY_ASSETS_DATA_DIR=data
-    factory = IcebergIOManagerFactory(base_path=data_dir.name)
-    result = run_into_iceberg(emu, factory, instance)
+    point_at(emu, data_dir.name, monkeypatch)
+
+    result = run_code_location(instance)
 
     assert result.success
     assert all(e.passed for e in result.get_asset_check_evaluations())
     assert (data_dir / "_spotify_assets" / "iceberg.db").is_file()
+    assert not any(data_dir.glob("*/*.parquet")), "Parquet files beside the tables"
     for asset, schema in schemas.SCHEMAS.items():
         table = stored(data_dir, asset)
         assert [(f.name, str(f.field_type), f.required) for f in table.schema().fields] == [
@@ -117,13 +100,22 @@ def test_both_assets_land_as_tables_with_the_contract_schema_and_day_partitions(
         assert spec == [(column, IdentityTransform()) for column in partitioned]
         assert table.location() == (data_dir / "iceberg" / "spotify" / asset).as_uri()
         at = metadata(result, asset)
-        assert at[TABLE_NAME] == f"spotify.{asset}"
         current = table.current_snapshot()
-        assert current is not None and at[SNAPSHOT_ID] == str(current.snapshot_id)
-        assert at[TABLE_LOCATION] == table.location()
-        assert current.summary is not None
+        assert current is not None and current.summary is not None
+        assert {key: at[key] for key in (names.TABLE_NAME, names.STORAGE_KIND, names.URI)} == {
+            names.TABLE_NAME: f"spotify.{asset}",
+            names.STORAGE_KIND: "iceberg",
+            names.URI: table.location(),
+        }
+        assert at[names.SNAPSHOT_ID] == str(current.snapshot_id)
+        assert at[names.PARTITION_ROW_COUNT] == expected_rows(emu)[asset]
         assert current.summary.additional_properties[PARTITION_PROPERTY] == str(today())
         assert current.summary.additional_properties[RUN_ID_PROPERTY] == result.run_id
+    tracks_snapshot = stored(data_dir, names.ALBUM_TRACKS).current_snapshot()
+    assert tracks_snapshot is not None and tracks_snapshot.summary is not None
+    assert tracks_snapshot.summary.additional_properties[MARKET_PROPERTY] == ""
+    where = f"spotify.album_tracks (snapshot {tracks_snapshot.snapshot_id})"
+    assert where in summarize(result, "emulator").text
 
     releases = stored(data_dir, names.NEW_RELEASES).scan().to_arrow()
     tracks = stored(data_dir, names.ALBUM_TRACKS).scan().to_arrow()
@@ -140,7 +132,7 @@ def test_both_assets_land_as_tables_with_the_contract_schema_and_day_partitions(
             pq.read_table(partition_file(data_dir, asset), schema=schemas.SCHEMAS[asset])
         )
         context = build_input_context(asset_key=asset, partition_key=str(today()))
-        loaded = IcebergIOManager(str(data_dir)).load_input(context)
+        loaded = IcebergTablesIOManager(tables(data_dir)).load_input(context)
         pd.testing.assert_frame_equal(
             loaded.drop(columns="fetched_at"), parquet.drop(columns="fetched_at")
         )
@@ -148,17 +140,18 @@ def test_both_assets_land_as_tables_with_the_contract_schema_and_day_partitions(
 
 
 def test_a_rerun_of_the_day_replaces_its_partition_in_one_snapshot(
-    emu: EmulatorServer, manager: IcebergIOManager, instance: DagsterInstance, data_dir: Path
+    emu: EmulatorServer, run_assets: Materialize, data_dir: Path
 ) -> None:
-    assert run_into_iceberg(emu, manager, instance).success
+    assert run_assets(emu, table_format="iceberg").success
     first = {asset: stored(data_dir, asset) for asset in names.ASSETS}
+    emu.reset()
 
-    second = run_into_iceberg(emu, manager, instance)
+    second = run_assets(emu, table_format="iceberg")
 
     assert second.success
     for asset, before in first.items():
         after = stored(data_dir, asset)
-        assert snapshot_count(before) == 1 and snapshot_count(after) == 2
+        assert (snapshot_count(before), snapshot_count(after)) == (1, 2)
         rows = after.scan().to_arrow()
         assert len(rows) == len(before.scan().to_arrow()) == expected_rows(emu)[asset]
         key = ["album_id"] if asset == names.NEW_RELEASES else TRACK_KEY
@@ -166,25 +159,27 @@ def test_a_rerun_of_the_day_replaces_its_partition_in_one_snapshot(
         old, new = before.current_snapshot(), after.current_snapshot()
         assert old is not None and new is not None and new.parent_snapshot_id == old.snapshot_id
         assert new.summary is not None and new.summary.operation.value == "overwrite"
-        fetched = set(rows["fetched_at"].to_pylist())
-        assert fetched.isdisjoint(before.scan().to_arrow()["fetched_at"].to_pylist())
-        assert metadata(second, asset)[SNAPSHOT_ID] == str(new.snapshot_id)
+        changed = new.summary.additional_properties
+        assert changed["deleted-records"] == changed["added-records"] == str(len(rows))
+        assert metadata(second, asset)[names.SNAPSHOT_ID] == str(new.snapshot_id)
+    releases_fetched = stored(data_dir, names.NEW_RELEASES).scan().to_arrow()["fetched_at"]
+    assert set(releases_fetched.to_pylist()).isdisjoint(
+        first[names.NEW_RELEASES].scan().to_arrow()["fetched_at"].to_pylist()
+    )
+    # The tracks of the day came from the table: no album was asked for again.
+    assert metadata(second, names.ALBUM_TRACKS)[names.ALBUMS_REUSED] == ALBUMS
+    assert emu.stats()["by_endpoint"]["album_tracks"] == 0
 
 
 @pytest.fixture
-def two_days(
-    emu: EmulatorServer,
-    manager: IcebergIOManager,
-    instance: DagsterInstance,
-    monkeypatch: pytest.MonkeyPatch,
-) -> date:
-    """Both assets run for yesterday (on yesterday, as the assets see it), then for today;
-    returns yesterday."""
+def two_days(emu: EmulatorServer, run_assets: Materialize, monkeypatch: pytest.MonkeyPatch) -> date:
+    """Both assets run into Iceberg for yesterday (on yesterday, as the assets see it), then for
+    today; returns yesterday."""
     yesterday = today() - timedelta(days=1)
     with monkeypatch.context() as on_that_day:
         on_that_day.setattr(assets_module, "today", lambda: yesterday)
-        assert run_into_iceberg(emu, manager, instance, day=yesterday).success
-    assert run_into_iceberg(emu, manager, instance).success
+        assert run_assets(emu, day=yesterday, table_format="iceberg").success
+    assert run_assets(emu, table_format="iceberg").success
     return yesterday
 
 
@@ -211,36 +206,40 @@ def test_another_day_adds_a_partition_and_leaves_the_first_as_it_was(
         assert tables(data_dir).read_day(asset, yesterday - timedelta(days=1), schema) is None
 
 
-def test_track_reuse_reads_the_rows_of_given_days_and_albums_with_the_filter_pushed_down(
+def test_track_reuse_reads_a_day_s_rows_of_given_albums_with_the_filter_pushed_down(
     emu: EmulatorServer, two_days: date, data_dir: Path
 ) -> None:
     store, yesterday = tables(data_dir), two_days
     albums = {a.id: len(a.tracks) for a in emu.catalog.albums}
-    first, second, third = list(albums)[:3]
+    first, second = list(albums)[:2]
+    columns = ["album_id", "fetched_at", "is_playable"]
 
-    selections = {yesterday: [first, second], today(): [third]}
-    columns = ["snapshot_date", "album_id", "fetched_at"]
-    found = store.album_tracks_rows(selections, columns)
+    found = store.read(names.ALBUM_TRACKS, yesterday, [first, second], columns)
 
-    assert found.schema == pa.schema([schemas.ALBUM_TRACKS.field(c) for c in columns])
-    counted = found.group_by(["snapshot_date", "album_id"]).aggregate([("fetched_at", "count")])
-    assert {
-        (r["snapshot_date"], r["album_id"]): r["fetched_at_count"] for r in counted.to_pylist()
-    } == {
-        (yesterday, first): albums[first],
-        (yesterday, second): albums[second],
-        (today(), third): albums[third],
+    assert found is not None and found.market == ""
+    assert found.rows.schema == pa.schema([schemas.ALBUM_TRACKS.field(c) for c in columns])
+    counted = found.rows.group_by("album_id").aggregate([("fetched_at", "count")]).to_pylist()
+    assert {r["album_id"]: r["fetched_at_count"] for r in counted} == {
+        first: albums[first],
+        second: albums[second],
     }
     table = stored(data_dir, names.ALBUM_TRACKS)
-    planned = list(table.scan(row_filter=rows_filter({yesterday: [first]})).plan_files())
+    planned = list(table.scan(row_filter=f"snapshot_date = '{yesterday}'").plan_files())
     assert [task.file.partition[0] for task in planned] == [(yesterday - date(1970, 1, 1)).days]
-    every_column = store.album_tracks_rows({today(): [third]})
-    assert every_column.schema.names == schemas.ALBUM_TRACKS.names
-    assert store.album_tracks_rows({today(): []}).num_rows == 0
+    every_column = store.read(names.ALBUM_TRACKS, today(), [first], schemas.ALBUM_TRACKS.names)
+    assert every_column is not None
+    assert every_column.rows.schema == schemas.ALBUM_TRACKS
+    nothing = store.read(names.ALBUM_TRACKS, today(), [], columns)
+    assert nothing is not None and nothing.rows.num_rows == 0
+    assert store.read(names.ALBUM_TRACKS, yesterday - timedelta(days=1), [first], columns) is None
+    assert store.where(names.ALBUM_TRACKS, yesterday) == (
+        f"spotify.album_tracks (snapshot_date = {yesterday})"
+    )
 
 
-def test_track_reuse_finds_no_rows_before_anything_is_stored(tmp_path: Path) -> None:
-    assert IcebergTables(UPath(tmp_path), {}).album_tracks_rows({today(): ["x"]}).num_rows == 0
+def test_track_reuse_finds_no_day_before_anything_is_stored(tmp_path: Path) -> None:
+    found = tables(tmp_path).read(names.ALBUM_TRACKS, today(), ["x"], ["album_id"])
+    assert found is None
 
 
 def versioned_day(day: date, version: int, rows: int) -> pa.Table:
@@ -263,7 +262,7 @@ def test_a_concurrent_reader_sees_the_old_day_or_the_new_one_never_neither_nor_h
     tmp_path: Path,
 ) -> None:
     day, rows, writes = date(2026, 11, 20), 500, 8
-    store = IcebergTables(UPath(tmp_path), {})
+    store = tables(tmp_path)
     table = store.table(names.ALBUM_TRACKS, schemas.ALBUM_TRACKS)
     replace_day(table, versioned_day(day, 0, rows), day)
     replace_day(table, versioned_day(day + timedelta(days=1), 0, 7), day + timedelta(days=1))
@@ -272,9 +271,12 @@ def test_a_concurrent_reader_sees_the_old_day_or_the_new_one_never_neither_nor_h
     done = threading.Event()
 
     def read() -> None:
-        reader = IcebergTables(UPath(tmp_path), {})
+        reader = tables(tmp_path)
         while not done.is_set():
-            scanned = reader.album_tracks_rows({day: [f"album-{i}" for i in range(rows)]})
+            found = reader.read(
+                names.ALBUM_TRACKS, day, [f"album-{i}" for i in range(rows)], ["track_id"]
+            )
+            scanned = pa.table({"track_id": []}) if found is None else found.rows
             with read_once:
                 seen.append((len(scanned), frozenset(scanned["track_id"].to_pylist())))
                 read_once.notify()
@@ -310,7 +312,7 @@ def test_of_two_writes_of_one_day_at_once_the_second_is_refused_and_the_day_stay
     tmp_path: Path, stored_before: bool
 ) -> None:
     day = date(2026, 11, 20)
-    store = IcebergTables(UPath(tmp_path), {})
+    store = tables(tmp_path)
     store.table(names.ALBUM_TRACKS, schemas.ALBUM_TRACKS)
     if stored_before:
         replace_day(
@@ -331,7 +333,7 @@ def test_of_two_writes_of_one_day_at_once_the_second_is_refused_and_the_day_stay
 
 def test_writes_of_different_days_at_once_all_land(tmp_path: Path) -> None:
     days = [date(2026, 11, 20), date(2026, 11, 21)]
-    store = IcebergTables(UPath(tmp_path), {})
+    store = tables(tmp_path)
     first, second = (store.table(names.ALBUM_TRACKS, schemas.ALBUM_TRACKS) for _ in days)
     replace_day(first, versioned_day(days[0], 1, 3), days[0])
     replace_day(second, versioned_day(days[1], 1, 5), days[1])  # based on a table without day 1
@@ -343,7 +345,7 @@ def test_writes_of_different_days_at_once_all_land(tmp_path: Path) -> None:
 
 def test_a_day_is_refused_when_rows_of_another_day_would_leak_into_it(tmp_path: Path) -> None:
     day = date(2026, 11, 20)
-    table = IcebergTables(UPath(tmp_path), {}).table(names.ALBUM_TRACKS, schemas.ALBUM_TRACKS)
+    table = tables(tmp_path).table(names.ALBUM_TRACKS, schemas.ALBUM_TRACKS)
     replace_day(table, versioned_day(day, 0, 3), day)
     mixed = pa.concat_tables(
         [versioned_day(day, 1, 2), versioned_day(day + timedelta(days=1), 1, 1)]
@@ -357,7 +359,7 @@ def test_a_day_is_refused_when_rows_of_another_day_would_leak_into_it(tmp_path: 
 
 def test_an_empty_day_is_stored_and_loads_as_an_empty_frame(tmp_path: Path) -> None:
     day = date(2026, 11, 20)
-    store = IcebergTables(UPath(tmp_path), {})
+    store = tables(tmp_path)
     table = store.table(names.ALBUM_TRACKS, schemas.ALBUM_TRACKS)
     replace_day(table, versioned_day(day, 0, 3), day)
     replace_day(table, versioned_day(day, 1, 0), day)
@@ -368,7 +370,7 @@ def test_an_empty_day_is_stored_and_loads_as_an_empty_frame(tmp_path: Path) -> N
 
 
 def test_loading_a_day_never_stored_names_the_table_and_what_to_do(tmp_path: Path) -> None:
-    manager = IcebergIOManager(UPath(tmp_path))
+    manager = IcebergTablesIOManager(tables(tmp_path))
     context = build_input_context(asset_key=names.NEW_RELEASES, partition_key="2026-11-20")
     with pytest.raises(
         FileNotFoundError,
@@ -384,7 +386,7 @@ def test_a_table_written_before_the_contract_grew_gets_market_and_a_file_per_mar
     market = pa.field("market", pa.string(), metadata={"description": "Market of the feed"})
     grown = schemas.NEW_RELEASES.insert(1, market)
     old_schema = pa.schema([f for f in schemas.NEW_RELEASES if f.name != "image_url"])
-    store = IcebergTables(UPath(tmp_path), {})
+    store = tables(tmp_path)
     old = store.table(names.NEW_RELEASES, old_schema)
     replace_day(old, old_schema.empty_table(), day)
 
@@ -427,10 +429,39 @@ def test_a_table_written_before_the_contract_grew_gets_market_and_a_file_per_mar
 
 
 def test_object_storage_needs_a_catalog_uri_and_says_which_variable() -> None:
-    store = IcebergTables(UPath("s3://bucket/data"), {})
-    with pytest.raises(ValueError, match=f"set {CATALOG_URI} to a SQLAlchemy URL"):
+    store = IcebergTables(UPath("s3://bucket/data"))
+    with pytest.raises(ValueError, match=f"set {settings.ICEBERG_CATALOG_URI} to a SQLAlchemy URL"):
         _ = store.catalog
     assert warehouse(UPath("s3://bucket/data/")) == "s3://bucket/data/iceberg"
+
+
+def test_the_settings_name_the_table_formats_and_require_a_catalog_for_object_storage() -> None:
+    assert settings.Settings.from_environ({}).table_format == "parquet"
+    chosen = settings.Settings.from_environ({settings.TABLE_FORMAT: " Iceberg "})
+    assert (chosen.table_format, chosen.iceberg_catalog_uri, chosen.iceberg_namespace) == (
+        "iceberg",
+        None,
+        "spotify",
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"SPOTIFY_ASSETS_TABLE_FORMAT='delta' is not a table format: use parquet or "
+        r"iceberg \(unset: parquet\)",
+    ):
+        settings.Settings.from_environ({settings.TABLE_FORMAT: "delta"})
+    on_s3 = {settings.TABLE_FORMAT: "iceberg", settings.DATA_DIR: "s3://bucket/prefix"}
+    with pytest.raises(ValueError, match=r"needs SPOTIFY_ASSETS_ICEBERG_CATALOG_URI: ") as refused:
+        settings.Settings.from_environ(on_s3)
+    assert "s3://bucket/prefix" in str(refused.value)
+    assert "postgresql+psycopg2://" in str(refused.value)
+    uri = "postgresql+psycopg2://user:secret@db:5432/iceberg"
+    given = settings.Settings.from_environ(
+        {**on_s3, settings.ICEBERG_CATALOG_URI: uri, settings.ICEBERG_NAMESPACE: "catalog_data"}
+    )
+    assert (given.iceberg_catalog_uri, given.iceberg_namespace) == (uri, "catalog_data")
+    assert settings.Settings.from_environ({settings.DATA_DIR: "s3://b/p"}).table_format == "parquet"
+    local_url = {settings.TABLE_FORMAT: "iceberg", settings.DATA_DIR: "file:///srv/data"}
+    assert settings.Settings.from_environ(local_url).iceberg_catalog_uri is None
 
 
 def test_s3fs_storage_options_become_pyiceberg_file_io_properties() -> None:

@@ -11,57 +11,67 @@ Written on pyiceberg directly, not on dagster-iceberg 0.3.14, because that packa
   the first of them a table state without the day.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Final
+from typing import Final
 
 import pandas as pd
 import pyarrow as pa
 from dagster import (
     ConfigurableIOManagerFactory,
+    ConfigurableResource,
     InitResourceContext,
     InputContext,
     IOManager,
     OutputContext,
 )
 from pydantic import Field
-from upath import UPath
 
-from spotify_assets.contract import schemas
-from spotify_assets.defs.iceberg.location import CATALOG_URI, DEFAULT_NAMESPACE, NAMESPACE
-from spotify_assets.defs.iceberg.tables import IcebergTables, replace_day
-from spotify_assets.defs.io_manager import data_root as data_dir
+from spotify_assets import settings
+from spotify_assets.contract import names, schemas
+from spotify_assets.defs.iceberg.tables import (
+    MARKET_PROPERTY,
+    IcebergTables,
+    replace_day,
+)
+from spotify_assets.defs.storage import DataStorage
 
 RUN_ID_PROPERTY: Final = "dagster-run-id"
-TABLE_NAME: Final = "dagster/table_name"
-"""Output metadata: `<namespace>.<table>`, which the Dagster UI shows as the asset's table."""
-SNAPSHOT_ID: Final = "snapshot_id"
-"""Output metadata: the Iceberg snapshot that holds the materialized day."""
-TABLE_LOCATION: Final = "table_location"
-"""Output metadata: where the table's data and metadata files are."""
+"""Snapshot summary property: the Dagster run that wrote the snapshot."""
+STORAGE_KIND: Final = "iceberg"
 
 
-class IcebergIOManager(IOManager):
-    """Stores each asset's day as its Iceberg table's partition and loads it back as pandas.
+class IcebergCatalog(ConfigurableResource):  # type: ignore[type-arg]
+    """The SQL catalog of the two Iceberg tables, whose warehouse is under the data storage.
 
-    Plain constructor arguments, so the code location can build it from the storage resource:
-    the data dir (folder or fsspec URL), its storage options, the catalog URI (None: SQLite
-    under a local data dir) and the namespace.
+    What Iceberg adds to the data storage: the catalog URI (SPOTIFY_ASSETS_ICEBERG_CATALOG_URI,
+    given through EnvVar since it may hold a password) and the namespace.
     """
 
+    storage: DataStorage = Field(description="Where the data lives (the data_storage resource).")
+    uri: str | None = Field(
+        default=None,
+        description=f"SQLAlchemy URL of the SQL catalog ({settings.ICEBERG_CATALOG_URI}); unset: "
+        "SQLite in <data dir>/_spotify_assets/iceberg.db (a local data dir only).",
+        json_schema_extra={"dagster__is_secret": True},
+    )
+    namespace: str = Field(
+        default=settings.DEFAULT_ICEBERG_NAMESPACE,
+        description=f"Namespace of the two tables ({settings.ICEBERG_NAMESPACE}).",
+    )
+
+    def tables(self) -> IcebergTables:
+        """The tables of this catalog, on the storage's root and its storage options."""
+        return IcebergTables(self.storage.root(), self.uri, self.namespace)
+
+
+class IcebergTablesIOManager(IOManager):
+    """Stores each asset's day as its Iceberg table's partition and loads it back as pandas."""
+
     def __init__(
-        self,
-        data_root: UPath | str,
-        storage_options: Mapping[str, Any] | None = None,
-        catalog_uri: str | None = None,
-        namespace: str = DEFAULT_NAMESPACE,
-        asset_schemas: Mapping[str, pa.Schema] = schemas.SCHEMAS,
+        self, tables: IcebergTables, asset_schemas: Mapping[str, pa.Schema] = schemas.SCHEMAS
     ) -> None:
-        options = dict(storage_options or {})
-        root = data_root if isinstance(data_root, UPath) else data_dir(data_root, options)
-        self.tables = IcebergTables(root, options, catalog_uri, namespace)
+        self.tables = tables
         self._schemas = asset_schemas
 
     def _asset(self, context: InputContext | OutputContext) -> tuple[str, pa.Schema, date]:
@@ -72,16 +82,22 @@ class IcebergIOManager(IOManager):
 
     def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
         """Replace the day's partition with the frame, failing before any write if the frame
-        does not fit the contract; record the table, snapshot and location."""
+        does not fit the contract; the snapshot records the run and the market (as the Parquet
+        footer does); the output metadata names the table, its location and the snapshot."""
         name, schema, day = self._asset(context)
         rows = pa.Table.from_pandas(obj, schema=schema, preserve_index=False)
         table = self.tables.table(name, schema)
-        snapshot_id = replace_day(table, rows, day, {RUN_ID_PROPERTY: context.run_id})
+        properties = {RUN_ID_PROPERTY: context.run_id}
+        market = context.output_metadata.get(names.MARKET)
+        if market is not None:
+            properties[MARKET_PROPERTY] = str(getattr(market, "value", market))
+        snapshot_id = replace_day(table, rows, day, properties)
         context.add_output_metadata(
             {
-                TABLE_NAME: self.tables.identifier(name),
-                SNAPSHOT_ID: str(snapshot_id),
-                TABLE_LOCATION: table.location(),
+                names.TABLE_NAME: self.tables.identifier(name),
+                names.STORAGE_KIND: STORAGE_KIND,
+                names.URI: table.location(),
+                names.SNAPSHOT_ID: str(snapshot_id),
             }
         )
 
@@ -92,32 +108,18 @@ class IcebergIOManager(IOManager):
         if rows is None:
             raise FileNotFoundError(
                 f"No stored {name} for {day} in Iceberg table {self.tables.identifier(name)}: "
-                f"materialize {name} for that day first (or check {CATALOG_URI} and "
-                f"{NAMESPACE})."
+                f"materialize {name} for that day first (or check "
+                f"{settings.ICEBERG_CATALOG_URI} and {settings.ICEBERG_NAMESPACE})."
             )
         return schemas.to_frame(rows)
 
 
-class IcebergIOManagerFactory(ConfigurableIOManagerFactory[IcebergIOManager]):
-    """The Iceberg IO manager as a configurable resource: the data dir and its storage options
-    (as the Parquet IO manager's), the catalog URI (give it through EnvVar: it may hold a
-    password) and the namespace."""
+class IcebergIOManager(ConfigurableIOManagerFactory[IcebergTablesIOManager]):
+    """Stores each partition in the Iceberg tables of the catalog (SPOTIFY_ASSETS_TABLE_FORMAT=
+    iceberg), the warehouse under the data storage."""
 
-    base_path: str = Field(description="Local folder or fsspec URL such as s3://bucket/prefix.")
-    storage_options: dict[str, Any] = Field(
-        default_factory=dict, description="fsspec storage options, mapped to pyiceberg's FileIO."
-    )
-    catalog_uri: str | None = Field(
-        default=None,
-        description=f"SQLAlchemy URL of the SQL catalog ({CATALOG_URI}); unset: SQLite under a "
-        "local data dir.",
-    )
-    namespace: str = Field(
-        default=DEFAULT_NAMESPACE, description=f"Namespace of the two tables ({NAMESPACE})."
-    )
+    catalog: IcebergCatalog = Field(description="The tables' SQL catalog and namespace.")
 
-    def create_io_manager(self, context: InitResourceContext) -> IcebergIOManager:
-        """The IO manager of a run, on this configuration."""
-        return IcebergIOManager(
-            self.base_path, self.storage_options, self.catalog_uri, self.namespace
-        )
+    def create_io_manager(self, context: InitResourceContext) -> IcebergTablesIOManager:
+        """The IO manager of a run, on the catalog's tables."""
+        return IcebergTablesIOManager(self.catalog.tables())

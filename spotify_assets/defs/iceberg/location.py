@@ -9,22 +9,21 @@ from typing import Any, Final
 
 from upath import UPath
 
-CATALOG_URI: Final = "SPOTIFY_ASSETS_ICEBERG_CATALOG_URI"
-NAMESPACE: Final = "SPOTIFY_ASSETS_ICEBERG_NAMESPACE"
-DEFAULT_NAMESPACE: Final = "spotify"
+from spotify_assets import settings
+from spotify_assets.defs.app_memory import FOLDER
+
 CATALOG_NAME: Final = "spotify_assets"
 """The name the tables are registered under in the SQL catalog (its `catalog_name` column):
 Spark's and Trino's JDBC catalogs must use the same name to see them."""
 WAREHOUSE_FOLDER: Final = "iceberg"
 """The warehouse is `<data dir>/iceberg`, beside the Parquet folders of the same data dir."""
-CATALOG_FILE: Final = Path("_spotify_assets") / "iceberg.db"
+CATALOG_FILE: Final = Path(FOLDER) / "iceberg.db"
 """The default SQLite catalog of a local data dir, beside the app memory."""
-LOCAL_PROTOCOLS: Final = frozenset({"", "file", "local"})
 
 
 def is_local(root: UPath) -> bool:
     """Whether the data dir is a folder on this machine (not object storage)."""
-    return root.protocol in LOCAL_PROTOCOLS
+    return root.protocol in settings.LOCAL_PROTOCOLS
 
 
 def local_folder(root: UPath) -> Path:
@@ -41,8 +40,8 @@ def default_catalog_uri(root: UPath) -> str:
     if not is_local(root):
         raise ValueError(
             f"The data dir {root} is object storage, so the Iceberg catalog cannot default to "
-            f"SQLite beside it: set {CATALOG_URI} to a SQLAlchemy URL of a database every run "
-            "reaches, e.g. postgresql+psycopg2://user:password@host:5432/iceberg."
+            f"SQLite beside it: set {settings.ICEBERG_CATALOG_URI} to a SQLAlchemy URL of a "
+            "database every run reaches, e.g. postgresql+psycopg2://user:password@host:5432/iceberg."
         )
     database = local_folder(root) / CATALOG_FILE
     database.parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
 """The two Iceberg tables: made to the contract's schema, a day replaced in one commit, read back
-by day, and album_tracks rows read by day and album for track reuse.
+by day, and rows of given albums read by day for track reuse.
 
 A materialization replaces its day with one snapshot in one catalog commit (`replace_day`): the
 day's old data files out and the new ones in, together, so a reader sees the old day or the
@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Any, Final
+from typing import Final
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
@@ -24,28 +24,22 @@ from pyiceberg.exceptions import (
     TableAlreadyExistsError,
     ValidationException,
 )
-from pyiceberg.expressions import (
-    AlwaysFalse,
-    And,
-    BooleanExpression,
-    EqualTo,
-    In,
-    Or,
-    Reference,
-)
+from pyiceberg.expressions import And, BooleanExpression, EqualTo, In, Reference
 from pyiceberg.expressions.literals import literal
 from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.table import Table
+from pyiceberg.table.snapshots import Snapshot, ancestors_of
 from upath import UPath
 
+from spotify_assets import settings
 from spotify_assets.contract import names, schemas
 from spotify_assets.defs.iceberg.location import (
     CATALOG_NAME,
-    DEFAULT_NAMESPACE,
     default_catalog_uri,
     file_io_properties,
     warehouse,
 )
+from spotify_assets.defs.storage import StoredDay
 
 PARTITION_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
     names.NEW_RELEASES: ("snapshot_date", "market"),
@@ -56,6 +50,9 @@ out, and joins the spec when a later write brings the column (see `ensure_table`
 DAY_COLUMN: Final = "snapshot_date"
 PARTITION_PROPERTY: Final = "spotify-assets.partition"
 """Snapshot summary property: the day (Dagster partition key) a snapshot replaced."""
+MARKET_PROPERTY: Final = "spotify-assets.market"
+"""Snapshot summary property: the market the day's rows were fetched for ("" without one), as
+the Parquet files record it in their footer, so track reuse reuses only copies of its market."""
 
 
 def iceberg_schema(schema: pa.Schema) -> pa.Schema:
@@ -157,42 +154,29 @@ def replace_day(
     return snapshot.snapshot_id
 
 
-def day_written(table: Table, day: date) -> bool:
-    """Whether some materialization stored `day` (an empty day leaves no data file, only the
-    snapshot that replaced it)."""
-    return any(
-        snapshot.summary is not None
-        and snapshot.summary.additional_properties.get(PARTITION_PROPERTY) == day.isoformat()
-        for snapshot in table.snapshots()
-    )
-
-
-def rows_filter(selections: Mapping[date, Collection[str]]) -> BooleanExpression:
-    """Rows of the given albums on each given day: an Or of (day and album ids) per day."""
-    expression: BooleanExpression = AlwaysFalse()
-    for day, album_ids in sorted(selections.items()):
-        if album_ids:
-            expression = Or(
-                expression,
-                And(
-                    day_filter(day),
-                    In(term=Reference("album_id"), values={literal(a) for a in album_ids}),
-                ),
-            )
-    return expression
+def day_snapshot(table: Table, day: date) -> Snapshot | None:
+    """The snapshot of the table's current history that last replaced `day` (None: no write of
+    that day is in the history, or it was expired). An empty day leaves no data file, only it."""
+    for snapshot in ancestors_of(table.current_snapshot(), table.metadata):
+        if (
+            snapshot.summary is not None
+            and snapshot.summary.additional_properties.get(PARTITION_PROPERTY) == day.isoformat()
+        ):
+            return snapshot
+    return None
 
 
 @dataclass(frozen=True)
 class IcebergTables:
-    """Where the two tables are: the data dir (warehouse), its storage options, the catalog.
+    """Where the two tables are: the data dir (the warehouse, with its storage options) and
+    the catalog (`catalog_uri` None: SQLite under a local data dir; object storage needs one).
 
-    `catalog_uri` None: SQLite under a local data dir (object storage requires one).
+    Also storage.StoredDays, the reading track reuse does: `where` and `read`.
     """
 
     data_root: UPath
-    storage_options: Mapping[str, Any]
     catalog_uri: str | None = None
-    namespace: str = DEFAULT_NAMESPACE
+    namespace: str = settings.DEFAULT_ICEBERG_NAMESPACE
 
     @cached_property
     def catalog(self) -> SqlCatalog:
@@ -201,7 +185,7 @@ class IcebergTables:
             CATALOG_NAME,
             uri=self.catalog_uri or default_catalog_uri(self.data_root),
             warehouse=warehouse(self.data_root),
-            **file_io_properties(self.storage_options),
+            **file_io_properties(self.data_root.storage_options),
         )
         catalog.create_namespace_if_not_exists(self.namespace)
         return catalog
@@ -230,24 +214,32 @@ class IcebergTables:
         if table is None:
             return None
         rows = table.scan(row_filter=day_filter(day)).to_arrow()
-        if not len(rows) and not day_written(table, day):
+        if not len(rows) and day_snapshot(table, day) is None:
             return None
         return rows.select(schema.names).cast(schema)
 
-    def album_tracks_rows(
-        self, selections: Mapping[date, Collection[str]], columns: Sequence[str] | None = None
-    ) -> pa.Table:
-        """The stored album_tracks rows of the given albums on each given day, only `columns`
-        (default: all, `market` included once the contract has it), read with the filter pushed
-        down: files of other days are never opened, row groups without the albums are skipped.
+    def where(self, asset: str, day: date) -> str:
+        """`<namespace>.<asset>` and the day, for messages."""
+        return f"{self.identifier(asset)} ({DAY_COLUMN} = {day})"
 
-        The hook for track reuse: `{day: album_ids}` of the window to find the copies, then of
-        the chosen days to read their rows. Nothing stored yet: an empty table.
-        """
-        table = self.existing(names.ALBUM_TRACKS)
-        wanted = list(columns) if columns is not None else schemas.ALBUM_TRACKS.names
-        schema = pa.schema([schemas.ALBUM_TRACKS.field(name) for name in wanted])
+    def read(
+        self, asset: str, day: date, album_ids: Collection[str], columns: Sequence[str]
+    ) -> StoredDay | None:
+        """The rows of `album_ids` on `day`, only `columns`, read with the filter pushed down
+        (files of other days are never opened), and the market the snapshot that wrote the day
+        records; None when the day was never stored."""
+        table = self.existing(asset)
         if table is None:
-            return schema.empty_table()
-        scan = table.scan(row_filter=rows_filter(selections), selected_fields=tuple(wanted))
-        return scan.to_arrow().select(wanted).cast(schema)
+            return None
+        snapshot = day_snapshot(table, day)
+        row_filter = And(
+            day_filter(day),
+            In(term=Reference("album_id"), values={literal(a) for a in album_ids}),
+        )
+        rows = table.scan(row_filter=row_filter, selected_fields=tuple(columns)).to_arrow()
+        if snapshot is None and not len(rows):
+            return None
+        summary = None if snapshot is None else snapshot.summary
+        market = None if summary is None else summary.additional_properties.get(MARKET_PROPERTY)
+        subset = pa.schema([schemas.SCHEMAS[asset].field(name) for name in columns])
+        return StoredDay(rows.select(list(columns)).cast(subset), market)

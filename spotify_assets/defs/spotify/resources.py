@@ -5,15 +5,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagster import ConfigurableResource, EnvVar, Failure, InitResourceContext
 from pydantic import Field, PrivateAttr, ValidationError
 
 from spotify_assets import settings
 from spotify_assets.defs.app_memory import DataFolderStore
+from spotify_assets.defs.iceberg.io_manager import IcebergCatalog, IcebergIOManager
 from spotify_assets.defs.io_manager import IO_MANAGER, ParquetIOManager
-from spotify_assets.defs.spotify.reuse import TRACK_REUSE, TrackReuse
+from spotify_assets.defs.spotify.reuse import DEFAULT_MAX_AGE_DAYS, TRACK_REUSE, TrackReuse
 from spotify_assets.defs.storage import DATA_STORAGE, DataStorage
 from spotify_assets.spotify import (
     ClientConfig,
@@ -26,6 +27,9 @@ from spotify_assets.spotify import (
     SpotifyRunStoppedError,
 )
 from spotify_assets.spotify.config import defaults
+
+if TYPE_CHECKING:
+    from dagster._config.pythonic_config.resource import PartialResource
 
 FINAL = (SpotifyRunStoppedError, SpotifyAppForbiddenError, SpotifyCredentialsError)
 """Errors a retry would only repeat (or, during a ban, lengthen)."""
@@ -149,6 +153,36 @@ def explained_failures() -> Iterator[None]:
         raise Failure(description=str(exc)) from exc
 
 
+def storing(
+    storage: "DataStorage | PartialResource[DataStorage]",
+    environ: settings.Settings,
+    reuse_max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+) -> dict[str, Any]:
+    """The IO manager the table format picks, on `storage` (Parquet files, or Iceberg tables of
+    a catalog whose warehouse is under it), and the track reuse that reads where it stores.
+
+    `storage` is the DataStorage itself or, as the code location has it, its partial resource
+    (`configure_at_launch`), which Dagster resolves once for all of them.
+
+    The catalog URI is given through EnvVar (SPOTIFY_ASSETS_ICEBERG_CATALOG_URI), as it may
+    hold a password; unset, the catalog is SQLite under a local data dir.
+    """
+    iceberg = (
+        IcebergCatalog(
+            storage=storage,
+            uri=EnvVar(settings.ICEBERG_CATALOG_URI) if environ.iceberg_catalog_uri else None,
+            namespace=environ.iceberg_namespace,
+        )
+        if environ.table_format == "iceberg"
+        else None
+    )
+    io_manager = (
+        ParquetIOManager(storage=storage) if iceberg is None else IcebergIOManager(catalog=iceberg)
+    )
+    reuse = TrackReuse(storage=storage, iceberg=iceberg, max_age_days=reuse_max_age_days)
+    return {IO_MANAGER: io_manager, TRACK_REUSE: reuse}
+
+
 def resources(environ: settings.Settings) -> dict[str, Any]:
     """Every resource of the code location, as `environ` configures them.
 
@@ -176,9 +210,4 @@ def resources(environ: settings.Settings) -> dict[str, Any]:
             f"The environment sets the Spotify resource to something it refuses ({wrong}). "
             "Fix or unset that variable (in the environment or .env)."
         ) from exc
-    return {
-        DATA_STORAGE: storage,
-        IO_MANAGER: ParquetIOManager(storage=storage),
-        TRACK_REUSE: TrackReuse(storage=storage),
-        SPOTIFY: spotify,
-    }
+    return {DATA_STORAGE: storage, **storing(storage, environ), SPOTIFY: spotify}
