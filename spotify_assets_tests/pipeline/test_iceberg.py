@@ -20,7 +20,12 @@ from upath import UPath
 from spotify_assets import settings
 from spotify_assets.contract import names, schemas
 from spotify_assets.defs.iceberg.io_manager import RUN_ID_PROPERTY, IcebergTablesIOManager
-from spotify_assets.defs.iceberg.location import file_io_properties, warehouse
+from spotify_assets.defs.iceberg.location import (
+    FSSPEC_FILE_IO,
+    file_io,
+    file_io_properties,
+    warehouse,
+)
 from spotify_assets.defs.iceberg.tables import (
     MARKET_PROPERTY,
     PARTITION_COLUMNS,
@@ -483,3 +488,9 @@ def test_s3fs_storage_options_become_pyiceberg_file_io_properties() -> None:
         "s3.force-virtual-addressing": "false",
     }
     assert file_io_properties({"endpoint_url": "http://e"}) == {"s3.endpoint": "http://e"}
+
+
+def test_object_storage_is_reached_through_fsspec_like_the_parquet_files(tmp_path: Path) -> None:
+    on_s3 = file_io(UPath("s3://bucket/data", endpoint_url="http://127.0.0.1:9000"))
+    assert on_s3 == {"s3.endpoint": "http://127.0.0.1:9000", "py-io-impl": FSSPEC_FILE_IO}
+    assert file_io(UPath(tmp_path)) == {}

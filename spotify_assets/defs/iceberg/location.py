@@ -1,5 +1,5 @@
-"""Where the Iceberg tables live: the SQL catalog's URI, the warehouse under the data dir, and
-the data dir's storage options as pyiceberg FileIO properties."""
+"""Where the Iceberg tables live: the SQL catalog's URI, the warehouse under the data dir, and how
+pyiceberg reaches it (its FileIO and the data dir's storage options as FileIO properties)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ WAREHOUSE_FOLDER: Final = "iceberg"
 """The warehouse is `<data dir>/iceberg`, beside the Parquet folders of the same data dir."""
 CATALOG_FILE: Final = Path(FOLDER) / "iceberg.db"
 """The default SQLite catalog of a local data dir, beside the app memory."""
+FSSPEC_FILE_IO: Final = "pyiceberg.io.fsspec.FsspecFileIO"
+"""pyiceberg's FileIO on fsspec (s3fs for s3://), for object storage: see `file_io`."""
 
 
 def is_local(root: UPath) -> bool:
@@ -53,6 +55,22 @@ def warehouse(root: UPath) -> str:
     if is_local(root):
         return (local_folder(root) / WAREHOUSE_FOLDER).as_uri()
     return f"{str(root).rstrip('/')}/{WAREHOUSE_FOLDER}"
+
+
+def file_io(root: UPath) -> dict[str, str]:
+    """The FileIO properties of the warehouse under `root`: its storage options, and for object
+    storage pyiceberg's fsspec FileIO.
+
+    On object storage the tables' files are then read and written by the same s3fs as the
+    Parquet files and the app memory, which finds what the storage options leave out (endpoint,
+    keys, region) where boto does: the AWS_* variables (AWS_ENDPOINT_URL included), profiles,
+    instance roles. pyiceberg's default pyarrow FileIO reads neither AWS_ENDPOINT_URL nor
+    AWS_REGION, so a deployment configured by the environment alone would reach for AWS itself.
+    """
+    properties = file_io_properties(root.storage_options)
+    if not is_local(root):
+        properties["py-io-impl"] = FSSPEC_FILE_IO
+    return properties
 
 
 def file_io_properties(storage_options: Mapping[str, Any]) -> dict[str, str]:

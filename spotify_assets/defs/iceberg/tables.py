@@ -36,7 +36,7 @@ from spotify_assets.contract import names, schemas
 from spotify_assets.defs.iceberg.location import (
     CATALOG_NAME,
     default_catalog_uri,
-    file_io_properties,
+    file_io,
     warehouse,
 )
 from spotify_assets.defs.storage import StoredDay
@@ -185,7 +185,7 @@ class IcebergTables:
             CATALOG_NAME,
             uri=self.catalog_uri or default_catalog_uri(self.data_root),
             warehouse=warehouse(self.data_root),
-            **file_io_properties(self.data_root.storage_options),
+            **file_io(self.data_root),
         )
         catalog.create_namespace_if_not_exists(self.namespace)
         return catalog
