@@ -108,17 +108,17 @@ def day_filter(day: date) -> BooleanExpression:
 def replace_day(
     table: Table, rows: pa.Table, day: date, properties: Mapping[str, str] | None = None
 ) -> int:
-    """Make `rows` the whole of `day` in `table`: one OVERWRITE snapshot in one commit; returns
-    its id.
+    """Make `rows` the whole of `day` in `table`: one snapshot in one commit; returns its id.
 
     pyiceberg's public `overwrite` would commit a DELETE and an APPEND snapshot (one commit, but
     the history then holds a snapshot without the day); Iceberg's replace-partition is one
     snapshot that removes the day's files and adds the new ones, built here from pyiceberg's
     snapshot producer. Its data-file writer is not public API (hence the pinned pyiceberg
-    minor version); the tests check the result. It is an overwrite even for a new day: an
+    minor version); the tests check the result. It is built by the overwrite producer even for
+    a new day (whose snapshot pyiceberg then records as an `append`, nothing being deleted): an
     overwrite checks, when it commits, that no other write added rows to the day meanwhile, so
-    two runs of one day never both land (an append would not check). Every row must belong to
-    `day`, or the replacement would leak into other days.
+    two runs of one day never both land (a fast append would not check). Every row must belong
+    to `day`, or the replacement would leak into other days.
     """
     name = ".".join(table.name())
     days = set(rows.column(DAY_COLUMN).to_pylist())
