@@ -21,7 +21,7 @@ from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME, DAILY_SCHEDULE
 DOCS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "component.md"
 YAML_BLOCK = re.compile(r"^```yaml\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 SECRET = "a-secret-put-in-yaml"
-RESOURCES = {"data_storage", "parquet_io_manager", "track_reuse", "spotify"}
+RESOURCES = {"data_storage", "io_manager", "track_reuse", "spotify"}
 FOLDER = "spotify"
 EVERY_ATTRIBUTE: dict[str, Any] = {
     "group_name": "music",

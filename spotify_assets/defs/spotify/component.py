@@ -20,7 +20,7 @@ from spotify_assets.defs.spotify.partitions import (
     FRESHNESS_DEADLINE_CRON,
     deadline_after,
 )
-from spotify_assets.defs.spotify.resources import SpotifyResource, resources
+from spotify_assets.defs.spotify.resources import SpotifyResource, TableFormatConfig, resources
 from spotify_assets.defs.spotify.reuse import DEFAULT_MAX_AGE_DAYS
 from spotify_assets.defs.spotify.schedules import spotify_daily
 
@@ -96,7 +96,7 @@ def defs_yaml(type_name: str) -> str:
     return f"""\
 # Spotify's new releases and every track of their albums, one Parquet file per asset per UTC
 # day: the assets new_releases and album_tracks, their checks, the job spotify_daily and its
-# schedule, and the resources data_storage, parquet_io_manager, track_reuse and spotify.
+# schedule, and the resources data_storage, io_manager, track_reuse and spotify.
 # Credentials never go here: set {settings.CLIENT_ID} and {settings.CLIENT_SECRET} in the
 # environment (or .env); the spotify resource reads them at run time. An attribute left out
 # falls back to its environment variable ({settings.DATA_DIR}, {settings.API_BASE_URL},
@@ -176,5 +176,10 @@ class SpotifyAssetsComponent(dg.Component, dg.Resolvable, dg.Model):
                 {**environ.client, **self.spotify},
                 self.reuse.max_age_days,
                 origins,
+                tables=TableFormatConfig(
+                    environ.table_format,
+                    settings.ICEBERG_CATALOG_URI if environ.iceberg_catalog_uri else None,
+                    environ.iceberg_namespace,
+                ),
             ),
         )
