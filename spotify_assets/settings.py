@@ -78,28 +78,19 @@ class Settings:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read the variables from `environ` (default: this process's environment); a table
-        format that is not one, or Iceberg on object storage without a catalog, fails at once."""
+        format that is not one fails at once, naming the variable. Whether a catalog URI is
+        needed (Iceberg on object storage) the component judges, knowing the YAML's values too."""
         values = {
             name: value.strip()
             for name, value in (os.environ if environ is None else environ).items()
             if name.startswith("SPOTIFY_") and value.strip()
         }
-        data_dir = values.get(DATA_DIR, DEFAULT_DATA_DIR)
-        chosen = table_format(values.get(TABLE_FORMAT, DEFAULT_TABLE_FORMAT))
-        catalog_uri = values.get(ICEBERG_CATALOG_URI)
-        if chosen == "iceberg" and catalog_uri is None and not is_local(data_dir):
-            raise ValueError(
-                f"{TABLE_FORMAT}=iceberg with {DATA_DIR}={data_dir!r} (object storage) needs "
-                f"{ICEBERG_CATALOG_URI}: the default SQLite catalog can only live in a local "
-                "folder. Set it to a SQLAlchemy URL of a database every run reaches, e.g. "
-                "postgresql+psycopg2://user:password@host:5432/iceberg."
-            )
         return cls(
             client={key: values[name] for name, key in CLIENT_FIELDS.items() if name in values},
-            data_dir=data_dir,
+            data_dir=values.get(DATA_DIR, DEFAULT_DATA_DIR),
             credentials_given=tuple(name for name in (CLIENT_ID, CLIENT_SECRET) if name in values),
-            table_format=chosen,
-            iceberg_catalog_uri=catalog_uri,
+            table_format=table_format(values.get(TABLE_FORMAT, DEFAULT_TABLE_FORMAT)),
+            iceberg_catalog_uri=values.get(ICEBERG_CATALOG_URI),
             iceberg_namespace=values.get(ICEBERG_NAMESPACE, DEFAULT_ICEBERG_NAMESPACE),
             git_url=values.get(GIT_URL),
             git_branch=values.get(GIT_BRANCH, DEFAULT_GIT_BRANCH),

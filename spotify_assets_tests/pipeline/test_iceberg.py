@@ -440,7 +440,7 @@ def test_object_storage_needs_a_catalog_uri_and_says_which_variable() -> None:
     assert warehouse(UPath("s3://bucket/data/")) == "s3://bucket/data/iceberg"
 
 
-def test_the_settings_name_the_table_formats_and_require_a_catalog_for_object_storage() -> None:
+def test_the_settings_read_the_table_format_catalog_and_namespace() -> None:
     assert settings.Settings.from_environ({}).table_format == "parquet"
     chosen = settings.Settings.from_environ({settings.TABLE_FORMAT: " Iceberg "})
     assert (chosen.table_format, chosen.iceberg_catalog_uri, chosen.iceberg_namespace) == (
@@ -454,19 +454,18 @@ def test_the_settings_name_the_table_formats_and_require_a_catalog_for_object_st
         r"iceberg \(unset: parquet\)",
     ):
         settings.Settings.from_environ({settings.TABLE_FORMAT: "delta"})
-    on_s3 = {settings.TABLE_FORMAT: "iceberg", settings.DATA_DIR: "s3://bucket/prefix"}
-    with pytest.raises(ValueError, match=r"needs SPOTIFY_ASSETS_ICEBERG_CATALOG_URI: ") as refused:
-        settings.Settings.from_environ(on_s3)
-    assert "s3://bucket/prefix" in str(refused.value)
-    assert "postgresql+psycopg2://" in str(refused.value)
     uri = "postgresql+psycopg2://user:secret@db:5432/iceberg"
     given = settings.Settings.from_environ(
-        {**on_s3, settings.ICEBERG_CATALOG_URI: uri, settings.ICEBERG_NAMESPACE: "catalog_data"}
+        {
+            settings.TABLE_FORMAT: "iceberg",
+            settings.DATA_DIR: "s3://bucket/prefix",
+            settings.ICEBERG_CATALOG_URI: uri,
+            settings.ICEBERG_NAMESPACE: "catalog_data",
+        }
     )
     assert (given.iceberg_catalog_uri, given.iceberg_namespace) == (uri, "catalog_data")
     assert settings.Settings.from_environ({settings.DATA_DIR: "s3://b/p"}).table_format == "parquet"
-    local_url = {settings.TABLE_FORMAT: "iceberg", settings.DATA_DIR: "file:///srv/data"}
-    assert settings.Settings.from_environ(local_url).iceberg_catalog_uri is None
+    assert settings.is_local("file:///srv/data") and not settings.is_local("s3://b/p")
 
 
 def test_s3fs_storage_options_become_pyiceberg_file_io_properties() -> None:

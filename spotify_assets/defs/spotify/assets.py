@@ -1,8 +1,8 @@
 """The two daily assets: the new-releases feed, and every track of its albums.
 
-`spotify_assets` builds them (the component does, with the group, pool and freshness its YAML
-sets); `new_releases` and `album_tracks` are the two at their defaults, which tests, the benchmark
-and the docs materialize directly.
+`spotify_assets` builds them (the component does, with the group, pool, freshness and table
+format its YAML sets); `new_releases` and `album_tracks` are the two at their defaults, which
+tests, the benchmark and the docs materialize directly.
 """
 
 from collections.abc import Iterator
@@ -21,6 +21,7 @@ from dagster import (
     asset,
 )
 
+from spotify_assets import settings
 from spotify_assets.contract import names, rows
 from spotify_assets.defs.io_manager import IO_MANAGER
 from spotify_assets.defs.spotify import checks, metadata
@@ -37,7 +38,8 @@ from spotify_assets.defs.spotify.reuse import TrackReuse
 GROUP = "spotify"
 POOL = "spotify_api"
 """Concurrency pool of every step that calls Spotify, so runs don't stack up on its rate limit."""
-KINDS = {"python", "parquet"}
+KINDS = {"python"}
+"""The kinds of both assets, besides their table format (parquet or iceberg)."""
 OWNERS = ["team:data-engineering"]
 TAGS = {"source": "spotify", "refresh": "daily"}
 NEW_RELEASES_CODE_VERSION = "1"
@@ -171,15 +173,17 @@ def spotify_assets(
     group_name: str = GROUP,
     pool: str = POOL,
     freshness: FreshnessPolicy = FRESHNESS,
+    table_format: settings.TableFormat = settings.DEFAULT_TABLE_FORMAT,
 ) -> list[AssetsDefinition]:
     """new_releases and album_tracks with their checks, in asset group `group_name`, their steps
-    in concurrency pool `pool`, expected fresh as `freshness` says."""
+    in concurrency pool `pool`, expected fresh as `freshness` says, tagged with the kind of
+    `table_format` they are stored as (the UI shows it on each asset)."""
     daily = partial(
         asset,
         partitions_def=DAILY,
         io_manager_key=IO_MANAGER,
         group_name=group_name,
-        kinds=KINDS,
+        kinds={*KINDS, table_format},
         owners=OWNERS,
         tags=TAGS,
         pool=pool,

@@ -4,13 +4,17 @@ This project's own `defs/spotify/defs.yaml` is an instance of it, and any `dg` p
 with `dg scaffold defs spotify_assets.defs.spotify.component.SpotifyAssetsComponent <folder>`
 (the module is registered under the `dagster_dg_cli.registry_modules` entry point). An attribute
 the YAML leaves out falls back to its environment variable (settings.py), then to its default;
-credentials have no attribute: the Spotify resource reads them through EnvVar at run time.
+credentials have no attribute: the Spotify resource reads them through EnvVar at run time, and
+the Iceberg catalog's URI (which may hold a password) is given in YAML only as a reference to an
+environment variable, `{{ env.NAME }}`, that the IO manager reads through EnvVar too.
 """
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
 import dagster as dg
 from dagster.components import scaffold_component
+from dagster.components.resolved.errors import ResolutionException
 from pydantic import ConfigDict, Field, field_validator
 
 from spotify_assets import settings
@@ -27,6 +31,10 @@ from spotify_assets.defs.spotify.schedules import spotify_daily
 CREDENTIALS = {"client_id": settings.CLIENT_ID, "client_secret": settings.CLIENT_SECRET}
 KNOBS = frozenset(SpotifyResource.model_fields) - {*CREDENTIALS, "storage"}
 """The Spotify resource's fields `spotify:` may set (the storage block sets its storage)."""
+CATALOG_URI_KEY = "storage.iceberg.catalog_uri"
+ENV_REFERENCE = re.compile(r"\{\{\s*env(?:\.(\w+)|\(\s*['\"](\w+)['\"]\s*\))\s*\}\}")
+"""`{{ env.NAME }}` or `{{ env('NAME') }}`, the templates dg components resolve from the
+environment; for the catalog URI the component keeps the name, not the value."""
 
 
 class ScheduleConfig(dg.Resolvable, dg.Model):
@@ -54,8 +62,51 @@ class ScheduleConfig(dg.Resolvable, dg.Model):
         return deadline
 
 
+def referenced_variable(context: dg.ResolutionContext, raw: str | None) -> str | None:
+    """The environment variable that `{{ env.NAME }}` names; any other value is refused, and never
+    echoed, since a catalog URI may hold the database's password, which never goes in YAML."""
+    if raw is None:
+        return None
+    reference = ENV_REFERENCE.fullmatch(raw.strip())
+    if reference is None:
+        raise ResolutionException(
+            f"{CATALOG_URI_KEY} in defs.yaml takes only a reference to an environment variable, "
+            "such as '{{ env.TEAM_ICEBERG_CATALOG_URI }}': the URI may hold a password, which "
+            f"never goes in YAML. Or leave it out and set {settings.ICEBERG_CATALOG_URI}."
+        )
+    return reference.group(1) or reference.group(2)
+
+
+class IcebergConfig(dg.Resolvable, dg.Model):
+    """The Iceberg tables' SQL catalog and namespace (with `table_format: iceberg`)."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    catalog_uri_variable: Annotated[
+        str | None,
+        dg.Resolver(
+            referenced_variable,
+            model_field_name="catalog_uri",
+            model_field_type=str,
+            inject_before_resolve=False,
+            description="The SQLAlchemy URL of the SQL catalog, only as a reference to the "
+            "environment variable holding it: '{{ env.NAME }}'. Default "
+            f"{settings.ICEBERG_CATALOG_URI} when set, else SQLite under a local data dir.",
+        ),
+    ] = None
+    namespace: str | None = Field(
+        default=None,
+        description=f"The namespace of the two tables; default {settings.ICEBERG_NAMESPACE}, "
+        f"else {settings.DEFAULT_ICEBERG_NAMESPACE}.",
+    )
+
+
 class StorageConfig(dg.Resolvable, dg.Model):
-    """Where the data lives (the data_storage resource)."""
+    """Where the data lives (the data_storage resource) and as what: Parquet files or Iceberg
+    tables (the io_manager resource)."""
+
+    # Storage options may hold keys: a refused value is named, never echoed.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     data_dir: str | None = Field(
         default=None,
@@ -67,6 +118,54 @@ class StorageConfig(dg.Resolvable, dg.Model):
         description="fsspec storage options, e.g. endpoint_url; keep secrets out (S3 keys come "
         "from the AWS_* variables).",
     )
+    table_format: settings.TableFormat | None = Field(
+        default=None,
+        description="parquet (a file per asset per day) or iceberg (two tables in a SQL "
+        f"catalog, the warehouse under data_dir); default {settings.TABLE_FORMAT}, else "
+        f"{settings.DEFAULT_TABLE_FORMAT}.",
+    )
+    iceberg: IcebergConfig = Field(default_factory=IcebergConfig)
+
+    @field_validator("table_format", mode="before")
+    @classmethod
+    def _a_table_format(cls, value: object) -> object:
+        """Refuse anything but a known table format, naming the key and the choices."""
+        if value is None or value in settings.TABLE_FORMATS:
+            return value
+        raise ValueError(
+            f"storage.table_format in defs.yaml is not a table format: use "
+            f"{' or '.join(settings.TABLE_FORMATS)} (left out: {settings.TABLE_FORMAT}, else "
+            f"{settings.DEFAULT_TABLE_FORMAT})"
+        )
+
+    def tables(self, environ: settings.Settings, data_dir: str) -> TableFormatConfig:
+        """The table format, catalog and namespace, each from the YAML or else `environ`.
+
+        Iceberg on object storage without a catalog URI fails as the code location loads, naming
+        the YAML keys or variables that chose the format and `data_dir`: the default SQLite
+        catalog can only live in a local folder.
+        """
+        catalog = self.iceberg.catalog_uri_variable or (
+            settings.ICEBERG_CATALOG_URI if environ.iceberg_catalog_uri else None
+        )
+        chosen = TableFormatConfig(
+            table_format=self.table_format or environ.table_format,
+            catalog_uri_variable=catalog,
+            namespace=self.iceberg.namespace or environ.iceberg_namespace,
+        )
+        if chosen.table_format == "iceberg" and catalog is None and not settings.is_local(data_dir):
+            table_format = (
+                "storage.table_format in defs.yaml" if self.table_format else settings.TABLE_FORMAT
+            )
+            where = "storage.data_dir in defs.yaml" if self.data_dir else settings.DATA_DIR
+            raise ValueError(
+                f"{table_format}=iceberg with {where}={data_dir!r} (object storage) needs a "
+                f"catalog: set {settings.ICEBERG_CATALOG_URI} (or {CATALOG_URI_KEY}: "
+                "'{{ env.NAME }}' in defs.yaml) to a SQLAlchemy URL of a database every run "
+                "reaches, e.g. postgresql+psycopg2://user:password@host:5432/iceberg; the "
+                "default SQLite catalog can only live in a local folder."
+            )
+        return chosen
 
 
 class ReuseConfig(dg.Resolvable, dg.Model):
@@ -94,9 +193,9 @@ class SpotifyAssetsScaffolder(dg.Scaffolder):
 def defs_yaml(type_name: str) -> str:
     """A defs.yaml of component `type_name` at its defaults, each attribute explained."""
     return f"""\
-# Spotify's new releases and every track of their albums, one Parquet file per asset per UTC
-# day: the assets new_releases and album_tracks, their checks, the job spotify_daily and its
-# schedule, and the resources data_storage, io_manager, track_reuse and spotify.
+# Spotify's new releases and every track of their albums, per UTC day, as Parquet files or
+# Iceberg tables: the assets new_releases and album_tracks, their checks, the job spotify_daily
+# and its schedule, and the resources data_storage, io_manager, track_reuse and spotify.
 # Credentials never go here: set {settings.CLIENT_ID} and {settings.CLIENT_SECRET} in the
 # environment (or .env); the spotify resource reads them at run time. An attribute left out
 # falls back to its environment variable ({settings.DATA_DIR}, {settings.API_BASE_URL},
@@ -115,6 +214,12 @@ attributes:
   #   data_dir: s3://bucket/spotify  # a folder or fsspec URL; default {settings.DATA_DIR}
   #   storage_options:  # fsspec options; S3 keys come from the AWS_* variables
   #     endpoint_url: http://127.0.0.1:8333
+  #   table_format: iceberg  # parquet or iceberg; default {settings.TABLE_FORMAT}, else parquet
+  #   iceberg:
+  #     # The catalog's SQLAlchemy URL may hold a password: only as a reference to a variable.
+  #     # Default {settings.ICEBERG_CATALOG_URI}, else SQLite under a local data_dir.
+  #     catalog_uri: "{{{{ env.TEAM_ICEBERG_CATALOG_URI }}}}"
+  #     namespace: {settings.DEFAULT_ICEBERG_NAMESPACE}  # default {settings.ICEBERG_NAMESPACE}
   # spotify:  # fields of the spotify resource, e.g.:
   #   new_releases_source: auto  # browse, search or auto
   #   max_requests_per_second: 5
@@ -123,8 +228,9 @@ attributes:
 
 @dg.scaffold_with(SpotifyAssetsScaffolder)
 class SpotifyAssetsComponent(dg.Component, dg.Resolvable, dg.Model):
-    """Spotify's daily new releases and every track of their albums, as Parquet, with their
-    checks, the daily job and schedule, the concurrency pool and the resources."""
+    """Spotify's daily new releases and every track of their albums, as Parquet files or Iceberg
+    tables, with their checks, the daily job and schedule, the concurrency pool and the
+    resources."""
 
     # A refused value is named, never echoed: it may be a secret put where it does not belong.
     model_config = ConfigDict(hide_input_in_errors=True)
@@ -165,21 +271,18 @@ class SpotifyAssetsComponent(dg.Component, dg.Resolvable, dg.Model):
         environ = settings.Settings.from_environ()
         origins = {field: name for name, field in settings.CLIENT_FIELDS.items()}
         origins |= {field: f"spotify.{field} in defs.yaml" for field in self.spotify}
+        data_dir = self.storage.data_dir or environ.data_dir
+        tables = self.storage.tables(environ, data_dir)
+        freshness = freshness_policy(self.schedule.deadline())
         return dg.Definitions(
-            assets=spotify_assets(
-                self.group_name, self.pool, freshness_policy(self.schedule.deadline())
-            ),
+            assets=spotify_assets(self.group_name, self.pool, freshness, tables.table_format),
             schedules=[spotify_daily(self.schedule.cron)],
             resources=resources(
-                self.storage.data_dir or environ.data_dir,
+                data_dir,
                 self.storage.storage_options,
                 {**environ.client, **self.spotify},
                 self.reuse.max_age_days,
                 origins,
-                tables=TableFormatConfig(
-                    environ.table_format,
-                    settings.ICEBERG_CATALOG_URI if environ.iceberg_catalog_uri else None,
-                    environ.iceberg_namespace,
-                ),
+                tables=tables,
             ),
         )
