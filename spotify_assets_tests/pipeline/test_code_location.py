@@ -16,9 +16,11 @@ import psutil
 import pytest
 import requests
 from dagster import FreshnessPolicy, TableSchema, build_schedule_context
+from pyiceberg.catalog.sql import SqlCatalog
 
 from spotify_assets import settings
 from spotify_assets.definitions import defs
+from spotify_assets.defs.iceberg.location import CATALOG_NAME
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME, DAILY_SCHEDULE_NAME
 from spotify_assets_tests.conftest import (
@@ -177,6 +179,30 @@ def test_make_run_without_credentials_uses_the_emulator_and_stops_it(tmp_path: P
     assert processes_started_in(tmp_path) == []
 
 
+def test_make_run_on_the_emulator_never_writes_into_the_configured_iceberg_catalog(
+    tmp_path: Path,
+) -> None:
+    real_catalog = tmp_path / "real-catalog.db"
+    (tmp_path / ".env").write_text(f"{settings.ICEBERG_CATALOG_URI}=sqlite:///{real_catalog}\n")
+    environment = clean_environment(tmp_path, **{settings.TABLE_FORMAT: "iceberg"})
+    done = run_command(
+        [sys.executable, "-m", "spotify_assets.local", "--emulator-albums", "5", "run"],
+        tmp_path,
+        environment,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    emulated_catalog = tmp_path / "data" / "emulator" / "_spotify_assets" / "iceberg.db"
+    assert (
+        f"Its Iceberg tables are in the SQLite catalog {emulated_catalog}, not in the catalog "
+        f"{settings.ICEBERG_CATALOG_URI} names (ignored for this run)."
+    ) in " ".join(done.stdout.split())
+    assert "spotify.new_releases (snapshot " in done.stdout
+    assert not real_catalog.exists()
+    catalog = SqlCatalog(CATALOG_NAME, uri=f"sqlite:///{emulated_catalog}")
+    assert len(catalog.load_table("spotify.new_releases").scan().to_arrow()) == 5
+    assert processes_started_in(tmp_path) == []
+
+
 def test_make_run_with_half_the_credentials_names_the_missing_one(tmp_path: Path) -> None:
     environment = clean_environment(tmp_path, SPOTIFY_CLIENT_ID="my-app")
     done = run_command(MAKE_RUN, tmp_path, environment)
@@ -266,9 +292,14 @@ def test_make_dev_serves_the_ui_on_the_emulator_and_stops_everything_on_sigterm(
 
 
 def test_make_dev_refuses_an_env_file_that_would_override_the_emulator(tmp_path: Path) -> None:
-    (tmp_path / ".env").write_text("SPOTIFY_CLIENT_ID=\nSPOTIFY_CLIENT_SECRET=\n")
+    (tmp_path / ".env").write_text(
+        "SPOTIFY_CLIENT_ID=\nSPOTIFY_CLIENT_SECRET=\nSPOTIFY_ASSETS_ICEBERG_CATALOG_URI=sqlite://\n"
+    )
     command: list[str | Path] = [sys.executable, "-m", "spotify_assets.local", "dev"]
     done = run_command(command, tmp_path, clean_environment(tmp_path))
     assert done.returncode == 1
-    assert ".env sets SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET, which dg dev" in done.stderr
+    assert (
+        ".env sets SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET, SPOTIFY_ASSETS_ICEBERG_CATALOG_URI, "
+        "which dg dev"
+    ) in done.stderr
     assert processes_started_in(tmp_path) == []
