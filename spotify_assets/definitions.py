@@ -1,8 +1,8 @@
-"""The code location: every Dagster object found under `spotify_assets/defs/`, and its resources.
+"""The code location: every Dagster object found under `spotify_assets/defs/`.
 
-Configuration comes from the environment, read once here (see settings.py and README):
-credentials through EnvVar, so their values stay out of run config; the rest when the code
-location loads.
+`defs/spotify/defs.yaml` makes the Spotify part of it the SpotifyAssetsComponent, which reads the
+environment when the code location loads (see settings.py and README); credentials go through
+EnvVar, so their values stay out of run config.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from dagster import (
 
 import spotify_assets.defs
 from spotify_assets import settings
-from spotify_assets.defs.spotify.resources import resources
 
 CODE_REFERENCES = "dagster/code_references"
 """The metadata key under which the UI finds where an asset's code is."""
@@ -33,8 +32,8 @@ CODE_REFERENCES = "dagster/code_references"
 
 @definitions
 def defs() -> Definitions:
-    """The assets, checks, job, schedule and executor of the `defs` folder, with the resources
-    and code references the environment configures.
+    """The assets, checks, job, schedule, resources and executor of the `defs` folder, with the
+    code references the environment configures.
 
     What `load_from_defs_folder` builds (the `dg` CLI reads the same folder through `[tool.dg]`
     in pyproject.toml), without needing pyproject.toml at run time, so the code location also
@@ -48,8 +47,7 @@ def defs() -> Definitions:
         # (load_from_defs_folder silences them too), code references a beta.
         warnings.simplefilter("ignore", PreviewWarning)
         warnings.simplefilter("ignore", BetaWarning)
-        built = Definitions.merge(tree.build_defs(), Definitions(resources=resources(environ)))
-        return with_code_references(built, environ)
+        return with_code_references(tree.build_defs(), environ)
 
 
 def with_code_references(built: Definitions, environ: settings.Settings) -> Definitions:

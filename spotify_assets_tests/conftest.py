@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -44,6 +46,40 @@ def project_in(folder: Path) -> Path:
     for name in ("spotify_assets", ".venv"):
         (folder / name).symlink_to(PROJECT_ROOT / name, target_is_directory=True)
     return folder
+
+
+def run_command(
+    command: list[str | Path], cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run a command to completion, capturing its output; the test judges the exit code."""
+    return subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=240, check=False
+    )
+
+
+def clean_environment(tmp_path: Path, **variables: str) -> dict[str, str]:
+    """This process's environment without any SPOTIFY_* setting, plus `variables` (and the
+    test's own app memory, so no run touches the user's)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SPOTIFY_")}
+    environ.update(
+        DAGSTER_HOME=str(tmp_path / "dagster_home"),
+        SPOTIFY_ASSETS_CACHE_DIR=str(tmp_path / "cache"),
+        **variables,
+    )
+    (tmp_path / "dagster_home").mkdir(exist_ok=True)
+    return environ
+
+
+def emulator_environment(emu: EmulatorServer, tmp_path: Path) -> dict[str, str]:
+    """Credentials and URLs pointing a process at `emu`, data under tmp_path."""
+    return clean_environment(
+        tmp_path,
+        SPOTIFY_CLIENT_ID=emu.client_id,
+        SPOTIFY_CLIENT_SECRET=emu.client_secret,
+        SPOTIFY_API_BASE_URL=emu.api_base_url,
+        SPOTIFY_TOKEN_URL=emu.token_url,
+        SPOTIFY_ASSETS_DATA_DIR=str(tmp_path / "data"),
+    )
 
 
 @pytest.fixture(autouse=True)

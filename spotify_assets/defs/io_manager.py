@@ -2,13 +2,16 @@
 
 Built on Dagster's UPathIOManager, so the same code writes to a local folder or to object storage
 (`s3://bucket/prefix`, `gs://...`, `memory://...`); the layout is `<base>/<asset>/<day>.parquet`,
-written once in `partition_path`, which readers of stored partitions (track reuse) use too.
+written once in `partition_path`, which `ParquetDays` (how track reuse reads stored days) uses too.
 """
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from dagster import (
     ConfigurableIOManagerFactory,
@@ -21,11 +24,11 @@ from pydantic import Field
 from upath import UPath
 
 from spotify_assets import settings
-from spotify_assets.contract import schemas
-from spotify_assets.defs.storage import DataStorage, write_atomically
+from spotify_assets.contract import names, schemas
+from spotify_assets.defs.storage import DataStorage, StoredDay, write_atomically
 
-IO_MANAGER = "parquet_io_manager"
-"""The resource key of the IO manager both assets are stored with."""
+IO_MANAGER = "io_manager"
+"""The resource key of the IO manager both assets are stored with (Parquet or Iceberg)."""
 EXTENSION = ".parquet"
 
 
@@ -42,6 +45,45 @@ def write_parquet_atomically(table: pa.Table, path: UPath) -> None:
     """Write `table` as zstd-compressed Parquet at `path`, atomically (see
     storage.write_atomically)."""
     write_atomically(path, lambda sink: pq.write_table(table, sink, compression="zstd"))
+
+
+def stored_market(parquet: pq.ParquetFile) -> str | None:
+    """The market a stored file was fetched for ("" without one); None when it does not say
+    (written before the market was recorded)."""
+    value = (parquet.metadata.metadata or {}).get(names.PARQUET_MARKET)
+    return None if value is None else value.decode()
+
+
+@dataclass(frozen=True)
+class ParquetDays:
+    """The days stored as Parquet files under `root` (storage.StoredDays)."""
+
+    root: UPath
+
+    def where(self, asset: str, day: date) -> str:
+        """The day's file."""
+        return str(partition_path(self.root, asset, day.isoformat()))
+
+    def read(
+        self, asset: str, day: date, album_ids: Collection[str], columns: Sequence[str]
+    ) -> StoredDay | None:
+        """The rows of `album_ids` in the day's file, only those of `columns` the file has (a
+        file written before the market column lacks it), and, for such a file, the market its
+        footer records; one open of the file (None when there is none)."""
+        path = partition_path(self.root, asset, day.isoformat())
+        schema = schemas.SCHEMAS[asset]
+        try:
+            with path.open("rb") as source:
+                parquet = pq.ParquetFile(source)
+                present = [name for name in columns if name in parquet.schema_arrow.names]
+                table = parquet.read(columns=list(dict.fromkeys(["album_id", *present])))
+        except FileNotFoundError:
+            return None
+        wanted = pc.is_in(table["album_id"], value_set=pa.array(list(album_ids), pa.string()))
+        subset = pa.schema([schema.field(name) for name in present])
+        rows = table.filter(wanted).select(present).cast(subset)
+        has_market = names.MARKET in parquet.schema_arrow.names
+        return StoredDay(rows, None if has_market else stored_market(parquet))
 
 
 class ParquetUPathIOManager(UPathIOManager):

@@ -10,10 +10,13 @@ same object to the others, which Dagster then resolves by that key: run config g
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
+import pyarrow as pa
 from dagster import ConfigurableResource
 from pydantic import Field
 from upath import UPath
@@ -27,9 +30,8 @@ DATA_STORAGE = "data_storage"
 class DataStorage(ConfigurableResource):  # type: ignore[type-arg]
     """The data folder or fsspec URL (SPOTIFY_ASSETS_DATA_DIR) and its fsspec storage options.
 
-    A table format beside Parquet (an Iceberg catalog whose warehouse is this folder) would be
-    more fields here, read from the environment in settings.py like `data_dir`; the IO manager
-    the code location registers would then follow the format.
+    Both table formats store under it: Parquet files, or the warehouse of the Iceberg tables
+    (whose catalog, the one thing Iceberg adds, is the iceberg package's resource).
     """
 
     data_dir: str = Field(
@@ -68,3 +70,30 @@ def write_atomically(path: UPath, write: Callable[[BinaryIO], object]) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+@dataclass(frozen=True)
+class StoredDay:
+    """What an asset stored for one day: the rows and the columns asked for that the day has;
+    `market` only for a day stored before the market column (its rows then lack it): the market
+    the whole day was fetched for ("" without one; None when the storage does not say)."""
+
+    rows: pa.Table
+    market: str | None
+
+
+class StoredDays(Protocol):
+    """Reads the days an IO manager stored, whatever the table format (Parquet files or an
+    Iceberg table): track reuse reads earlier days of album_tracks through it."""
+
+    def where(self, asset: str, day: date) -> str:
+        """Where `asset`'s `day` is stored, for messages."""
+        ...
+
+    def read(
+        self, asset: str, day: date, album_ids: Collection[str], columns: Sequence[str]
+    ) -> StoredDay | None:
+        """The stored rows of `album_ids` on `day`, only those of `columns` the day has (typed
+        as the contract has them); None when that day was never stored. Raises OSError or
+        pyarrow's ArrowException when what is stored cannot be read."""
+        ...

@@ -18,6 +18,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from spotify_assets import settings
+from spotify_assets.defs.iceberg.location import CATALOG_FILE
 from spotify_assets.defs.storage import DataStorage
 from spotify_assets.local.instance import prepare_dagster_home
 from spotify_assets.spotify.config import defaults
@@ -75,7 +76,9 @@ def spotify_backend(
     """Spotify itself when credentials are set, otherwise a freshly started emulator.
 
     The yielded environment sets DAGSTER_HOME and SPOTIFY_ASSETS_DATA_DIR (made absolute); runs
-    against the emulator get folders of their own, so synthetic data never mixes with real data.
+    against the emulator get folders of their own, so synthetic data never mixes with real data,
+    and a configured Iceberg catalog is dropped for them: their tables go to the default SQLite
+    catalog under the emulator's data folder, never into the real catalog.
     """
     environ = dict(environ)
     try:
@@ -97,6 +100,7 @@ def spotify_backend(
             "fetch from Spotify, or neither to run against the bundled emulator."
         )
     home = prepare_dagster_home(EMULATED_DAGSTER_HOME)
+    ignored_catalog = environ.pop(settings.ICEBERG_CATALOG_URI, None) is not None
     with emulator_process(emulator_albums, emulator_mode) as base_url:
         data = EMULATED_DATA_DIR.resolve()
         environ.update(
@@ -112,19 +116,37 @@ def spotify_backend(
         description = (
             f"the bundled emulator at {base_url} ({emulator_mode} mode, {emulator_albums} albums)"
         )
-        print(banner(description, data, home), flush=True)
+        catalog = data / CATALOG_FILE if configured.table_format == "iceberg" else None
+        print(banner(description, data, home, catalog, ignored_catalog), flush=True)
         yield Backend(description, emulated=True, environ=environ)
 
 
-def banner(description: str, data: Path, home: Path) -> str:
-    """The loud notice that a run uses synthetic data, and where it goes."""
+def banner(
+    description: str,
+    data: Path,
+    home: Path,
+    catalog: Path | None = None,
+    ignored_catalog: bool = False,
+) -> str:
+    """The loud notice that a run uses synthetic data, and where it goes: `data`, the Iceberg
+    `catalog` when the tables are Iceberg, and whether a configured catalog is ignored."""
     rule = "=" * 78
+    tables = ""
+    if catalog is not None:
+        tables = f" Its Iceberg tables are in the SQLite catalog {catalog}"
+        tables += (
+            f", not in the catalog {settings.ICEBERG_CATALOG_URI} names (ignored for this run)."
+            if ignored_catalog
+            else "."
+        )
     text = textwrap.fill(
         f"NO SPOTIFY CREDENTIALS: {settings.CLIENT_ID} and {settings.CLIENT_SECRET} are not set "
         f"in the environment or .env, so this run talks to {description}. The data is "
-        f"synthetic and goes to {data} (runs recorded in {home}), apart from real data. Put "
-        "your app's credentials in .env (see .env.example) to fetch from Spotify.",
+        f"synthetic and goes to {data} (runs recorded in {home}), apart from real data.{tables} "
+        "Put your app's credentials in .env (see .env.example) to fetch from Spotify.",
         width=76,
+        break_long_words=False,
+        break_on_hyphens=False,
     )
     return f"{rule}\n{textwrap.indent(text, '  ')}\n{rule}"
 
@@ -139,5 +161,6 @@ def conflicts_in_env_file() -> list[str]:
         settings.API_BASE_URL,
         settings.TOKEN_URL,
         settings.DATA_DIR,
+        settings.ICEBERG_CATALOG_URI,
     )
     return [name for name in ours if name in in_file]

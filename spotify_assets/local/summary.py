@@ -49,9 +49,7 @@ def summarize(result: ExecuteInProcessResult, backend: str) -> Summary:
             lines.append(f"  {asset:<13} not materialized")
             continue
         rows = _value(metadata, names.PARTITION_ROW_COUNT, 0)
-        lines.append(
-            f"  {asset:<13} {rows:>7,} rows {_how(metadata):<22} {_value(metadata, names.PATH)}"
-        )
+        lines.append(f"  {asset:<13} {rows:>7,} rows {_how(metadata):<22} {_where(metadata)}")
         if asset == names.NEW_RELEASES and _markets(metadata):
             lines.append(f"  {'':<13} {_markets(metadata)}")
         if asset == names.ALBUM_TRACKS:
@@ -77,6 +75,14 @@ def summarize(result: ExecuteInProcessResult, backend: str) -> Summary:
         message = why or (data.error.message.strip() if data.error else "unknown error")
         lines.append(f"  step {event.step_key} failed: {message}")
     return Summary("\n".join(lines), ok=result.success and not failed_checks)
+
+
+def _where(metadata: Mapping[str, Any]) -> str:
+    """Where the day went: the Parquet file, or the Iceberg table and its snapshot."""
+    path = _value(metadata, names.PATH)
+    if path is not None:
+        return str(path)
+    return f"{_value(metadata, names.TABLE_NAME)} (snapshot {_value(metadata, names.SNAPSHOT_ID)})"
 
 
 def _how(metadata: Mapping[str, Any]) -> str:

@@ -28,12 +28,20 @@ def main(backend: str) -> int:
             .execute_in_process(partition_key=partition, instance=instance, raise_on_error=False)
         )
     summary = summarize(result, backend)
-    root = settings.Settings.from_environ().data_dir
+    configured = settings.Settings.from_environ()
+    root = configured.data_dir
     print(summary.text)
-    print(
-        f"\nRead every day at once: pandas.read_parquet('{root}/album_tracks'), "
-        f"or in DuckDB: SELECT * FROM '{root}/album_tracks/*.parquet'"
-    )
+    if configured.table_format == "iceberg":
+        print(
+            f"\nRead the tables {configured.iceberg_namespace}.new_releases and "
+            f"{configured.iceberg_namespace}.album_tracks with pyiceberg (and through it pandas "
+            "or DuckDB): docs/table-formats.md"
+        )
+    else:
+        print(
+            f"\nRead every day at once: pandas.read_parquet('{root}/album_tracks'), "
+            f"or in DuckDB: SELECT * FROM '{root}/album_tracks/*.parquet'"
+        )
     return 0 if summary.ok else 1
 
 

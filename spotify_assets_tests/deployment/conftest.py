@@ -2,8 +2,9 @@
 
 `postgres_server` and `s3_server` are module-scoped and independent of Dagster, for any test that
 needs a database or a bucket; `production_stack` puts the emulator, the code server, the daemon
-and the webserver on both, configured by spotify_assets/deploy/. Server logs go to
-spotify_assets_tests/artifacts/deployment/, for CI to keep.
+and the webserver on both, configured by spotify_assets/deploy/, storing in the `table_format`
+(Parquet unless a module overrides that fixture; Iceberg keeps its catalog in the same
+PostgreSQL). Server logs go to spotify_assets_tests/artifacts/deployment/, for CI to keep.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class ProductionStack:
     """SPOTIFY_ASSETS_CACHE_DIR of the code server and its run workers."""
     data_url: str
     """SPOTIFY_ASSETS_DATA_DIR: s3://bucket/prefix on the SeaweedFS server."""
+    table_format: settings.TableFormat
     env: dict[str, str]
     """The environment every process of the deployment gets."""
 
@@ -84,10 +86,23 @@ def s3_server(
         yield server
 
 
+@pytest.fixture(scope="module")
+def table_format() -> settings.TableFormat:
+    """The table format of the production stack."""
+    return settings.DEFAULT_TABLE_FORMAT
+
+
 def stack_env(
-    postgres: Postgres, s3: S3Server, emulator: EmulatorServer, home: Path, cache: Path
+    postgres: Postgres,
+    s3: S3Server,
+    emulator: EmulatorServer,
+    home: Path,
+    cache: Path,
+    *,
+    table_format: settings.TableFormat,
 ) -> dict[str, str]:
-    """The environment every process of the deployment gets (docs/deploying.md lists it)."""
+    """The environment every process of the deployment gets (docs/deploying.md lists it); each
+    table format its own data prefix, so stacks of one module share nothing stored."""
     env = {
         key: value for key, value in os.environ.items() if not key.startswith(INHERITED_PREFIXES)
     }
@@ -99,9 +114,12 @@ def stack_env(
         settings.CLIENT_SECRET: emulator.client_secret,
         settings.API_BASE_URL: emulator.api_base_url,
         settings.TOKEN_URL: emulator.token_url,
-        settings.DATA_DIR: f"s3://{s3.bucket}/{DATA_PREFIX}",
+        settings.DATA_DIR: f"s3://{s3.bucket}/{DATA_PREFIX}-{table_format}",
+        settings.TABLE_FORMAT: table_format,
         CACHE_DIR_ENV: str(cache),
     }
+    if table_format == "iceberg":
+        env[settings.ICEBERG_CATALOG_URI] = postgres.url()
     return env
 
 
@@ -111,6 +129,7 @@ def production_stack(
     deployment_logs: Path,
     postgres_server: Postgres,
     s3_server: S3Server,
+    table_format: settings.TableFormat,
 ) -> Iterator[ProductionStack]:
     """Emulator (development mode), code server, daemon and webserver on Postgres and S3."""
     tmp = tmp_path_factory.mktemp("deployment")
@@ -119,7 +138,9 @@ def production_stack(
     shutil.copy(INSTANCE_YAML, home / "dagster.yaml")
     cache = tmp / "capability_cache"
     with EmulatorServer(EmulatorConfig(albums=EMULATOR_ALBUMS, mode=EMULATOR_MODE)) as emulator:
-        env = stack_env(postgres_server, s3_server, emulator, home, cache)
+        env = stack_env(
+            postgres_server, s3_server, emulator, home, cache, table_format=table_format
+        )
         with running_dagster(env, cwd=tmp, logs=deployment_logs) as dagster:
             yield ProductionStack(
                 postgres=postgres_server,
@@ -129,5 +150,6 @@ def production_stack(
                 dagster_home=home,
                 cache_dir=cache,
                 data_url=env[settings.DATA_DIR],
+                table_format=table_format,
                 env=env,
             )

@@ -3,7 +3,9 @@
 Two runs of spotify_daily for today are launched at once through the webserver's GraphQL API,
 the way two clicks (or a click and the schedule) would; the spotify_api pool lets one run at a time.
 A `dg launch` from an operator's shell records its run on the same instance, but executes it in
-its own process, without the queue or the pool.
+its own process, without the queue or the pool. Every test runs on a stack of each table format:
+Parquet files in the bucket, and Iceberg tables (catalog in the instance's PostgreSQL, warehouse
+in the bucket).
 """
 
 from __future__ import annotations
@@ -18,9 +20,15 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pytest
+from dagster import EventLogEntry, deserialize_value
+from upath import UPath
 
+from spotify_assets import settings
 from spotify_assets.contract import names
+from spotify_assets.defs.iceberg.location import CATALOG_NAME
+from spotify_assets.defs.iceberg.tables import IcebergTables
 from spotify_assets.defs.spotify import checks
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME
@@ -34,6 +42,7 @@ from spotify_assets_tests.deployment.runs import (
     watch,
 )
 from spotify_assets_tests.e2e.queries import expected_rows
+from spotify_assets_tests.pipeline.iceberg_runs import OFFLINE_DUCKDB
 
 ASSETS = (names.NEW_RELEASES, names.ALBUM_TRACKS)
 CHECK_NAMES = {
@@ -45,6 +54,13 @@ BROWSE = "new_releases"
 DG = Path(sys.executable).parent / "dg"
 COMPUTE_LOGS_PREFIX = "dagster/compute-logs"
 """Where spotify_assets/deploy/dagster.yaml has the compute logs uploaded in the bucket."""
+
+
+@pytest.fixture(scope="module", params=settings.TABLE_FORMATS)
+def table_format(request: pytest.FixtureRequest) -> settings.TableFormat:
+    """Each test on a stack of each table format (conftest's production_stack reads it)."""
+    chosen: settings.TableFormat = request.param
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -81,9 +97,17 @@ def test_the_pool_makes_the_second_run_wait_until_the_first_ended(
     )
 
 
-def test_parquet_lands_in_the_bucket_and_reads_back_with_pandas_and_duckdb(
+def test_the_data_lands_in_the_bucket_and_reads_back_with_pandas_or_pyiceberg_and_duckdb(
     production_stack: ProductionStack, concurrent_runs: ConcurrentRuns
 ) -> None:
+    if production_stack.table_format == "iceberg":
+        tables_read_back(production_stack, concurrent_runs)
+    else:
+        parquet_read_back(production_stack, concurrent_runs)
+
+
+def parquet_read_back(production_stack: ProductionStack, concurrent_runs: ConcurrentRuns) -> None:
+    """Each asset is one file of the day, read by pandas and by DuckDB from the bucket."""
     s3 = production_stack.s3
     fs = s3.filesystem()
     rows = expected_rows(production_stack.emulator)
@@ -106,6 +130,70 @@ def test_parquet_lands_in_the_bucket_and_reads_back_with_pandas_and_duckdb(
                 f"SELECT count(*), count(DISTINCT album_id) FROM '{root}/{asset}/*.parquet'"
             ).fetchone()
             assert found == (rows[asset], rows[names.NEW_RELEASES])
+
+
+def snapshot_ids(production_stack: ProductionStack, run_id: str) -> dict[str, str]:
+    """The snapshot id each asset's materialization in the run recorded (from PostgreSQL)."""
+    events = production_stack.postgres.query(
+        "SELECT event FROM event_logs "
+        "WHERE dagster_event_type = 'ASSET_MATERIALIZATION' AND run_id = :run",
+        run=run_id,
+    )
+    recorded = {}
+    for row in events:
+        materialization = deserialize_value(row["event"], EventLogEntry).asset_materialization
+        assert materialization is not None
+        recorded[materialization.asset_key.path[-1]] = materialization.metadata
+    return {asset: str(metadata[names.SNAPSHOT_ID].value) for asset, metadata in recorded.items()}
+
+
+def tables_read_back(production_stack: ProductionStack, concurrent_runs: ConcurrentRuns) -> None:
+    """Each asset is a table of the catalog in PostgreSQL whose files are in the bucket; the
+    second run replaced the first run's day in one snapshot; pyiceberg and DuckDB (over the
+    Arrow tables pyiceberg gives) read the day back whole, from another catalog connection."""
+    s3, postgres = production_stack.s3, production_stack.postgres
+    root = production_stack.data_url
+    reader = IcebergTables(UPath(root, **s3.storage_options()), postgres.url())
+    rows = expected_rows(production_stack.emulator)
+    first = snapshot_ids(production_stack, concurrent_runs.first.run_id)
+    second = snapshot_ids(production_stack, concurrent_runs.second.run_id)
+    counts = {}
+    with duckdb.connect(config=OFFLINE_DUCKDB) as connection:
+        for asset in ASSETS:
+            table = reader.catalog.load_table(f"spotify.{asset}")
+            assert table.location() == f"{root}/iceberg/spotify/{asset}"
+            history = [str(s.snapshot_id) for s in table.snapshots()]
+            assert history == [first[asset], second[asset]]
+            current = table.current_snapshot()
+            assert current is not None and current.summary is not None
+            assert current.summary.operation.value == "overwrite"
+            assert current.summary.additional_properties["deleted-records"] == str(rows[asset])
+            day = table.scan(row_filter=f"snapshot_date = '{concurrent_runs.partition}'")
+            stored: pa.Table = day.to_arrow()
+            assert len(stored) == len(table.scan().to_arrow()) == rows[asset]
+            connection.register(asset, stored)
+            [counts[asset]] = connection.execute(
+                f"SELECT count(*), count(DISTINCT album_id) FROM {asset}"
+            ).fetchall()
+        joined = connection.execute(
+            f"SELECT count(*) FROM {names.NEW_RELEASES} JOIN {names.ALBUM_TRACKS} "
+            "USING (snapshot_date, album_id)"
+        ).fetchall()
+    assert counts == {asset: (rows[asset], rows[names.NEW_RELEASES]) for asset in ASSETS}
+    assert joined == [(rows[names.ALBUM_TRACKS],)]
+    in_bucket = s3.filesystem().find(f"{root}/")
+    assert any(f"/iceberg/spotify/{names.ALBUM_TRACKS}/data/" in key for key in in_bucket)
+    assert not [key for key in in_bucket if f"/{names.ALBUM_TRACKS}/20" in key], (
+        "Parquet files beside the tables"
+    )
+    catalog_rows = postgres.query(
+        "SELECT table_namespace, table_name FROM iceberg_tables WHERE catalog_name = :name",
+        name=CATALOG_NAME,
+    )
+    assert sorted((r["table_namespace"], r["table_name"]) for r in catalog_rows) == [
+        ("spotify", names.ALBUM_TRACKS),
+        ("spotify", names.NEW_RELEASES),
+    ]
 
 
 def test_runs_materializations_and_check_results_are_in_postgres(
@@ -215,6 +303,7 @@ def test_dg_launch_backfills_on_the_same_instance_in_process_bypassing_the_queue
     assert "PIPELINE_ENQUEUED" not in {e["dagster_event_type"] for e in events}, (
         "dg launch went through the run queue"
     )
-    # Its new_releases came from the bucket and every album's tracks were reused from there.
+    # Its new_releases came from the bucket (the table) and every album's tracks were reused
+    # from there.
     served = production_stack.emulator.stats()["by_endpoint"]
     assert (served["search"], served["album_tracks"]) == (0, 0)

@@ -2,7 +2,8 @@
 
 The code location's own job runs against SeaweedFS with the server's endpoint and keys given only
 as run config of the `data_storage` resource: this process has no AWS_* variable, so a part that
-ignored those options could reach neither the endpoint nor the bucket.
+ignored those options could reach neither the endpoint nor the bucket. With the Iceberg table
+format the tables' warehouse is in the bucket too (the catalog in a SQLite file here).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from spotify_assets import settings
 from spotify_assets.contract import names
 from spotify_assets.definitions import defs
 from spotify_assets.defs.app_memory import FOLDER
+from spotify_assets.defs.iceberg.location import WAREHOUSE_FOLDER
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME
 from spotify_assets.defs.storage import DATA_STORAGE
@@ -44,8 +46,14 @@ def run_daily(s3: S3Server, instance: DagsterInstance) -> ExecuteInProcessResult
     )
 
 
-def point_at(emu: EmulatorServer, data_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The code location's environment: the emulator, the bucket, and no AWS_* variable."""
+def point_at(
+    emu: EmulatorServer,
+    data_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    **variables: str,
+) -> None:
+    """The code location's environment: the emulator, the bucket, `variables`, and no AWS_*
+    variable."""
     for name in [name for name in os.environ if name.startswith("AWS_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv(settings.CLIENT_ID, emu.client_id)
@@ -53,24 +61,41 @@ def point_at(emu: EmulatorServer, data_url: str, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv(settings.API_BASE_URL, emu.api_base_url)
     monkeypatch.setenv(settings.TOKEN_URL, emu.token_url)
     monkeypatch.setenv(settings.DATA_DIR, data_url)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(params=settings.TABLE_FORMATS)
+def table_format(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """The variables of each table format (Iceberg: a SQLite catalog in a file of the test)."""
+    chosen: settings.TableFormat = request.param
+    if chosen == "parquet":
+        return {settings.TABLE_FORMAT: chosen}
+    catalog = f"sqlite:///{tmp_path / 'catalog.db'}"
+    return {settings.TABLE_FORMAT: chosen, settings.ICEBERG_CATALOG_URI: catalog}
 
 
 def test_storage_options_given_once_reach_the_io_manager_reuse_and_app_memory(
+    table_format: dict[str, str],
     s3_server: S3Server,
     emulator_factory: EmulatorFactory,
     monkeypatch: pytest.MonkeyPatch,
     capability_cache: Path,
 ) -> None:
     emu = emulator_factory(albums=8, mode="development")
-    root = f"{s3_server.bucket}/{PREFIX}"
-    point_at(emu, f"s3://{root}", monkeypatch)
+    iceberg = table_format[settings.TABLE_FORMAT] == "iceberg"
+    root = f"{s3_server.bucket}/{PREFIX}-{table_format[settings.TABLE_FORMAT]}"
+    point_at(emu, f"s3://{root}", monkeypatch, **table_format)
     bucket = s3_server.filesystem()
 
     with DagsterInstance.ephemeral() as instance:
         first = run_daily(s3_server, instance)
         assert first.success
         for asset in names.ASSETS:  # written by the IO manager
-            assert bucket.exists(f"{root}/{asset}/{today()}.parquet")
+            if iceberg:
+                assert bucket.find(f"{root}/{WAREHOUSE_FOLDER}/spotify/{asset}/data/")
+            else:
+                assert bucket.exists(f"{root}/{asset}/{today()}.parquet")
         memory = json.loads(bucket.cat_file(f"{root}/{FOLDER}/{FILE_NAME}"))
         [learned] = memory.values()  # kept by the app memory
         assert set(learned["forbidden"]) == {"browse", "albums"}

@@ -16,7 +16,7 @@ from spotify_assets.contract import names
 from spotify_assets.defs.app_memory import FOLDER
 from spotify_assets.defs.spotify import checks
 from spotify_assets.defs.spotify.partitions import today
-from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME, spotify_daily_schedule
+from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME, DAILY_SCHEDULE_NAME
 from spotify_assets.spotify.memory import FILE_NAME
 from spotify_assets_tests.e2e import queries, ui
 from spotify_assets_tests.e2e.conftest import EMULATOR_MODE, Stack
@@ -156,7 +156,7 @@ def test_a_wrong_api_total_fails_the_blocking_check_and_blocks_album_tracks(
 
 
 def test_the_daily_schedule_is_seen_and_turned_on_in_the_ui(page: Page, stack: Stack) -> None:
-    name = spotify_daily_schedule.name
+    name = DAILY_SCHEDULE_NAME
     before = queries.schedule(stack.dagster, name)
     assert before == queries.Schedule("0 6 * * *", DAILY_JOB_NAME, "STOPPED")
 

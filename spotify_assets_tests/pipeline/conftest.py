@@ -10,11 +10,15 @@ from typing import Any
 import pytest
 from dagster import AssetsDefinition, DagsterInstance, ExecuteInProcessResult, materialize
 
-from spotify_assets.defs.io_manager import IO_MANAGER, ParquetIOManager
+from spotify_assets import settings
 from spotify_assets.defs.spotify.assets import album_tracks, new_releases
 from spotify_assets.defs.spotify.partitions import today
-from spotify_assets.defs.spotify.resources import SPOTIFY, SpotifyResource
-from spotify_assets.defs.spotify.reuse import TRACK_REUSE, TrackReuse
+from spotify_assets.defs.spotify.resources import (
+    SPOTIFY,
+    SpotifyResource,
+    TableFormatConfig,
+    storing,
+)
 from spotify_assets.defs.storage import DATA_STORAGE, DataStorage
 from spotify_assets.emulator import EmulatorServer
 
@@ -40,15 +44,17 @@ def resources(
     *,
     storage_options: dict[str, Any] | None = None,
     reuse_max_age_days: int = 7,
-    **settings: Any,
+    table_format: settings.TableFormat = "parquet",
+    **client: Any,
 ) -> dict[str, Any]:
     """The code location's resources on the emulator, wired as the code location wires them:
-    one data storage (`data_dir`, any fsspec URL, and its options) that the IO manager, track
-    reuse and the Spotify resource's app memory all take, open to run config."""
+    one data storage (`data_dir`, any fsspec URL, and its options) that the IO manager of
+    `table_format`, track reuse and the Spotify resource's app memory all take, open to run
+    config (Iceberg: the default SQLite catalog under a local `data_dir`)."""
     storage = DataStorage.configure_at_launch(
         data_dir=str(data_dir), storage_options=storage_options or {}
     )
-    client = {
+    emulated = {
         "client_id": emu.client_id,
         "client_secret": emu.client_secret,
         "api_base_url": emu.api_base_url,
@@ -56,9 +62,8 @@ def resources(
     }
     return {
         DATA_STORAGE: storage,
-        IO_MANAGER: ParquetIOManager(storage=storage),
-        TRACK_REUSE: TrackReuse(storage=storage, max_age_days=reuse_max_age_days),
-        SPOTIFY: SpotifyResource(storage=storage, **{**client, **settings}),
+        **storing(storage, TableFormatConfig(table_format), reuse_max_age_days),
+        SPOTIFY: SpotifyResource(storage=storage, **{**emulated, **client}),
     }
 
 
@@ -78,8 +83,9 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def run_assets(data_dir: Path, instance: DagsterInstance) -> Materialize:
     """`run_assets(emu, day=..., selection=..., reuse_max_age_days=7, base_path=None,
-    run_config=None, **resource_settings)`: materialize into data_dir (or base_path, any fsspec
-    URL), the track reuse and the app memory using the same storage as the IO manager."""
+    run_config=None, table_format="parquet", **resource_settings)`: materialize into data_dir
+    (or base_path, any fsspec URL), the track reuse and the app memory using the same storage as
+    the IO manager."""
 
     def run(
         emu: EmulatorServer,
@@ -89,14 +95,19 @@ def run_assets(data_dir: Path, instance: DagsterInstance) -> Materialize:
         reuse_max_age_days: int = 7,
         base_path: str | None = None,
         run_config: dict[str, Any] | None = None,
-        **settings: Any,
+        table_format: settings.TableFormat = "parquet",
+        **client: Any,
     ) -> ExecuteInProcessResult:
         return materialize(
             [new_releases, album_tracks],
             selection=list(selection),
             partition_key=(day or today()).isoformat(),
             resources=resources(
-                emu, base_path or data_dir, reuse_max_age_days=reuse_max_age_days, **settings
+                emu,
+                base_path or data_dir,
+                reuse_max_age_days=reuse_max_age_days,
+                table_format=table_format,
+                **client,
             ),
             run_config=run_config,
             instance=instance,

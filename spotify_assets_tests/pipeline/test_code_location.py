@@ -16,52 +16,26 @@ import psutil
 import pytest
 import requests
 from dagster import FreshnessPolicy, TableSchema, build_schedule_context
+from pyiceberg.catalog.sql import SqlCatalog
 
 from spotify_assets import settings
 from spotify_assets.definitions import defs
+from spotify_assets.defs.iceberg.location import CATALOG_NAME
 from spotify_assets.defs.spotify.partitions import today
-from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME, spotify_daily_schedule
-from spotify_assets.emulator import EmulatorServer
-from spotify_assets_tests.conftest import SUPERSEDED, EmulatorFactory, project_in
+from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME, DAILY_SCHEDULE_NAME
+from spotify_assets_tests.conftest import (
+    SUPERSEDED,
+    EmulatorFactory,
+    clean_environment,
+    emulator_environment,
+    project_in,
+    run_command,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 THREE = ("US", "SE", "DE")
 MAKE_RUN: list[str | Path] = [sys.executable, "-m", "spotify_assets.local", "run"]
-
-
-def run_command(
-    command: list[str | Path], cwd: Path, env: dict[str, str]
-) -> subprocess.CompletedProcess[str]:
-    """Run a command to completion, capturing its output; the test judges the exit code."""
-    return subprocess.run(
-        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=240, check=False
-    )
-
-
-def clean_environment(tmp_path: Path, **variables: str) -> dict[str, str]:
-    """This process's environment without any SPOTIFY_* setting, plus `variables` (and the
-    test's own app memory, so no run touches the user's)."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("SPOTIFY_")}
-    environ.update(
-        DAGSTER_HOME=str(tmp_path / "dagster_home"),
-        SPOTIFY_ASSETS_CACHE_DIR=str(tmp_path / "cache"),
-        **variables,
-    )
-    (tmp_path / "dagster_home").mkdir(exist_ok=True)
-    return environ
-
-
-def emulator_environment(emu: EmulatorServer, tmp_path: Path) -> dict[str, str]:
-    """Credentials and URLs pointing a process at `emu`, data under tmp_path."""
-    return clean_environment(
-        tmp_path,
-        SPOTIFY_CLIENT_ID=emu.client_id,
-        SPOTIFY_CLIENT_SECRET=emu.client_secret,
-        SPOTIFY_API_BASE_URL=emu.api_base_url,
-        SPOTIFY_TOKEN_URL=emu.token_url,
-        SPOTIFY_ASSETS_DATA_DIR=str(tmp_path / "data"),
-    )
 
 
 def test_defs_hold_the_graph_the_job_and_a_schedule_for_today() -> None:
@@ -79,7 +53,7 @@ def test_defs_hold_the_graph_the_job_and_a_schedule_for_today() -> None:
     context = build_schedule_context(
         scheduled_execution_time=tick, repository_def=definitions.get_repository_def()
     )
-    schedule = definitions.resolve_schedule_def(spotify_daily_schedule.name)
+    schedule = definitions.resolve_schedule_def(DAILY_SCHEDULE_NAME)
     [request] = schedule.evaluate_tick(context).run_requests or []
     assert request.partition_key == today().isoformat()
     assert schedule.cron_schedule == "0 6 * * *"
@@ -111,22 +85,22 @@ def test_the_catalog_names_owners_tags_versions_freshness_and_code(
             deadline_cron="0 8 * * *", lower_bound_delta=timedelta(hours=2)
         )
         assert isinstance(spec.metadata["dagster/column_schema"], TableSchema)
-        [reference] = spec.metadata["dagster/code_references"].code_references
-        assert reference.url.startswith(
-            "https://github.com/example-org/spotify_assets/tree/main/"
-            "spotify_assets/defs/spotify/assets.py#L"
-        ), name
+        repository = "https://github.com/example-org/spotify_assets/tree/main/spotify_assets"
+        component, source = spec.metadata["dagster/code_references"].code_references
+        assert component.url == f"{repository}/defs/spotify/defs.yaml#L3", name
+        assert source.url.startswith(f"{repository}/defs/spotify/assets.py#L"), name
     monkeypatch.setenv(settings.GIT_BRANCH, "release")
     [on_branch, _] = [
-        spec.metadata["dagster/code_references"].code_references[0]
+        spec.metadata["dagster/code_references"].code_references[1]
         for spec in defs().resolve_all_asset_specs()
     ]
     assert "/tree/release/" in on_branch.url
     monkeypatch.delenv(settings.GIT_URL)
-    [local, _] = [
-        spec.metadata["dagster/code_references"].code_references[0]
+    [(component, local), _] = [
+        spec.metadata["dagster/code_references"].code_references
         for spec in defs().resolve_all_asset_specs()
     ]
+    assert component.file_path == str(ROOT / "spotify_assets" / "defs" / "spotify" / "defs.yaml")
     assert local.file_path == str(ROOT / "spotify_assets" / "defs" / "spotify" / "assets.py")
 
 
@@ -144,9 +118,11 @@ def test_configuration_comes_from_the_environment(monkeypatch: pytest.MonkeyPatc
     )
     assert resources["data_storage"].data["data_dir"] == "s3://bucket/prefix"
     monkeypatch.setenv(settings.NEW_RELEASES_SOURCE, "charts")
-    with pytest.raises(ValueError, match="SPOTIFY_NEW_RELEASES_SOURCE='charts': ") as refused:
+    with pytest.raises(Exception, match="spotify") as refused:
         defs()
-    assert "'auto', 'browse' or 'search'" in str(refused.value)
+    assert isinstance(refused.value.__cause__, ValueError)
+    assert "SPOTIFY_NEW_RELEASES_SOURCE='charts': " in str(refused.value.__cause__)
+    assert "'auto', 'browse' or 'search'" in str(refused.value.__cause__)
 
 
 @pytest.mark.parametrize(
@@ -237,6 +213,30 @@ def test_make_run_without_credentials_uses_the_emulator_and_stops_it(tmp_path: P
     home = tmp_path / ".dagster_home-emulator"
     assert (home / "dagster.yaml").read_text().count("default_limit: 1") == 1
     assert not list((tmp_path / "dagster_home").iterdir()), "the real instance was touched"
+    assert processes_started_in(tmp_path) == []
+
+
+def test_make_run_on_the_emulator_never_writes_into_the_configured_iceberg_catalog(
+    tmp_path: Path,
+) -> None:
+    real_catalog = tmp_path / "real-catalog.db"
+    (tmp_path / ".env").write_text(f"{settings.ICEBERG_CATALOG_URI}=sqlite:///{real_catalog}\n")
+    environment = clean_environment(tmp_path, **{settings.TABLE_FORMAT: "iceberg"})
+    done = run_command(
+        [sys.executable, "-m", "spotify_assets.local", "--emulator-albums", "5", "run"],
+        tmp_path,
+        environment,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    emulated_catalog = tmp_path / "data" / "emulator" / "_spotify_assets" / "iceberg.db"
+    assert (
+        f"Its Iceberg tables are in the SQLite catalog {emulated_catalog}, not in the catalog "
+        f"{settings.ICEBERG_CATALOG_URI} names (ignored for this run)."
+    ) in " ".join(done.stdout.split())
+    assert "spotify.new_releases (snapshot " in done.stdout
+    assert not real_catalog.exists()
+    catalog = SqlCatalog(CATALOG_NAME, uri=f"sqlite:///{emulated_catalog}")
+    assert len(catalog.load_table("spotify.new_releases").scan().to_arrow()) == 5
     assert processes_started_in(tmp_path) == []
 
 
@@ -337,9 +337,14 @@ def test_make_dev_serves_the_ui_on_the_emulator_and_stops_everything_on_sigterm(
 
 
 def test_make_dev_refuses_an_env_file_that_would_override_the_emulator(tmp_path: Path) -> None:
-    (tmp_path / ".env").write_text("SPOTIFY_CLIENT_ID=\nSPOTIFY_CLIENT_SECRET=\n")
+    (tmp_path / ".env").write_text(
+        "SPOTIFY_CLIENT_ID=\nSPOTIFY_CLIENT_SECRET=\nSPOTIFY_ASSETS_ICEBERG_CATALOG_URI=sqlite://\n"
+    )
     command: list[str | Path] = [sys.executable, "-m", "spotify_assets.local", "dev"]
     done = run_command(command, tmp_path, clean_environment(tmp_path))
     assert done.returncode == 1
-    assert ".env sets SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET, which dg dev" in done.stderr
+    assert (
+        ".env sets SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET, SPOTIFY_ASSETS_ICEBERG_CATALOG_URI, "
+        "which dg dev"
+    ) in done.stderr
     assert processes_started_in(tmp_path) == []

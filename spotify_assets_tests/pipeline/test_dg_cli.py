@@ -36,7 +36,7 @@ def test_dg_list_defs_shows_the_assets_checks_job_schedule_and_resources() -> No
     assert [s["name"] for s in listed["schedules"]] == ["spotify_daily_schedule"]
     assert {r["name"] for r in listed["resources"]} == {
         "data_storage",
-        "parquet_io_manager",
+        "io_manager",
         "spotify",
         "track_reuse",
     }

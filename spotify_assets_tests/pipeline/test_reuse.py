@@ -16,12 +16,14 @@ import pytest
 from dagster import ExecuteInProcessResult
 
 from spotify_assets.contract import names
+from spotify_assets.defs.iceberg.tables import MARKET_PROPERTY
 from spotify_assets.defs.spotify import assets as assets_module
 from spotify_assets.defs.spotify.assets import album_tracks, new_releases
 from spotify_assets.emulator import EmulatorServer, Fault
 from spotify_assets.local.summary import summarize
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.pipeline.conftest import Materialize
+from spotify_assets_tests.pipeline.iceberg_runs import stored as stored_table
 from spotify_assets_tests.pipeline.reuse_helpers import (
     BASE,
     SimulatedClock,
@@ -136,6 +138,50 @@ def test_a_second_day_reuses_unchanged_albums_and_fetches_new_and_grown_ones(
         reused.drop(columns="fetched_at"), fresh.drop(columns="fetched_at")
     )
     assert fresh["track_id"].tolist() == [t.id for a in feed1 for t in a.tracks]
+
+
+def test_a_second_day_reuses_from_the_iceberg_table_as_from_the_parquet_files(
+    emu: EmulatorServer, run_day: Callable[..., ExecuteInProcessResult], data_dir: Path
+) -> None:
+    assert all_checks_pass(run_day(0, table_format="iceberg"))
+    day0 = {album.id: album for album in emu.catalog.feed(0)}
+    feed1 = emu.catalog.feed(1)
+    not_stored = {
+        a.id for a in feed1 if a.id not in day0 or a.total_tracks != day0[a.id].total_tracks
+    }
+
+    second = run_day(1, table_format="iceberg")
+
+    assert all_checks_pass(second)
+    assert tracks_listed(emu) == {a.id: pages(a.total_tracks) for a in feed1 if a.id in not_stored}
+    at = meta(second)
+    assert (at[names.ALBUMS_FETCHED], at[names.ALBUMS_REUSED]) == (5, ALBUMS - 5)
+    assert at[names.REUSED_FROM] == {str(BASE): ALBUMS - 5}
+    assert not (data_dir / names.ALBUM_TRACKS).exists(), "reuse wrote or read Parquet files"
+    day1 = BASE + timedelta(days=1)
+    table = stored_table(data_dir, names.ALBUM_TRACKS)
+    rows = table.scan(row_filter=f"snapshot_date = '{day1}'").to_arrow()
+    assert rows["track_id"].to_pylist() == [t.id for a in feed1 for t in a.tracks]
+
+
+def test_an_iceberg_day_fetched_for_another_market_is_not_reused(
+    emu: EmulatorServer, run_day: Callable[..., ExecuteInProcessResult], data_dir: Path
+) -> None:
+    assert run_day(0, table_format="iceberg").success
+
+    in_sweden = run_day(1, market="SE", table_format="iceberg")
+
+    assert all_checks_pass(in_sweden)
+    assert meta(in_sweden)[names.FETCH_REASONS] == {"no_copy": ALBUMS}
+    current = stored_table(data_dir, names.ALBUM_TRACKS).current_snapshot()
+    assert current is not None and current.summary is not None
+    assert current.summary.additional_properties[MARKET_PROPERTY] == "SE"
+    day0 = {album.id: album.total_tracks for album in emu.catalog.feed(0)}
+    unchanged = [a for a in emu.catalog.feed(2) if day0.get(a.id) == a.total_tracks]
+    without_market = run_day(2, table_format="iceberg")
+    assert meta(without_market)[names.REUSED_FROM] == {str(BASE): len(unchanged)}, (
+        "the SE copies of day 1 are skipped"
+    )
 
 
 def test_a_copy_older_than_the_window_is_fetched_again(

@@ -99,7 +99,7 @@ def test_the_code_location_gives_one_storage_to_the_io_manager_reuse_and_app_mem
     monkeypatch.setenv(settings.DATA_DIR, "s3://bucket/prefix")
     resources = defs().resources or {}
     storage = resources[DATA_STORAGE]
-    assert storage.data == {"data_dir": "s3://bucket/prefix"}
+    assert storage.data == {"data_dir": "s3://bucket/prefix", "storage_options": {}}
     for key in (IO_MANAGER, TRACK_REUSE, SPOTIFY):
         assert resources[key].storage is storage, f"{key} has a storage of its own"
     assert resources[TRACK_REUSE].max_age_days == 7

@@ -1,12 +1,19 @@
-"""The two daily assets: the new-releases feed, and every track of its albums."""
+"""The two daily assets: the new-releases feed, and every track of its albums.
+
+`spotify_assets` builds them (the component does, with the group, pool, freshness and table
+format its YAML sets); `new_releases` and `album_tracks` are the two at their defaults, which
+tests, the benchmark and the docs materialize directly.
+"""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 
 import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
+    AssetsDefinition,
     Failure,
     FreshnessPolicy,
     Output,
@@ -14,6 +21,7 @@ from dagster import (
     asset,
 )
 
+from spotify_assets import settings
 from spotify_assets.contract import names, rows
 from spotify_assets.defs.io_manager import IO_MANAGER
 from spotify_assets.defs.spotify import checks, markets, metadata
@@ -30,13 +38,10 @@ from spotify_assets.defs.spotify.reuse import TrackReuse
 GROUP = "spotify"
 POOL = "spotify_api"
 """Concurrency pool of every step that calls Spotify, so runs don't stack up on its rate limit."""
-KINDS = {"python", "parquet"}
+KINDS = {"python"}
+"""The kinds of both assets, besides their table format (parquet or iceberg)."""
 OWNERS = ["team:data-engineering"]
 TAGS = {"source": "spotify", "refresh": "daily"}
-FRESHNESS = FreshnessPolicy.cron(
-    deadline_cron=FRESHNESS_DEADLINE_CRON, lower_bound_delta=RUN_WINDOW
-)
-"""The schedule runs at 06:00 UTC: each day is expected materialized between then and 08:00."""
 NEW_RELEASES_CODE_VERSION = "2"
 ALBUM_TRACKS_CODE_VERSION = "2"
 """Bump an asset's version when a change to its code changes the rows it stores."""
@@ -44,23 +49,17 @@ FRAME = PythonObjectDagsterType(pd.DataFrame, name="PandasDataFrame")
 """The type of both outputs, a pandas frame with the dtypes of contract.schemas.to_frame."""
 
 
-@asset(
-    name=names.NEW_RELEASES,
-    partitions_def=DAILY,
-    io_manager_key=IO_MANAGER,
-    group_name=GROUP,
-    kinds=KINDS,
-    owners=OWNERS,
-    tags=TAGS,
-    code_version=NEW_RELEASES_CODE_VERSION,
-    metadata=metadata.definition(names.NEW_RELEASES),
-    pool=POOL,
-    freshness_policy=FRESHNESS,
-    check_specs=checks.NEW_RELEASES_CHECKS,
-    dagster_type=FRAME,
-    output_required=False,
-)
-def new_releases(
+def freshness_policy(deadline_cron: str) -> FreshnessPolicy:
+    """Each day materialized in the RUN_WINDOW before `deadline_cron` (UTC), the schedule's tick
+    plus the time a run may take."""
+    return FreshnessPolicy.cron(deadline_cron=deadline_cron, lower_bound_delta=RUN_WINDOW)
+
+
+FRESHNESS = freshness_policy(FRESHNESS_DEADLINE_CRON)
+"""The default schedule runs at 06:00 UTC: each day is expected materialized by 08:00."""
+
+
+def fetch_new_releases(
     context: AssetExecutionContext, spotify: SpotifyResource
 ) -> Iterator[Output[pd.DataFrame] | AssetCheckResult]:
     """Spotify's new album releases of the day, one row per album of each market's feed, in
@@ -129,22 +128,7 @@ def new_releases(
     yield from results
 
 
-@asset(
-    name=names.ALBUM_TRACKS,
-    partitions_def=DAILY,
-    io_manager_key=IO_MANAGER,
-    group_name=GROUP,
-    kinds=KINDS,
-    owners=OWNERS,
-    tags=TAGS,
-    code_version=ALBUM_TRACKS_CODE_VERSION,
-    metadata=metadata.definition(names.ALBUM_TRACKS),
-    pool=POOL,
-    freshness_policy=FRESHNESS,
-    check_specs=checks.ALBUM_TRACKS_CHECKS,
-    dagster_type=FRAME,
-)
-def album_tracks(
+def build_album_tracks(
     context: AssetExecutionContext,
     spotify: SpotifyResource,
     track_reuse: TrackReuse,
@@ -211,3 +195,45 @@ def album_tracks(
         # with the stop's own words, and a rerun of the day reuses what is stored.
         with explained_failures():
             raise tracks.stopped
+
+
+def spotify_assets(
+    group_name: str = GROUP,
+    pool: str = POOL,
+    freshness: FreshnessPolicy = FRESHNESS,
+    table_format: settings.TableFormat = settings.DEFAULT_TABLE_FORMAT,
+) -> list[AssetsDefinition]:
+    """new_releases and album_tracks with their checks, in asset group `group_name`, their steps
+    in concurrency pool `pool`, expected fresh as `freshness` says, tagged with the kind of
+    `table_format` they are stored as (the UI shows it on each asset)."""
+    daily = partial(
+        asset,
+        partitions_def=DAILY,
+        io_manager_key=IO_MANAGER,
+        group_name=group_name,
+        kinds={*KINDS, table_format},
+        owners=OWNERS,
+        tags=TAGS,
+        pool=pool,
+        freshness_policy=freshness,
+        dagster_type=FRAME,
+    )
+    return [
+        daily(
+            name=names.NEW_RELEASES,
+            code_version=NEW_RELEASES_CODE_VERSION,
+            metadata=metadata.definition(names.NEW_RELEASES),
+            check_specs=checks.NEW_RELEASES_CHECKS,
+            output_required=False,
+        )(fetch_new_releases),
+        daily(
+            name=names.ALBUM_TRACKS,
+            code_version=ALBUM_TRACKS_CODE_VERSION,
+            metadata=metadata.definition(names.ALBUM_TRACKS),
+            check_specs=checks.ALBUM_TRACKS_CHECKS,
+        )(build_album_tracks),
+    ]
+
+
+new_releases, album_tracks = spotify_assets()
+"""Both assets with the default group, pool and freshness."""

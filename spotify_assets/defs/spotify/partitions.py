@@ -21,6 +21,20 @@ FRESHNESS_DEADLINE_CRON = f"0 {SCHEDULE_HOUR_UTC + RUN_WINDOW.seconds // 3600} *
 """By when each day's partition should be materialized: the schedule's tick plus RUN_WINDOW."""
 
 
+def deadline_after(cron: str) -> str | None:
+    """The cron RUN_WINDOW after a `cron` that ticks at one fixed time of day ('M H * * *', any
+    days), by when that day's partition should be materialized; None for any other cron, or when
+    the deadline would fall on the next day."""
+    fields = cron.split()
+    if len(fields) != 5 or not (fields[0].isdigit() and fields[1].isdigit()):
+        return None
+    minute, hour, *days = fields
+    deadline = timedelta(hours=int(hour), minutes=int(minute)) + RUN_WINDOW
+    if deadline >= timedelta(days=1):
+        return None
+    return " ".join([str(deadline.seconds // 60 % 60), str(deadline.seconds // 3600), *days])
+
+
 def today() -> date:
     """Today's date in UTC, the only day whose new releases Spotify can still serve."""
     return datetime.now(UTC).date()

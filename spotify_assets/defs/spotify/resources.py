@@ -1,19 +1,20 @@
 """SpotifyResource, the configured Spotify client of a run, and every resource of the code
-location as the environment sets them."""
+location wired to one data storage."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import fields
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 from dagster import ConfigurableResource, EnvVar, Failure, InitResourceContext
 from pydantic import Field, PrivateAttr, ValidationError
 
 from spotify_assets import settings
 from spotify_assets.defs.app_memory import DataFolderStore
+from spotify_assets.defs.iceberg.io_manager import IcebergCatalog, IcebergIOManager
 from spotify_assets.defs.io_manager import IO_MANAGER, ParquetIOManager
-from spotify_assets.defs.spotify.reuse import TRACK_REUSE, TrackReuse
+from spotify_assets.defs.spotify.reuse import DEFAULT_MAX_AGE_DAYS, TRACK_REUSE, TrackReuse
 from spotify_assets.defs.storage import DATA_STORAGE, DataStorage
 from spotify_assets.spotify import (
     ClientConfig,
@@ -26,6 +27,9 @@ from spotify_assets.spotify import (
     SpotifyRunStoppedError,
 )
 from spotify_assets.spotify.config import check_market, defaults
+
+if TYPE_CHECKING:
+    from dagster._config.pythonic_config.resource import PartialResource
 
 FINAL = (SpotifyRunStoppedError, SpotifyAppForbiddenError, SpotifyCredentialsError)
 """Errors a retry would only repeat (or, during a ban, lengthen)."""
@@ -167,37 +171,87 @@ def explained_failures() -> Iterator[None]:
         raise Failure(description=str(exc)) from exc
 
 
-def resources(environ: settings.Settings) -> dict[str, Any]:
-    """Every resource of the code location, as `environ` configures them.
+@dataclass(frozen=True)
+class TableFormatConfig:
+    """How both assets are stored: the table format and, for Iceberg, the environment variable
+    that holds the catalog URI (None: SQLite under a local data dir) and the namespace."""
+
+    table_format: settings.TableFormat = settings.DEFAULT_TABLE_FORMAT
+    catalog_uri_variable: str | None = None
+    namespace: str = settings.DEFAULT_ICEBERG_NAMESPACE
+
+
+def storing(
+    storage: "DataStorage | PartialResource[DataStorage]",
+    tables: TableFormatConfig = TableFormatConfig(),
+    reuse_max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+) -> dict[str, Any]:
+    """The IO manager `tables` picks, on `storage` (Parquet files, or Iceberg tables of a
+    catalog whose warehouse is under it), and the track reuse that reads where it stores.
+
+    `storage` is the DataStorage itself or, as the code location has it, its partial resource
+    (`configure_at_launch`), which Dagster resolves once for all of them.
+
+    The catalog URI is given through EnvVar, as it may hold a password: the resource config shows
+    the variable's name, never its value; unset, the catalog is SQLite under a local data dir.
+    """
+    iceberg = (
+        IcebergCatalog(
+            storage=storage,
+            uri=EnvVar(tables.catalog_uri_variable) if tables.catalog_uri_variable else None,
+            namespace=tables.namespace,
+        )
+        if tables.table_format == "iceberg"
+        else None
+    )
+    io_manager = (
+        ParquetIOManager(storage=storage) if iceberg is None else IcebergIOManager(catalog=iceberg)
+    )
+    reuse = TrackReuse(storage=storage, iceberg=iceberg, max_age_days=reuse_max_age_days)
+    return {IO_MANAGER: io_manager, TRACK_REUSE: reuse}
+
+
+def resources(
+    data_dir: str,
+    storage_options: Mapping[str, Any],
+    client: Mapping[str, Any],
+    max_age_days: int,
+    origins: Mapping[str, str],
+    *,
+    tables: TableFormatConfig = TableFormatConfig(),
+) -> dict[str, Any]:
+    """Every resource of the code location: the Spotify resource with the `client` fields (what
+    `origins` says set each, to name it when the resource refuses one), the IO manager of
+    `tables`' format and the track reuse at `max_age_days` that reads where it stores, all on the
+    data storage at `data_dir`.
 
     One DataStorage object, open to run config (`configure_at_launch`), is registered as
     `data_storage` and given to the IO manager, track reuse and the Spotify resource (for its app
     memory): Dagster resolves it by that key, so a run configures where the data lives once.
+    Credentials are never among `client`: the resource reads them through EnvVar at run time.
     """
-    storage = DataStorage.configure_at_launch(data_dir=environ.data_dir)
-    configured: dict[str, Any] = dict(environ.client)
+    storage = DataStorage.configure_at_launch(
+        data_dir=data_dir, storage_options=dict(storage_options)
+    )
     try:
         spotify = SpotifyResource(
             client_id=EnvVar(settings.CLIENT_ID),
             client_secret=EnvVar(settings.CLIENT_SECRET),
             storage=storage,
-            markets=list(environ.markets),
-            **configured,
+            **client,
         )
     except ValidationError as exc:
-        variables = {field: name for name, field in settings.CLIENT_FIELDS.items()}
         wrong = "; ".join(
-            f"{variables.get(str(error['loc'][0]), error['loc'][0])}={error['input']!r}: "
+            f"{origins.get(str(error['loc'][0]), error['loc'][0])}={error['input']!r}: "
             f"{error['msg']}"
             for error in exc.errors()
         )
         raise ValueError(
-            f"The environment sets the Spotify resource to something it refuses ({wrong}). "
-            "Fix or unset that variable (in the environment or .env)."
+            f"The Spotify resource refuses its configuration ({wrong}). Fix or unset that "
+            "setting (a variable in the environment or .env, a key in defs.yaml)."
         ) from exc
     return {
         DATA_STORAGE: storage,
-        IO_MANAGER: ParquetIOManager(storage=storage),
-        TRACK_REUSE: TrackReuse(storage=storage),
+        **storing(storage, tables, max_age_days),
         SPOTIFY: spotify,
     }

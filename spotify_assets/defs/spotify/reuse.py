@@ -7,11 +7,12 @@ assigned today (the first of the day's markets that lists it), at most `max_age_
 `fetched_at`, so reuse never carries a copy along day after day), and has exactly the
 `total_tracks` of the day's feed. Every other album is fetched.
 
-Copies are read where the IO manager stores them (the same data storage, its `partition_path`
-layout), only the files of the days inside the window and never one after the day being built,
-only the columns and albums needed. A self-dependency of the asset would do the same reading
-through Dagster, but the UI would then draw album_tracks as its own upstream and each day would
-wait for the day before; reading storage directly keeps the graph new_releases -> album_tracks.
+Copies are read where the IO manager stores them, through `storage.StoredDays` (Parquet files
+under the data storage, or the Iceberg table), whatever the format: only the days inside the
+window and never one after the day being built, only the columns and albums needed. A
+self-dependency of the asset would do the same reading through Dagster, but the UI would then
+draw album_tracks as its own upstream and each day would wait for the day before; reading
+storage directly keeps the graph new_releases -> album_tracks.
 """
 
 from collections import Counter
@@ -23,31 +24,38 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from dagster import ConfigurableResource, MetadataValue
 from pydantic import Field
-from upath import UPath
 
 from spotify_assets.contract import names, schemas
-from spotify_assets.defs.io_manager import partition_path
+from spotify_assets.defs.iceberg.io_manager import IcebergCatalog
+from spotify_assets.defs.io_manager import ParquetDays
 from spotify_assets.defs.spotify.markets import assigned_markets
 from spotify_assets.defs.spotify.request_cost import tracks_cost
-from spotify_assets.defs.storage import DataStorage
+from spotify_assets.defs.storage import DataStorage, StoredDay, StoredDays
 from spotify_assets.spotify.results import AlbumTracks
 
 TRACK_REUSE = "track_reuse"
 """The resource key of `TrackReuse`."""
 DEFAULT_MAX_AGE_DAYS = 7
+COPY_COLUMNS = ["album_id", "fetched_at", names.MARKET, "is_playable"]
+"""What finding the copies reads of each stored day (is_playable only matters for a day written
+before the market column that does not record its market either)."""
 
 
 class TrackReuse(ConfigurableResource):  # type: ignore[type-arg]
-    """Where album_tracks finds stored copies (the IO manager's storage) and how old a copy may
-    be to be reused. `max_age_days=0` turns reuse off: every album is fetched from Spotify.
+    """Where album_tracks finds stored copies (where the IO manager stores: Parquet files under
+    the data storage, or the Iceberg tables of `iceberg` when given) and how old a copy may be
+    to be reused. `max_age_days=0` turns reuse off: every album is fetched from Spotify.
     """
 
     storage: DataStorage = Field(
         description="Where the IO manager stores the partitions (the data_storage resource)."
+    )
+    iceberg: IcebergCatalog | None = Field(
+        default=None,
+        description="The Iceberg tables' catalog when the IO manager stores them (table format "
+        "iceberg); unset: Parquet files under the data storage.",
     )
     max_age_days: int = Field(
         default=DEFAULT_MAX_AGE_DAYS,
@@ -63,16 +71,22 @@ class TrackReuse(ConfigurableResource):  # type: ignore[type-arg]
             nothing = pa.Table.from_pylist([], schemas.ALBUM_TRACKS)
             return Reuse(nothing, list(wanted), {}, {"reuse_off": len(wanted)})
         return plan_reuse(
-            self.storage.root(), day, self.max_age_days, wanted, assigned_markets(releases)
+            self.stored_days(), day, self.max_age_days, wanted, assigned_markets(releases)
         )
+
+    def stored_days(self) -> StoredDays:
+        """What reads the stored days: the Iceberg tables, or the Parquet files."""
+        if self.iceberg is not None:
+            return self.iceberg.tables()
+        return ParquetDays(self.storage.root())
 
 
 @dataclass(frozen=True)
 class Copy:
-    """One stored copy of an album's tracks: the file, its day, when fetched, how many tracks."""
+    """One stored copy of an album's tracks: its day, when fetched, how many tracks, and the
+    market it was fetched for (None: without one)."""
 
     album_id: str
-    path: UPath
     day: date
     fetched_at: datetime
     tracks: int
@@ -90,7 +104,7 @@ class Reuse:
     fetch_reasons: dict[str, int] = field(default_factory=dict)
     """Why albums are fetched: no_copy, stale_copy, track_count_differs, or reuse_off."""
     unreadable: dict[str, str] = field(default_factory=dict)
-    """Stored files in the window that could not be read (path -> error); their albums are
+    """Stored days in the window that could not be read (where -> error); their albums are
     fetched, so a damaged old file never stops the day's refresh."""
 
     @property
@@ -151,7 +165,7 @@ def expected_tracks(releases: pd.DataFrame) -> dict[str, int | None]:
 
 
 def plan_reuse(
-    root: UPath,
+    stored: StoredDays,
     day: date,
     max_age_days: int,
     wanted: Mapping[str, int | None],
@@ -160,7 +174,7 @@ def plan_reuse(
     """Reuse each album's most recent copy for its market (`market_of`) when it was fetched at
     most `max_age_days` before `day` and has exactly `wanted[album]` tracks; fetch the others."""
     oldest = day - timedelta(days=max_age_days)
-    latest, unreadable = latest_copies(root, day, max_age_days, market_of)
+    latest, unreadable = latest_copies(stored, day, max_age_days, market_of)
     reasons: Counter[str] = Counter()
     chosen: dict[str, Copy] = {}
     for album_id, total in wanted.items():
@@ -173,91 +187,83 @@ def plan_reuse(
             reasons["track_count_differs"] += 1
         else:
             chosen[album_id] = found
-    tracks = read_reused(chosen, day)
+    tracks = read_reused(stored, chosen, day)
     reused_from = Counter(copy.day.isoformat() for copy in chosen.values())
     to_fetch = [album_id for album_id in wanted if album_id not in chosen]
     return Reuse(tracks, to_fetch, dict(sorted(reused_from.items())), dict(reasons), unreadable)
 
 
 def latest_copies(
-    root: UPath, day: date, max_age_days: int, market_of: Mapping[str, str | None]
+    stored: StoredDays, day: date, max_age_days: int, market_of: Mapping[str, str | None]
 ) -> tuple[dict[str, Copy], dict[str, str]]:
-    """The most recent copy (by fetched_at) of each album for its market, from the files stored
-    for the days `day - max_age_days` to `day` (a later day is never read); and the files that
-    could not be read, with why."""
+    """The most recent copy (by fetched_at) of each album for its market, from the days
+    `day - max_age_days` to `day` (a later day is never read); and the days that could not be
+    read, with why."""
     latest: dict[str, Copy] = {}
     unreadable: dict[str, str] = {}
     for age in range(max_age_days + 1):
         stored_day = day - timedelta(days=age)
-        path = partition_path(root, names.ALBUM_TRACKS, stored_day.isoformat())
         try:
-            copies = copies_in(path, stored_day, market_of)
-        except FileNotFoundError:
-            continue  # no file stored that day: one request to the storage, not two
+            found = stored.read(names.ALBUM_TRACKS, stored_day, list(market_of), COPY_COLUMNS)
         except (OSError, pa.ArrowException) as exc:
-            unreadable[str(path)] = f"{type(exc).__name__}: {exc}"
+            where = stored.where(names.ALBUM_TRACKS, stored_day)
+            unreadable[where] = f"{type(exc).__name__}: {exc}"
             continue
-        for copy in copies:
+        if found is None:
+            continue  # nothing stored that day
+        for copy in copies_in(found, stored_day, market_of):
             best = latest.get(copy.album_id)
             if best is None or (copy.fetched_at, copy.day) > (best.fetched_at, best.day):
                 latest[copy.album_id] = copy
     return latest, unreadable
 
 
-def stored_market(parquet: pq.ParquetFile) -> str | None:
-    """The market a stored file written before the market column was fetched for ("" without
-    one), from its key-value metadata; None when it does not say (written before that too)."""
-    value = (parquet.metadata.metadata or {}).get(names.PARQUET_MARKET)
-    return None if value is None else value.decode()
+def copies_in(found: StoredDay, day: date, market_of: Mapping[str, str | None]) -> list[Copy]:
+    """The copies in one stored day of the albums of `market_of` fetched for the album's market.
 
-
-def copies_in(path: UPath, day: date, market_of: Mapping[str, str | None]) -> list[Copy]:
-    """The copies in one stored file of the albums of `market_of` fetched for the album's
-    market, read from three columns.
-
-    A file written before the market column gives its market in its metadata (stored_market),
-    or, older still, not at all: such a copy counts only for an album assigned no market, and
-    only when every stored track has a null is_playable, which is what a fetch without a market
-    gives (Spotify fills is_playable whenever a market is given).
+    A day stored before the market column gives its market for the whole day (`found.market`:
+    the Parquet footer or the Iceberg snapshot property), or, older still, not at all: such a
+    copy counts only for an album assigned no market, and only when every stored track has a
+    null is_playable, which is what a fetch without a market gives (Spotify fills is_playable
+    whenever a market is given).
     """
-    with path.open("rb") as source:
-        parquet = pq.ParquetFile(source)
-        has_column = names.MARKET in parquet.schema_arrow.names
-        recorded = None if has_column else stored_market(parquet)
-        unknown = not has_column and recorded is None
-        third = names.MARKET if has_column else "is_playable"
-        table = parquet.read(columns=["album_id", "fetched_at", third])
-    wanted = pa.array(list(market_of), pa.string())
-    table = table.filter(pc.is_in(table["album_id"], value_set=wanted))
-    if not has_column:
-        table = table.append_column(
-            names.MARKET, pa.array([recorded or None] * len(table), pa.string())
+    rows = found.rows
+    unknown = names.MARKET not in rows.column_names and found.market is None
+    if names.MARKET not in rows.column_names:
+        rows = rows.append_column(
+            names.MARKET, pa.array([found.market or None] * len(rows), pa.string())
         )
-    aggregates = [("fetched_at", "max"), ("fetched_at", "count")]
-    if unknown:
-        aggregates.append(("is_playable", "count"))
-    summary = table.group_by(["album_id", names.MARKET]).aggregate(aggregates).to_pylist()
+    aggregates = [("fetched_at", "max"), ("fetched_at", "count"), ("is_playable", "count")]
+    summary = rows.group_by(["album_id", names.MARKET]).aggregate(aggregates).to_pylist()
     return [
-        Copy(row["album_id"], path, day, row["fetched_at_max"], row["fetched_at_count"], market)
+        Copy(row["album_id"], day, row["fetched_at_max"], row["fetched_at_count"], market)
         for row in summary
-        if (market := row[names.MARKET]) == market_of[row["album_id"]]
-        and row.get("is_playable_count", 0) == 0
+        if (market := row[names.MARKET]) == market_of.get(row["album_id"])
+        and row["album_id"] in market_of
+        and (not unknown or row["is_playable_count"] == 0)
     ]
 
 
-def read_reused(chosen: Mapping[str, Copy], day: date) -> pa.Table:
-    """The rows of the chosen copies, file by file, dated `day` (fetched_at kept as stored),
-    each marked with the market its copy was fetched for (files written before the market
-    column read back without it)."""
-    by_file: dict[UPath, list[str]] = {}
+def read_reused(stored: StoredDays, chosen: Mapping[str, Copy], day: date) -> pa.Table:
+    """The rows of the chosen copies, day by day, dated `day` (fetched_at kept as stored), each
+    marked with the market its copy was fetched for (days stored before the market column read
+    back without it)."""
+    by_day: dict[date, list[str]] = {}
     for album_id, copy in chosen.items():
-        by_file.setdefault(copy.path, []).append(album_id)
+        by_day.setdefault(copy.day, []).append(album_id)
     tables = [pa.Table.from_pylist([], schemas.ALBUM_TRACKS)]
-    for path, album_ids in by_file.items():
-        with path.open("rb") as source:
-            table = pq.read_table(
-                source, schema=schemas.ALBUM_TRACKS, filters=[("album_id", "in", album_ids)]
+    columns = schemas.ALBUM_TRACKS.names
+    for stored_day, album_ids in by_day.items():
+        found = stored.read(names.ALBUM_TRACKS, stored_day, album_ids, columns)
+        if found is None:
+            raise FileNotFoundError(
+                f"{stored.where(names.ALBUM_TRACKS, stored_day)} was read a moment ago and is "
+                "gone now: something deletes stored days while album_tracks runs. Run it again."
             )
+        table = found.rows
+        if names.MARKET not in table.column_names:
+            table = table.append_column(names.MARKET, pa.nulls(len(table), pa.string()))
+        table = table.select(columns).cast(schemas.ALBUM_TRACKS)
         for column, values in (
             ("snapshot_date", pa.array([day] * len(table), pa.date32())),
             (names.MARKET, pa.array([chosen[a].market for a in table["album_id"].to_pylist()])),
