@@ -42,6 +42,7 @@ CATALOG_VARIABLE = "TEAM_ICEBERG_CATALOG_URI"
 CATALOG_URI = f"postgresql+psycopg2://team:{SECRET}@db.internal:5432/lake"
 EVERY_ATTRIBUTE: dict[str, Any] = {
     "group_name": "music",
+    "markets": ["US", "SE"],
     "pool": "music_api",
     "schedule": {"cron": "30 4 * * 1-5"},
     "storage": {"data_dir": "s3://lake/spotify", "storage_options": {"endpoint_url": "http://s3"}},
@@ -54,7 +55,7 @@ EVERY_ATTRIBUTE: dict[str, Any] = {
 def unset_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No Spotify setting of this process's environment reaches the component unless a test
     sets it."""
-    for variable in [*settings.CLIENT_FIELDS, *TABLE_VARIABLES]:
+    for variable in [*settings.CLIENT_FIELDS, settings.MARKETS, settings.MARKET, *TABLE_VARIABLES]:
         monkeypatch.delenv(variable, raising=False)
 
 
@@ -143,6 +144,30 @@ def test_every_attribute_reaches_its_definition(sandbox: DefsFolderSandbox) -> N
     assert resource_fields(defs, "track_reuse")["max_age_days"] == 2
     spotify = (defs.resources or {})["spotify"]
     assert (spotify.new_releases_source, spotify.max_workers) == ("search", 3)
+    assert spotify.markets == ["US", "SE"]
+
+
+@pytest.mark.parametrize(
+    ("variables", "attributes", "markets"),
+    [
+        ({}, {}, []),
+        ({settings.MARKETS: "US,DE"}, {}, ["US", "DE"]),
+        ({settings.MARKET: "SE"}, {}, ["SE"]),
+        ({settings.MARKETS: "US,DE"}, {"markets": ["SE"]}, ["SE"]),
+        ({settings.MARKETS: "US,DE"}, {"markets": []}, []),
+    ],
+)
+def test_the_markets_come_from_the_yaml_else_from_the_environment(
+    sandbox: DefsFolderSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    variables: dict[str, str],
+    attributes: dict[str, Any],
+    markets: list[str],
+) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    spotify = (built(sandbox, attributes).resources or {})["spotify"]
+    assert spotify.markets == markets
 
 
 def test_the_environment_fills_in_what_the_yaml_leaves_out(
@@ -251,6 +276,14 @@ def causes(error: BaseException) -> str:
             "SPOTIFY_CLIENT_SECRET in the environment",
         ),
         ({"spotify": {"max_worker": 3}}, "no field max_worker on the spotify resource"),
+        ({"spotify": {"markets": ["US"]}}, "spotify.markets: the markets are set at the top"),
+        (
+            {"markets": ["US", "UK"]},
+            "markets in defs.yaml must list distinct ISO 3166-1 alpha-2 country codes in "
+            "capitals, e.g. [US, SE, DE], not ['US', 'UK']: 'UK' is not such a code (the United "
+            "Kingdom is GB)",
+        ),
+        ({"markets": ["SE", "SE"]}, "markets in defs.yaml must list distinct ISO 3166-1"),
         ({"spotify": {"page_size": "many"}}, "spotify.page_size in defs.yaml='many'"),
         ({"reuse": {"max_age_days": -1}}, "greater than or equal to 0"),
         ({"schedule": {"cron": "0 */6 * * *"}}, "set schedule.freshness_deadline_cron too"),
@@ -311,6 +344,7 @@ def test_the_defs_yaml_of_the_docs_builds_what_it_says(
     }
     spotify = (defs.resources or {})["spotify"]
     assert (spotify.new_releases_source, spotify.max_requests_per_second) == ("search", 5)
+    assert spotify.markets == ["US", "SE"]
     catalog = (defs.resources or {})["io_manager"].catalog
     assert (catalog.uri.env_var_name, catalog.namespace) == (CATALOG_VARIABLE, "music")
     assert kinds(defs) == {frozenset({"python", "iceberg"})}

@@ -1,5 +1,6 @@
-"""Several markets materialized against the emulator into Parquet: a row per market and album,
-each album's tracks once for the first market that lists it, requests counted."""
+"""Several markets materialized against the emulator into Parquet files or Iceberg tables: a row
+per market and album, each album's tracks once for the first market that lists it, requests
+counted, a re-run of the day replacing its partitions."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import pytest
 from dagster import AssetCheckSeverity, AssetKey, ExecuteInProcessResult
 
 from spotify_assets import settings
-from spotify_assets.contract import names
+from spotify_assets.contract import names, schemas
 from spotify_assets.defs.spotify.assets import album_tracks
+from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.emulator import EmulatorServer, Fault
 from spotify_assets.emulator.records import Album
 from spotify_assets.local.summary import summarize
@@ -23,6 +25,8 @@ from spotify_assets.spotify import SpotifyClient
 from spotify_assets.spotify.results import NOT_ASKED
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.pipeline.conftest import Materialize, check_results, partition_file
+from spotify_assets_tests.pipeline.iceberg_runs import stored as stored_table
+from spotify_assets_tests.pipeline.iceberg_runs import tables
 
 THREE = ("US", "SE", "DE")
 
@@ -42,9 +46,21 @@ def evaluation(result: ExecuteInProcessResult, check: str) -> Any:
     return found
 
 
-def stored(data_dir: Path, asset: str) -> pd.DataFrame:
-    """Today's stored partition of `asset`, as pandas reads it."""
-    return pd.read_parquet(partition_file(data_dir, asset), dtype_backend="pyarrow")
+def stored(
+    data_dir: Path, asset: str, table_format: settings.TableFormat = "parquet"
+) -> pd.DataFrame:
+    """Today's stored partition of `asset`, as pandas reads it; from Iceberg, new_releases in
+    the order of THREE and feed position (its files, one per market, come back in any order)."""
+    if table_format == "parquet":
+        return pd.read_parquet(partition_file(data_dir, asset), dtype_backend="pyarrow")
+    rows = tables(data_dir).read_day(asset, today(), schemas.SCHEMAS[asset])
+    assert rows is not None, f"no {asset} stored today"
+    frame = rows.to_pandas(types_mapper=pd.ArrowDtype)
+    if asset == names.NEW_RELEASES:
+        order = frame["market"].map(THREE.index).astype("int64")
+        frame = frame.assign(_order=order).sort_values(["_order", "position"], kind="stable")
+        frame = frame.drop(columns="_order").reset_index(drop=True)
+    return frame
 
 
 def first_market(emu: EmulatorServer, markets: tuple[str, ...]) -> dict[str, str]:
@@ -67,16 +83,23 @@ def albums_of(emu: EmulatorServer) -> dict[str, Album]:
     return {album.id: album for album in emu.catalog.albums}
 
 
-@pytest.mark.parametrize("mode", ["development", "extended"])
+@pytest.mark.parametrize(
+    ("mode", "table_format"),
+    [("development", "parquet"), ("extended", "parquet"), ("development", "iceberg")],
+)
 def test_three_markets_land_a_row_per_market_and_album_and_each_albums_tracks_once(
-    mode: str, emulator_factory: EmulatorFactory, run_assets: Materialize, data_dir: Path
+    mode: str,
+    table_format: settings.TableFormat,
+    emulator_factory: EmulatorFactory,
+    run_assets: Materialize,
+    data_dir: Path,
 ) -> None:
     emu = emulator_factory(albums=60, mode=mode, markets=THREE)
-    result = run_assets(emu, markets=list(THREE))
+    result = run_assets(emu, markets=list(THREE), table_format=table_format)
 
     assert result.success and len(check_results(result)) == 7
     assert all(check_results(result).values()), check_results(result)
-    releases = stored(data_dir, names.NEW_RELEASES)
+    releases = stored(data_dir, names.NEW_RELEASES, table_format)
     feeds = {market: [a.id for a in emu.catalog.feed(market=market)] for market in THREE}
     assert releases["market"].tolist() == [m for m in THREE for _ in feeds[m]]
     for market, ids in feeds.items():
@@ -90,7 +113,7 @@ def test_three_markets_land_a_row_per_market_and_album_and_each_albums_tracks_on
         > max(map(len, feeds.values()))
     )
 
-    tracks = stored(data_dir, names.ALBUM_TRACKS)
+    tracks = stored(data_dir, names.ALBUM_TRACKS, table_format)
     assigned = first_market(emu, THREE)
     catalog = albums_of(emu)
     expected = [(market, a, t.id) for a, market in assigned.items() for t in catalog[a].tracks]
@@ -148,25 +171,38 @@ def test_three_markets_land_a_row_per_market_and_album_and_each_albums_tracks_on
     assert emu.stats()["token_requests"] == 1, "one client serves every market of the run"
 
 
+@pytest.mark.parametrize("table_format", ["parquet", "iceberg"])
 def test_a_rerun_of_the_day_replaces_its_partitions_without_duplicates(
-    emulator_factory: EmulatorFactory, run_assets: Materialize, data_dir: Path
+    table_format: settings.TableFormat,
+    emulator_factory: EmulatorFactory,
+    run_assets: Materialize,
+    data_dir: Path,
 ) -> None:
     emu = emulator_factory(albums=40, mode="development", markets=THREE)
-    assert run_assets(emu, markets=list(THREE)).success
-    first = {asset: stored(data_dir, asset) for asset in names.ASSETS}
+    assert run_assets(emu, markets=list(THREE), table_format=table_format).success
+    first = {asset: stored(data_dir, asset, table_format) for asset in names.ASSETS}
     emu.reset()
 
-    again = run_assets(emu, markets=list(THREE))
+    again = run_assets(emu, markets=list(THREE), table_format=table_format)
 
     assert again.success and all(check_results(again).values())
     for asset, before in first.items():
-        after = stored(data_dir, asset)
+        after = stored(data_dir, asset, table_format)
         pd.testing.assert_frame_equal(
             after.drop(columns="fetched_at"), before.drop(columns="fetched_at")
         )
-    tracks = stored(data_dir, names.ALBUM_TRACKS)
+    if table_format == "iceberg":  # the day replaced in one snapshot: nothing of the first run
+        for asset, before in first.items():
+            table = stored_table(data_dir, asset)
+            assert table.scan().to_arrow().num_rows == len(before), f"{asset} holds the day once"
+            current = table.current_snapshot()
+            assert current is not None and current.summary is not None
+            assert int(current.summary.additional_properties["deleted-data-files"]) > 0
+        spec = stored_table(data_dir, names.NEW_RELEASES).spec()
+        assert [f.name for f in spec.fields] == ["snapshot_date", "market"]
+    tracks = stored(data_dir, names.ALBUM_TRACKS, table_format)
     assert not tracks.duplicated(["album_id", "disc_number", "track_number"]).any()
-    releases = stored(data_dir, names.NEW_RELEASES)
+    releases = stored(data_dir, names.NEW_RELEASES, table_format)
     assert not releases.duplicated(["market", "album_id"]).any()
     # The re-run reads the feeds again and reuses today's tracks, fetched for the same markets.
     stats = emu.stats()["by_endpoint"]

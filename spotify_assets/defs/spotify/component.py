@@ -283,6 +283,11 @@ class SpotifyAssetsComponent(dg.Component, dg.Resolvable, dg.Model):
                     f"spotify.{field}: credentials never go in defs.yaml; set {variable} in the "
                     "environment (or .env), which the spotify resource reads at run time"
                 )
+        if "markets" in knobs:
+            raise ValueError(
+                "spotify.markets: the markets are set at the top of the attributes, "
+                "`markets: [US, SE]`, not under spotify"
+            )
         unknown = sorted(set(knobs) - KNOBS)
         if unknown:
             raise ValueError(
