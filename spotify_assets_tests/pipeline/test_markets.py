@@ -55,7 +55,7 @@ def stored(
         return pd.read_parquet(partition_file(data_dir, asset), dtype_backend="pyarrow")
     rows = tables(data_dir).read_day(asset, today(), schemas.SCHEMAS[asset])
     assert rows is not None, f"no {asset} stored today"
-    frame = rows.to_pandas(types_mapper=pd.ArrowDtype)
+    frame: pd.DataFrame = rows.to_pandas(types_mapper=pd.ArrowDtype)
     if asset == names.NEW_RELEASES:
         order = frame["market"].map(THREE.index).astype("int64")
         frame = frame.assign(_order=order).sort_values(["_order", "position"], kind="stable")
