@@ -10,7 +10,7 @@ How each kind of block is checked:
 - ```python: a complete program, run by a fresh interpreter in the sandbox; it must exit 0.
 - ```sh / ```bash: run by `bash -e -o pipefail` in the sandbox; it must exit 0. What cannot run
   inside the suite is checked for real another way, by the shell functions of PRELUDE:
-  `make test` (it would run the suite inside itself) and `make bench` (23 minutes) run as
+  `make test` (it would run the suite inside itself) and `make bench` (31 minutes) run as
   `make -n`, proving the target exists; a serving command (`dg dev`, `make dev`, the emulator) is
   started on a free port, waited for until it answers HTTP, and stopped by its process id
   (spotify_assets_tests/docs_serve.py); `make dev` so is the recipe `make -n dev` shows;
