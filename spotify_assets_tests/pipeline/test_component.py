@@ -286,6 +286,15 @@ def causes(error: BaseException) -> str:
         ({"markets": ["SE", "SE"]}, "markets in defs.yaml must list distinct ISO 3166-1"),
         ({"spotify": {"page_size": "many"}}, "spotify.page_size in defs.yaml='many'"),
         ({"reuse": {"max_age_days": -1}}, "greater than or equal to 0"),
+        (
+            {"storage": {"storage_options": {"key": "AKIA", "secret": "wJalr"}}},
+            "storage.storage_options.key, storage.storage_options.secret: credentials never go "
+            "in defs.yaml",
+        ),
+        (
+            {"storage": {"storage_options": {"client_kwargs": {"aws_secret_access_key": "wJalr"}}}},
+            "storage.storage_options.client_kwargs.aws_secret_access_key: credentials never go",
+        ),
         ({"schedule": {"cron": "0 */6 * * *"}}, "set schedule.freshness_deadline_cron too"),
         ({"group": "music"}, "group"),
         (

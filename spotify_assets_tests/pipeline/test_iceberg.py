@@ -27,7 +27,6 @@ from spotify_assets.defs.iceberg.location import (
     warehouse,
 )
 from spotify_assets.defs.iceberg.tables import (
-    MARKET_PROPERTY,
     PARTITION_COLUMNS,
     PARTITION_PROPERTY,
     IcebergTables,
@@ -118,7 +117,6 @@ def test_the_code_location_stores_both_assets_as_tables_with_the_contract_schema
         assert current.summary.additional_properties[RUN_ID_PROPERTY] == result.run_id
     tracks_snapshot = stored(data_dir, names.ALBUM_TRACKS).current_snapshot()
     assert tracks_snapshot is not None and tracks_snapshot.summary is not None
-    assert MARKET_PROPERTY not in tracks_snapshot.summary.additional_properties  # the column has it
     where = f"spotify.album_tracks (snapshot {tracks_snapshot.snapshot_id})"
     assert where in summarize(result, "emulator").text
 

@@ -50,10 +50,6 @@ out, and joins the spec when a later write brings the column (see `ensure_table`
 DAY_COLUMN: Final = "snapshot_date"
 PARTITION_PROPERTY: Final = "spotify-assets.partition"
 """Snapshot summary property: the day (Dagster partition key) a snapshot replaced."""
-MARKET_PROPERTY: Final = "spotify-assets.market"
-"""Snapshot summary property of days written before the `market` column: the market the day's
-rows were fetched for ("" without one). Track reuse still reads it from such days; later days
-carry the column instead."""
 
 
 def iceberg_schema(schema: pa.Schema) -> pa.Schema:
@@ -72,8 +68,8 @@ def ensure_table(
 ) -> Table:
     """The table `identifier`, created with `schema` and identity partitions on those of
     `partition_columns` it has, in one commit; an existing table missing columns of `schema`
-    gets them (and their partition fields) in one commit, so a contract that grows (the
-    `market` column) upgrades tables written before."""
+    gets them (and their partition fields) in one commit, so a table follows a contract that
+    gains columns."""
     wanted = [column for column in partition_columns if column in schema.names]
     try:
         table = catalog.load_table(identifier)
@@ -227,9 +223,8 @@ class IcebergTables:
         self, asset: str, day: date, album_ids: Collection[str], columns: Sequence[str]
     ) -> StoredDay | None:
         """The rows of `album_ids` on `day`, only `columns`, read with the filter pushed down
-        (files of other days are never opened); None when the day was never stored. A day
-        written before the market column (its snapshot records the market) reads without the
-        column, its market taken from the snapshot."""
+        (files of other days are never opened); None when the day was never stored. Each row
+        carries its market in the `market` column, so the day names none."""
         table = self.existing(asset)
         if table is None:
             return None
@@ -238,15 +233,9 @@ class IcebergTables:
             day_filter(day),
             In(term=Reference("album_id"), values={literal(a) for a in album_ids}),
         )
-        summary = None if snapshot is None else snapshot.summary
-        market = None if summary is None else summary.additional_properties.get(MARKET_PROPERTY)
-        present = [
-            name
-            for name in columns
-            if name in table.schema().column_names and (name != names.MARKET or market is None)
-        ]
+        present = [name for name in columns if name in table.schema().column_names]
         rows = table.scan(row_filter=row_filter, selected_fields=tuple(present)).to_arrow()
         if snapshot is None and not len(rows):
             return None
         subset = pa.schema([schemas.SCHEMAS[asset].field(name) for name in present])
-        return StoredDay(rows.select(present).cast(subset), market)
+        return StoredDay(rows.select(present).cast(subset), None)

@@ -48,7 +48,7 @@ class ScheduleConfig(dg.Resolvable, dg.Model):
     freshness_deadline_cron: str | None = Field(
         default=None,
         description="By when each day should be materialized (UTC); default: two hours after "
-        "`cron`, for a cron that ticks once a day at a fixed time.",
+        "`cron`, for a cron at one fixed minute and hour.",
     )
 
     def deadline(self) -> str:
@@ -56,8 +56,8 @@ class ScheduleConfig(dg.Resolvable, dg.Model):
         deadline = self.freshness_deadline_cron or deadline_after(self.cron)
         if deadline is None:
             raise ValueError(
-                f"schedule.cron {self.cron!r} in defs.yaml does not tick once a day at a fixed "
-                "time early enough to derive by when a day is due (two hours later, the same "
+                f"schedule.cron {self.cron!r} in defs.yaml does not run at one fixed minute and "
+                "hour early enough to derive by when a day is due (two hours later, the same "
                 "day): set schedule.freshness_deadline_cron too."
             )
         return deadline
@@ -102,6 +102,12 @@ class IcebergConfig(dg.Resolvable, dg.Model):
     )
 
 
+CREDENTIAL_OPTIONS = ("key", "secret", "token")
+"""s3fs storage options that hold credentials."""
+CREDENTIAL_CLIENT_KWARGS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+"""botocore client arguments (under client_kwargs) that hold credentials."""
+
+
 class StorageConfig(dg.Resolvable, dg.Model):
     """Where the data lives (the data_storage resource) and as what: Parquet files or Iceberg
     tables (the io_manager resource)."""
@@ -126,6 +132,26 @@ class StorageConfig(dg.Resolvable, dg.Model):
         f"{settings.DEFAULT_TABLE_FORMAT}.",
     )
     iceberg: IcebergConfig = Field(default_factory=IcebergConfig)
+
+    @field_validator("storage_options")
+    @classmethod
+    def _no_credentials(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """Refuse S3 keys in the options: they would show in the run config and the UI."""
+        nested = value.get("client_kwargs")
+        found = [f"storage.storage_options.{key}" for key in CREDENTIAL_OPTIONS if key in value]
+        if isinstance(nested, dict):
+            found += [
+                f"storage.storage_options.client_kwargs.{key}"
+                for key in CREDENTIAL_CLIENT_KWARGS
+                if key in nested
+            ]
+        if found:
+            raise ValueError(
+                f"{', '.join(found)}: credentials never go in defs.yaml, where the run config and "
+                "the UI would show them; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and "
+                "AWS_SESSION_TOKEN if any) in the environment instead"
+            )
+        return value
 
     @field_validator("table_format", mode="before")
     @classmethod

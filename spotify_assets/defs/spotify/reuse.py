@@ -222,7 +222,7 @@ def copies_in(found: StoredDay, day: date, market_of: Mapping[str, str | None]) 
     """The copies in one stored day of the albums of `market_of` fetched for the album's market.
 
     A day stored before the market column gives its market for the whole day (`found.market`:
-    the Parquet footer or the Iceberg snapshot property), or, older still, not at all: such a
+    the Parquet footer), or, older still, not at all: such a
     copy counts only for an album assigned no market, and only when every stored track has a
     null is_playable, which is what a fetch without a market gives (Spotify fills is_playable
     whenever a market is given).
