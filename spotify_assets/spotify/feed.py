@@ -3,8 +3,10 @@
 Spotify withdrew /browse/new-releases from Development Mode apps in 2026 (403). In `auto` mode the
 feed tries browse once and, when it is refused, reads search instead and remembers the refusal
 (see memory.py), so later runs go straight to search. Some restricted apps get 429 instead of
-403 from their first browse call: after PROBE_PATIENCE waits the feed falls back too, and when
-search then answers without a 429 the refusal is remembered like a 403.
+403 from their first browse call: after PROBE_PATIENCE waits the feed falls back too. When search
+then answers without a 429, the refusal is remembered as suspected: a burst of another client
+sharing the quota looks the same. The next run asks browse once more, the same way; the same
+answer confirms the refusal, browse answering clears it.
 
 A market's feed comes from search with `market=XX`, which lists only the albums available there:
 /browse/new-releases takes no market (Spotify's OpenAPI document lists only limit and offset), so
@@ -66,13 +68,16 @@ class Feed:
         if source == "search":
             return self._search(None)
         remembered = self._memory.reason("browse")
-        if remembered is not None:
+        recheck = self._memory.suspected("browse")
+        if remembered is not None and not recheck:
             log.info("Using search (q=%s): browse was %s", NEW_RELEASES_QUERY, remembered)
             return self._search(remembered)
+        if recheck:
+            log.info("Asking browse again: its refusal (%s) came from 429s only", remembered)
         try:
-            return self._browse(patience=PROBE_PATIENCE)
+            feed = self._browse(patience=PROBE_PATIENCE)
         except SpotifyForbiddenError as exc:
-            self._refused(str(exc), persist=True)
+            self._refused(str(exc), persist=True, confirmed=True)
             return self._search(str(exc))
         except SpotifyRateLimitError as exc:
             if not is_refusal(exc):
@@ -80,16 +85,21 @@ class Feed:
             reason = str(exc)
             return self._context.fall_back(
                 lambda: self._search(reason),
-                lambda persist: self._refused(reason, persist=persist),
+                lambda persist: self._refused(reason, persist=persist, confirmed=recheck),
             )
+        if recheck:
+            self._memory.allow("browse", "albums")
+        return feed
 
-    def _refused(self, reason: str, *, persist: bool) -> None:
+    def _refused(self, reason: str, *, persist: bool, confirmed: bool) -> None:
         """Remember that browse was refused, and with it /albums?ids=: Spotify withdrew both from
         Development Mode apps together (2026-02-11 / 2026-03-09)."""
         if self._memory.reason("browse") is None:
             log.warning("Falling back to search (q=%s): %s", NEW_RELEASES_QUERY, reason)
         self._memory.forbid_all(
-            {"browse": reason, "albums": f"not tried after {reason}"}, persist=persist
+            {"browse": reason, "albums": f"not tried after {reason}"},
+            persist=persist,
+            confirmed=confirmed,
         )
 
     def _browse(self, patience: int | None = None) -> NewReleases:

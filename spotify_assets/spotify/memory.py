@@ -6,12 +6,18 @@ memory, a daily job would spend a request on that 403 every morning, and meet th
 users report (a 429 instead of the 403) just as often; and it would meet a burst of 429s every
 morning before it learned the rate limit again. So a refusal is kept for a week (then probed
 again, which notices an app moved to Extended Quota Mode) and the learned pace for three days
-(the quota may change). What a pace is, when it is worth keeping and how sure it is, pacing.py
-decides; this module only keeps the entry it is given, with the time it was stored. The memory
-holds no secret: entries are keyed by a hash of the client id
-and the API origin. It lives in a store: a local file by default, or wherever a deployment's runs
-all find it (the Dagster layer keeps it beside the data). A store that cannot be read or written
-only costs a probe or a cold start; it never fails a run. Two runs writing at once may lose one
+(the quota may change). A 403 is Spotify's own answer and is kept at once. A refusal inferred
+from 429s is only suspected: one burst from another client sharing the account's quota looks
+the same, and believing it would send an Extended Quota app down the dearer path for a week. It
+holds for the rest of the run that learned it; the next run that reads the endpoint asks it
+once more, the same way: the same answer confirms the refusal, any other answer clears it.
+
+What a pace is, when it is worth keeping and how sure it is, pacing.py decides; this module only
+keeps the entry it is given, with the time it was stored. The memory holds no secret: entries are
+keyed by a hash of the client id and the API origin. It lives in a store: a local file by
+default, or wherever a deployment's runs all find it (the Dagster layer keeps it beside the
+data). A store that cannot be read or written only costs a probe or a cold start; it never fails
+a run. Two runs writing at once may lose one
 entry (last writer wins): also only a probe.
 """
 
@@ -96,11 +102,14 @@ class AppMemory:
         self._clock = clock
         self._lock = threading.Lock()
         self._forbidden: dict[str, str] = {}
+        self._stored: dict[str, bool] = {}
+        """Endpoint -> whether its stored refusal is confirmed."""
         mine = self._read().get(key, {})
         for endpoint, entry in mine.get("forbidden", {}).items():
             when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(entry["at"]))
             self._forbidden[endpoint] = f"remembered from {when}: {entry['reason']}"
-        self._stored = set(self._forbidden)
+            self._stored[endpoint] = entry["confirmed"]
+        self._suspected = {endpoint for endpoint, sure in self._stored.items() if not sure}
         self._pace: dict[str, Any] | None = mine.get("pace")
 
     def reason(self, endpoint: str) -> str | None:
@@ -108,21 +117,52 @@ class AppMemory:
         with self._lock:
             return self._forbidden.get(endpoint)
 
-    def forbid(self, endpoint: str, reason: str, *, persist: bool = True) -> None:
-        """Remember that the app may not use `endpoint` (the first reason given stands); in the
-        store too unless `persist` is False or it is stored already."""
-        self.forbid_all({endpoint: reason}, persist=persist)
+    def suspected(self, endpoint: str) -> bool:
+        """Whether the app's refusal of `endpoint` was stored as suspected (inferred from 429s in
+        one run) and not confirmed since: the reader should ask the endpoint once more."""
+        with self._lock:
+            return endpoint in self._suspected
 
-    def forbid_all(self, reasons: Mapping[str, str], *, persist: bool = True) -> None:
-        """`forbid` for each endpoint and its reason, with one write of the store."""
+    def forbid(
+        self, endpoint: str, reason: str, *, persist: bool = True, confirmed: bool = True
+    ) -> None:
+        """Remember that the app may not use `endpoint` (the first reason given stands); in the
+        store too unless `persist` is False, as confirmed or suspected (see the module)."""
+        self.forbid_all({endpoint: reason}, persist=persist, confirmed=confirmed)
+
+    def forbid_all(
+        self, reasons: Mapping[str, str], *, persist: bool = True, confirmed: bool = True
+    ) -> None:
+        """`forbid` for each endpoint and its reason, with one write of the store; a refusal
+        stored already is written again only to confirm it."""
         with self._lock:
             for endpoint, reason in reasons.items():
                 self._forbidden.setdefault(endpoint, reason)
-            new = [e for e in reasons if e not in self._stored] if persist else []
+            if not persist:
+                return
+            stored = self._stored
+            new = [e for e in reasons if e not in stored or (confirmed and not stored[e])]
             if new:
-                self._stored.update(new)
-                entries = {e: {"reason": reasons[e], "at": self._clock()} for e in new}
+                self._stored.update(dict.fromkeys(new, confirmed))
+                self._suspected.difference_update(new)
+                at = self._clock()
+                entries = {e: {"reason": reasons[e], "at": at, "confirmed": confirmed} for e in new}
                 self._update(lambda mine: mine.setdefault("forbidden", {}).update(entries))
+
+    def allow(self, *endpoints: str) -> None:
+        """The app used `endpoints` after all: forget their refusals, here and in the store."""
+        with self._lock:
+            for endpoint in endpoints:
+                self._forbidden.pop(endpoint, None)
+                self._suspected.discard(endpoint)
+            dropped = [e for e in endpoints if self._stored.pop(e, None) is not None]
+            if dropped:
+
+                def forget(mine: dict[str, Any]) -> None:
+                    for endpoint in dropped:
+                        mine.get("forbidden", {}).pop(endpoint, None)
+
+                self._update(forget)
 
     def stored_pace(self) -> dict[str, Any] | None:
         """The pace entry a run of this app stored within PACE_TTL_S (without its time), None
@@ -187,6 +227,7 @@ def _fresh(entry: Any, now: float) -> dict[str, Any]:
             kept.setdefault("forbidden", {})[endpoint] = {
                 "reason": str(item.get("reason")),
                 "at": at,
+                "confirmed": item.get("confirmed") is not False,  # older stores had no flag
             }
     pace = entry.get("pace")
     at = pace.get("at") if isinstance(pace, dict) else None

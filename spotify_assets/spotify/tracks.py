@@ -159,9 +159,12 @@ class Tracks:
         self, ids: list[str], market: str | None, tracker: ProgressTracker, harvest: Harvest
     ) -> None:
         """The work of `read`: fills `harvest`, counting albums done on `tracker`."""
-        if self._memory.reason("albums") is None and ids:
+        recheck = self._memory.suspected("albums")
+        if (self._memory.reason("albums") is None or recheck) and ids:
             try:
                 self._batched(ids, market, tracker, harvest)
+                if recheck:
+                    self._memory.allow("albums")
                 return
             except SpotifyForbiddenError as exc:
                 self._memory.forbid("albums", str(exc))
@@ -171,7 +174,9 @@ class Tracks:
                 reason = str(exc)
                 self._context.fall_back(
                     lambda: self._each(ids, market, tracker, harvest),
-                    lambda persist: self._memory.forbid("albums", reason, persist=persist),
+                    lambda persist: self._memory.forbid(
+                        "albums", reason, persist=persist, confirmed=recheck
+                    ),
                 )
                 return
         self._each(ids, market, tracker, harvest)

