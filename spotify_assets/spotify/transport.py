@@ -96,8 +96,11 @@ class Backoff:
 
     def seconds(self, attempt: int) -> float:
         """Seconds to wait before retry number `attempt` (1-based)."""
-        ceiling = min(self.max_s, self.base_s * 2 ** (attempt - 1))
-        return self.rng.uniform(0.0, ceiling)
+        return self.rng.uniform(0.0, self.ceiling(attempt))
+
+    def ceiling(self, attempt: int) -> float:
+        """The longest wait before retry number `attempt`: doubling from base_s, up to max_s."""
+        return min(self.max_s, self.base_s * 2 ** (attempt - 1))
 
 
 class RetryBudget:
@@ -271,7 +274,10 @@ class Transport:
         )
         self._stats.add(retries=1)
         if wait is None:
-            wait = self._backoff.seconds(attempt)
+            # The token endpoint without Retry-After. One thread asks for the token (under the
+            # token's lock), so no jitter: the whole doubling wait. By default the waits of
+            # max_rate_limit_retries add up to 151.5 s, five of Spotify's documented windows.
+            wait = self._backoff.ceiling(attempt)
         if wait > 0:
             self._stats.add(waited_s=wait)
             self._sleep(wait)

@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 
 from spotify_assets.emulator import EmulatorServer, Fault
-from spotify_assets.spotify import SpotifyClient, SpotifyRunStoppedError, pacing
+from spotify_assets.spotify import (
+    SpotifyClient,
+    SpotifyRateLimitError,
+    SpotifyRunStoppedError,
+    pacing,
+)
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.spotify.conftest import WORKERS, ClientFactory, fewest_requests
 
@@ -174,3 +179,24 @@ def test_a_day_long_ban_from_the_token_endpoint_stops_every_worker(
     later = [e for e in log if e["endpoint"] != "token" and e["time"] > banned_at + 0.06]
     assert later == []  # requests in flight when the ban came may still land
     assert client.stats.token_requests == 2
+
+
+def test_a_token_429_without_retry_after_is_retried_with_backoff_and_the_run_completes(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    """A 429 from the token endpoint without Retry-After (a proxy stripping it) waits the whole
+    doubling backoff, no jitter (one thread asks for the token), and asks again, up to
+    max_rate_limit_retries: waits that add up to five of Spotify's windows by default."""
+    emu = emulator_factory(albums=30, mode="development")
+    emu.add_fault(Fault("token", "rate_limit", times=3, retry_after_s=None, body_format="empty"))
+    client = client_for(emu, backoff_base_s=0.05, backoff_max_s=1.0)
+    run(client)
+    tokens = [entry["status"] for entry in emu.stats()["log"] if entry["endpoint"] == "token"]
+    assert tokens == [429, 429, 429, 200]
+    assert client.stats.api_requests == fewest_requests(emu, "development") + 1  # browse
+    assert client.stats.waited_s == pytest.approx(0.05 + 0.1 + 0.2, abs=0.01)  # doubling
+    emu.reset()
+    emu.add_fault(Fault("token", "rate_limit", times=99, retry_after_s=None, body_format="empty"))
+    with pytest.raises(SpotifyRateLimitError, match="kept answering 429 on POST"):
+        client_for(emu, backoff_base_s=0.01, max_rate_limit_retries=2).new_releases()
+    assert emu.stats()["by_endpoint"]["token"] == 3
