@@ -6,6 +6,12 @@ counts each run's requests; each arm's Parquet files are judged against the emul
 of each market: every market's rows in feed order, and each album of the union with its tracks
 once.
 
+Beside the target, each day prints its floor: the fewest requests any client could send that day
+knowing everything earlier days fetched. Every market's feed must be read whole (it changes every
+day, and search pages hold 10 albums in Development Mode), and every album of the union whose
+tracks no earlier day listed must be listed. The floor comes from the emulator's feeds alone, not
+from the assets' reuse rule, so it judges that rule rather than repeating it.
+
 What W10 needs from the assets (it is not run without it, and says so): the Spotify resource's
 field `markets` (the list SPOTIFY_MARKETS fills). From the files it reads the data contract's
 columns: new_releases `market`, `position`, `album_id`; album_tracks `album_id`, `track_id`,
@@ -49,6 +55,8 @@ COLUMNS = (
     FULL,
     REUSE,
     "share",
+    "floor",
+    "floor share",
     "complete",
 )
 
@@ -62,6 +70,14 @@ class MarketDay:
     feeds: Mapping[str, int]
     wrong: Mapping[str, str | None]
     """Arm -> why its files differ from the markets' feeds or the union's tracks, None: exact."""
+    floor: int
+    """The fewest requests any client could send that day (see the module)."""
+
+    @property
+    def floor_share(self) -> float:
+        """The floor as a share of what the full fetch sent that day."""
+        full = self.day.runs[FULL].requests
+        return self.floor / full if full else 0.0
 
 
 def missing() -> str | None:
@@ -82,11 +98,18 @@ def config() -> EmulatorConfig:
 def run_week(days: int = week.DAYS) -> list[MarketDay]:
     """The week, day by day, both arms each day, each arm's memory warmed before day 1 (W7's)."""
     found: list[MarketDay] = []
+    listed: dict[str, list[str]] = {}
+    """Album id -> its track ids as an earlier day listed them (the latest such day)."""
     for emu, number, day, folders, runs in week.days_of(
         config(), days, {MARKETS_FIELD: list(MARKETS)}
     ):
         feeds = {market: emu.catalog.feed(market=market) for market in MARKETS}
         union = union_of(feeds)
+        unknown = {
+            album_id: album
+            for album_id, album in union.items()
+            if listed.get(album_id) != [track.id for track in album.tracks]
+        }
         found.append(
             MarketDay(
                 day=Day(
@@ -99,8 +122,10 @@ def run_week(days: int = week.DAYS) -> list[MarketDay]:
                 ),
                 feeds={market: len(feed) for market, feed in feeds.items()},
                 wrong={arm: wrong(folder, day, feeds, union) for arm, folder in folders.items()},
+                floor=fewest_requests(feeds, unknown),
             )
         )
+        listed.update({album_id: [t.id for t in album.tracks] for album_id, album in union.items()})
         week.progress(W10.name, found[-1].day)
     return found
 
@@ -114,12 +139,13 @@ def union_of(feeds: Mapping[str, Sequence[Album]]) -> dict[str, Album]:
     return union
 
 
-def fewest_requests(feeds: Mapping[str, Sequence[Album]], union: Mapping[str, Album]) -> int:
-    """N feeds + one listing per album of the union: every market's search pages (10 a page, an
-    empty feed still one page) and every page of each union album's tracks (50 a page)."""
+def fewest_requests(feeds: Mapping[str, Sequence[Album]], albums: Mapping[str, Album]) -> int:
+    """N feeds + one listing per album of `albums` (the union, or those of it no earlier day
+    listed): every market's search pages (10 a page, an empty feed still one page) and every page
+    of each album's tracks (50 a page)."""
     pages = sum(max(1, math.ceil(len(feed) / SEARCH_PAGE_MAX)) for feed in feeds.values())
     listings = sum(
-        max(1, math.ceil(len(album.tracks) / EMBEDDED_TRACKS)) for album in union.values()
+        max(1, math.ceil(len(album.tracks) / EMBEDDED_TRACKS)) for album in albums.values()
     )
     return pages + listings
 
@@ -200,7 +226,9 @@ class MarketWeek:
                 f"{market_day.day.min_requests:,}",
                 f"{market_day.day.runs[FULL].requests:,}",
                 f"{market_day.day.runs[REUSE].requests:,}",
-                f"{share(market_day.day):.0%}",
+                f"{share(market_day.day):.1%}",
+                f"{market_day.floor:,}",
+                f"{market_day.floor_share:.1%}",
                 _complete(market_day),
             ]
             for market_day in self.days
@@ -226,6 +254,7 @@ class MarketWeek:
                 (W10.name,),
             ),
             later_share_check(W10.name, days),
+            floor_check(self.days),
             Check(
                 "W10: every day complete per market and for the union",
                 not wrong_days,
@@ -245,6 +274,8 @@ class MarketWeek:
                     **day_json(market_day.day),
                     "feeds": dict(market_day.feeds),
                     "wrong": dict(market_day.wrong),
+                    "floor": market_day.floor,
+                    "floor_share": round(market_day.floor_share, 4),
                 }
                 for market_day in self.days
             ],
@@ -255,11 +286,31 @@ class MarketWeek:
         """The week `to_json` wrote."""
         return cls(
             tuple(
-                MarketDay(day_from_json(day), dict(day["feeds"]), dict(day["wrong"]))
+                MarketDay(
+                    day_from_json(day), dict(day["feeds"]), dict(day["wrong"]), int(day["floor"])
+                )
                 for day in data["days"]
             ),
             Measured.from_json(data["measured"]),
         )
+
+
+def floor_check(days: Sequence[MarketDay]) -> Check:
+    """Days 2 to 7 each send no more than the floor: what reuse leaves out, no client could."""
+    later = days[1:]
+    above = [
+        f"day {d.day.number}: {d.day.runs[REUSE].requests:,} > {d.floor:,}"
+        for d in later
+        if d.day.runs[REUSE].requests > d.floor
+    ]
+    shares = ", ".join(f"day {d.day.number} {d.floor_share:.1%}" for d in later)
+    return Check(
+        f"{W10.name}: days 2 to {len(days)} each send no more than the floor (every market's "
+        "pages + a listing per album no earlier day listed)",
+        bool(later) and not above,
+        "; ".join(above) or f"at the floor every day; the floor is {shares} of a full fetch",
+        (W10.name,),
+    )
 
 
 def settings() -> dict[str, Any]:

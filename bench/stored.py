@@ -68,9 +68,11 @@ def parse(data: Mapping[str, Any]) -> Stored:
     if _same_settings(data, week.W7.name, week_report.settings()):
         stored.sections[week.W7.name] = week_report.from_json(data[week.W7.name], fallback)
     if _same_settings(data, market_week.W10.name, market_week.settings()):
-        stored.sections[market_week.W10.name] = market_week.MarketWeek.from_json(
-            data[market_week.W10.name]
-        )
+        w10 = data[market_week.W10.name]
+        if all("floor" in day for day in w10["days"]):
+            stored.sections[market_week.W10.name] = market_week.MarketWeek.from_json(w10)
+        else:
+            _note(f"{market_week.W10.name}: stored figures predate its floor, dropped")
     return stored
 
 

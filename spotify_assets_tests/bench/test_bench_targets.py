@@ -149,13 +149,17 @@ def test_w9_judges_like_with_like() -> None:
     assert w9(cold=6.0, nxt=6.0, clean=5.6, clean_next=5.0)["the"] is False
 
 
-def market_day(number: int, full: int, reuse: int, wrong: str | None = None) -> MarketDay:
-    """A W10 day: the full fetch and reuse arms' requests, N feeds + union 1,500 requests."""
+def market_day(
+    number: int, full: int, reuse: int, wrong: str | None = None, floor: int | None = None
+) -> MarketDay:
+    """A W10 day: the full fetch and reuse arms' requests, N feeds + union 1,500 requests, and
+    the floor (default: what reuse sent)."""
     runs = {FULL: DayRun(full, 10.0, None, ()), REUSE: DayRun(reuse, 3.0, None, ())}
     return MarketDay(
         Day(number, date(2026, 11, 26 + number), 950, 1500, runs, None),
         {"US": 800, "SE": 700, "DE": 750, "GB": 650},
         {FULL: None, REUSE: wrong},
+        reuse if floor is None else floor,
     )
 
 
@@ -165,11 +169,26 @@ def test_w10_passes_within_n_feeds_and_a_quarter_later() -> None:
     assert all(check.passed for check in week.checks())
 
 
-def test_w10_misses_over_the_bound_over_a_quarter_and_a_wrong_day() -> None:
-    """Day 1 one request over, day 2 at 26 %, a market's rows short: each target missed."""
+def test_w10_misses_over_the_bound_over_a_quarter_over_the_floor_and_a_wrong_day() -> None:
+    """Day 1 one request over, day 2 at 26 % and 40 over its floor, a market's rows short: each
+    target missed."""
     short = "SE: 699 rows, its feed lists 700 albums"
-    week = MarketWeek((market_day(1, 1500, 1501), market_day(2, 1500, 390, short)), NOW)
-    assert [check.passed for check in week.checks()] == [False, False, False, True]
+    days = (market_day(1, 1500, 1501), market_day(2, 1500, 390, short, floor=350))
+    assert [check.passed for check in MarketWeek(days, NOW).checks()] == [
+        False,
+        False,
+        False,
+        False,
+        True,
+    ]
+
+
+def test_w10_tells_a_floor_above_a_quarter_from_requests_reuse_could_have_saved() -> None:
+    """Day 2 at its floor of 28 %: the quarter is missed, the floor met, and its detail says
+    the floor's share."""
+    week = MarketWeek((market_day(1, 1500, 1500), market_day(2, 1500, 420)), NOW)
+    quarter, floor = week.checks()[1:3]
+    assert not quarter.passed and floor.passed and "day 2 28.0%" in floor.detail
 
 
 def test_a_partial_run_keeps_the_others_figures_with_their_dates() -> None:
