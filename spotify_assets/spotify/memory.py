@@ -6,19 +6,22 @@ memory, a daily job would spend a request on that 403 every morning, and meet th
 users report (a 429 instead of the 403) just as often; and it would meet a burst of 429s every
 morning before it learned the rate limit again. So a refusal is kept for a week (then probed
 again, which notices an app moved to Extended Quota Mode) and the learned pace for three days
-(the quota may change). A 403 is Spotify's own answer and is kept at once. A refusal inferred
-from 429s is only suspected: one burst from another client sharing the account's quota looks
-the same, and believing it would send an Extended Quota app down the dearer path for a week. It
-holds for the rest of the run that learned it; the next run that reads the endpoint asks it
-once more, the same way: the same answer confirms the refusal, any other answer clears it.
+from when it was learned, however many runs held it since: the quota may change, and one learned
+while another client id of the developer account used part of the shared quota would else hold
+the app to that fraction for good (a run at a learned pace meets no 429 to correct it).
+
+A 403 is Spotify's own answer and is kept at once. A refusal inferred from 429s is only
+suspected: one burst from another client sharing the account's quota looks the same, and
+believing it would send an Extended Quota app down the dearer path for a week. It holds for the
+rest of the run that learned it; the next run that reads the endpoint asks it once more, the
+same way: the same answer confirms the refusal, any other answer clears it.
 
 What a pace is, when it is worth keeping and how sure it is, pacing.py decides; this module only
-keeps the entry it is given, with the time it was stored. The memory holds no secret: entries are
-keyed by a hash of the client id and the API origin. It lives in a store: a local file by
+keeps the entry it is given, with the time it was learned. The memory holds no secret: entries
+are keyed by a hash of the client id and the API origin. It lives in a store: a local file by
 default, or wherever a deployment's runs all find it (the Dagster layer keeps it beside the
 data). A store that cannot be read or written only costs a probe or a cold start; it never fails
-a run. Two runs writing at once may lose one
-entry (last writer wins): also only a probe.
+a run. Two runs writing at once may lose one entry (last writer wins): also only a probe.
 """
 
 from __future__ import annotations
@@ -172,9 +175,10 @@ class AppMemory:
                 return None
             return {key: value for key, value in self._pace.items() if key != "at"}
 
-    def store_pace(self, entry: Mapping[str, Any] | None) -> None:
-        """Keep `entry` (or forget the pace: None) for the next runs, with the time it is
-        stored; nothing is written when it is what the store holds already."""
+    def store_pace(self, entry: Mapping[str, Any] | None, *, learned: bool = True) -> None:
+        """Keep `entry` (or forget the pace: None) for the next runs, with the time it was
+        learned: now, or when `learned` is False (the stored pace held again) the stored time.
+        Nothing is written when it is what the store holds already."""
         with self._lock:
             if entry is None:
                 if self._pace is not None:
@@ -183,7 +187,8 @@ class AppMemory:
                 return
             current = None if self._pace is None else {**self._pace, "at": None}
             if current != {**entry, "at": None}:
-                self._pace = {**entry, "at": self._clock()}
+                at = self._clock() if learned or self._pace is None else self._pace["at"]
+                self._pace = {**entry, "at": at}
                 stored = self._pace
                 self._update(lambda mine: mine.update(pace=stored))
 

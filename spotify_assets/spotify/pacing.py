@@ -37,8 +37,11 @@ The policy, in plain words
   requests, meets none: its fourth window never fills). The next run starts from what the
   probes found.
 - Only a confirmed pace is remembered, with how sure it is: whether the window was measured or
-  only bracketed by probes, and how many runs it held through. A store that cannot be read
-  costs a cold start, never the run.
+  only bracketed by probes, and how many runs it held through. It expires a few days after it
+  was learned, however many runs held it (see memory.py): a run at a learned pace meets no 429,
+  so nothing else would notice a quota that has grown since, or one learned while another client
+  id of the account was using part of it. A store that cannot be read costs a cold start, never
+  the run.
 
 The arithmetic
 - Every request is logged: sent when `acquire()` returns, answered when reported. A request
@@ -194,8 +197,9 @@ class PaceMemory(Protocol):
     def stored_pace(self) -> Mapping[str, Any] | None:
         """The pace a recent run stored, as `LearnedPace.to_json` wrote it; None if none."""
 
-    def store_pace(self, entry: Mapping[str, Any] | None) -> None:
-        """Store `entry` for the next runs, or forget the stored pace (None)."""
+    def store_pace(self, entry: Mapping[str, Any] | None, *, learned: bool = True) -> None:
+        """Store `entry` for the next runs, or forget the stored pace (None); `learned` False:
+        it is the stored pace, held again, so it keeps the time it was learned."""
 
 
 @dataclass(frozen=True)
@@ -436,8 +440,12 @@ class Pacer:
         if pace is None or not pace.confirmed:
             return None
         loaded = self._loaded
-        same = loaded is not None and (loaded.quota, loaded.window_s) == (pace.quota, pace.window_s)
-        return replace(pace, runs=(loaded.runs if same and loaded else 0) + 1)
+        return replace(pace, runs=(loaded.runs if loaded and self._is_loaded(pace) else 0) + 1)
+
+    def _is_loaded(self, pace: LearnedPace) -> bool:
+        """Whether `pace` is the one this run started from (same quota and window)."""
+        loaded = self._loaded
+        return loaded is not None and (loaded.quota, loaded.window_s) == (pace.quota, pace.window_s)
 
     @property
     def requests_per_second(self) -> float | None:
@@ -463,7 +471,7 @@ class Pacer:
             return
         pace = self.to_remember
         if pace is not None:
-            self._memory.store_pace(pace.to_json())
+            self._memory.store_pace(pace.to_json(), learned=not self._is_loaded(pace))
         elif self._loaded is not None:
             self._memory.store_pace(None)
 

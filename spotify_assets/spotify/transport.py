@@ -100,7 +100,7 @@ class Backoff:
 
     def ceiling(self, attempt: int) -> float:
         """The longest wait before retry number `attempt`: doubling from base_s, up to max_s."""
-        return min(self.max_s, self.base_s * 2 ** (attempt - 1))
+        return min(self.max_s, self.base_s * 2.0 ** (attempt - 1))
 
 
 class RetryBudget:

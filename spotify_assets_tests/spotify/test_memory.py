@@ -210,3 +210,42 @@ def test_the_learned_pace_is_remembered_for_the_next_run(
     assert second.stats.http_429 <= 2
     [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
     assert stored["pace"]["runs"] == 2
+
+
+def learned_days_ago(capability_cache: Path, days: float) -> float:
+    """Move the stored pace's time back by `days` (as if learned that much earlier); its time."""
+    path = capability_cache / "app_memory.json"
+    data = json.loads(path.read_text())
+    [key] = data
+    data[key]["pace"]["at"] -= days * 24 * 3600
+    path.write_text(json.dumps(data))
+    return float(data[key]["pace"]["at"])
+
+
+def test_a_pace_learned_from_a_shared_quota_expires_three_days_after_it_was_learned(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    """Another client id of the account took two thirds of the quota while the pace was learned:
+    later runs hold that pace without a 429 to correct it, and do not prolong it."""
+    emu = emulator_factory(albums=60, mode="development", rate_limit=(10, 1.0))
+    first = client_for(emu)
+    first.album_tracks(a["id"] for a in first.new_releases().albums)
+    [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
+    assert stored["pace"]["quota"] == 10 and stored["pace"]["confirmed"] is True
+    learned_at = learned_days_ago(capability_cache, 2.0)
+
+    emu.configure(rate_limit=(30, 1.0))
+    emu.reset()
+    held = client_for(emu)
+    held.album_tracks(a["id"] for a in held.new_releases().albums)
+    [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
+    assert held.stats.http_429 == 0 and stored["pace"]["quota"] == 10
+    assert stored["pace"]["runs"] == 2 and stored["pace"]["at"] == learned_at
+
+    learned_days_ago(capability_cache, 1.01)
+    emu.reset()
+    fresh = client_for(emu)
+    fresh.album_tracks(a["id"] for a in fresh.new_releases().albums)
+    [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
+    assert fresh.stats.http_429 >= 1 and stored["pace"]["quota"] == 30
+    assert stored["pace"]["runs"] == 1

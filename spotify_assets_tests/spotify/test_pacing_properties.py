@@ -194,7 +194,7 @@ def test_a_pace_is_remembered_only_when_confirmed(
         def stored_pace(self) -> None:
             """Nothing stored before."""
 
-        def store_pace(self, entry: Any) -> None:
+        def store_pace(self, entry: Any, *, learned: bool = True) -> None:
             """Keep the entry."""
             stored.append(entry)
 
