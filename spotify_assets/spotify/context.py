@@ -68,7 +68,7 @@ class ClientContext:
     pacer: Pacer
     stats: StatsRecorder
 
-    def fall_back(self, fallback: Callable[[], R], refuse: Callable[[bool], None]) -> R:
+    def fall_back(self, fallback: Callable[[], R], refuse: Callable[[bool], object]) -> R:
         """After a 429 on a probe where a restricted app expects a 403 (pacing.is_refusal): note the
         refusal for this run (`refuse(False)`), run `fallback`, and keep the refusal for later
         runs (`refuse(True)`) only when `fallback` met no 429; else the 429 was the rate limit."""

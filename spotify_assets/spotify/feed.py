@@ -3,10 +3,11 @@
 Spotify withdrew /browse/new-releases from Development Mode apps in 2026 (403). In `auto` mode the
 feed tries browse once and, when it is refused, reads search instead and remembers the refusal
 (see memory.py), so later runs go straight to search. Some restricted apps get 429 instead of
-403 from their first browse call: after PROBE_PATIENCE waits the feed falls back too. When search
-then answers without a 429, the refusal is remembered as suspected: a burst of another client
-sharing the quota looks the same. The next run asks browse once more, the same way; the same
-answer confirms the refusal, browse answering clears it.
+403 from their first browse call: after PROBE_PATIENCE waits on browse's first page the feed
+falls back too (429s on a later page are the rate limit: browse answered). When search then
+answers without a 429, the refusal is remembered as suspected: a burst of another client sharing
+the quota looks the same. The next run asks browse once more, the same way (memory.py says when
+the same answer confirms the refusal); browse answering clears it.
 
 A market's feed comes from search with `market=XX`, which lists only the albums available there:
 /browse/new-releases takes no market (Spotify's OpenAPI document lists only limit and offset), so
@@ -16,7 +17,8 @@ A market's feed comes from search with `market=XX`, which lists only the albums 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 
 from spotify_assets.spotify.config import check_market
 from spotify_assets.spotify.context import ClientContext
@@ -68,44 +70,57 @@ class Feed:
         if source == "search":
             return self._search(None)
         remembered = self._memory.reason("browse")
-        recheck = self._memory.suspected("browse")
+        recheck = self._memory.recheck("browse")
         if remembered is not None and not recheck:
             log.info("Using search (q=%s): browse was %s", NEW_RELEASES_QUERY, remembered)
             return self._search(remembered)
         if recheck:
             log.info("Asking browse again: its refusal (%s) came from 429s only", remembered)
+        answered = threading.Event()
         try:
-            feed = self._browse(patience=PROBE_PATIENCE)
+            return self._browse(PROBE_PATIENCE, answered, recheck)
         except SpotifyForbiddenError as exc:
-            self._refused(str(exc), persist=True, confirmed=True)
+            self._refused(str(exc), persist=True, by_429=False)
             return self._search(str(exc))
         except SpotifyRateLimitError as exc:
-            if not is_refusal(exc):
+            if answered.is_set() or not is_refusal(exc):
                 raise
             reason = str(exc)
             return self._context.fall_back(
                 lambda: self._search(reason),
-                lambda persist: self._refused(reason, persist=persist, confirmed=recheck),
+                lambda persist: self._refused(reason, persist=persist, by_429=True),
             )
-        if recheck:
-            self._memory.allow("browse", "albums")
-        return feed
 
-    def _refused(self, reason: str, *, persist: bool, confirmed: bool) -> None:
+    def _refused(self, reason: str, *, persist: bool, by_429: bool) -> None:
         """Remember that browse was refused, and with it /albums?ids=: Spotify withdrew both from
         Development Mode apps together (2026-02-11 / 2026-03-09)."""
-        if self._memory.reason("browse") is None:
-            log.warning("Falling back to search (q=%s): %s", NEW_RELEASES_QUERY, reason)
-        self._memory.forbid_all(
+        if self._memory.forbid_all(
             {"browse": reason, "albums": f"not tried after {reason}"},
             persist=persist,
-            confirmed=confirmed,
-        )
+            by_429=by_429,
+        ):
+            log.warning("Falling back to search (q=%s): %s", NEW_RELEASES_QUERY, reason)
 
-    def _browse(self, patience: int | None = None) -> NewReleases:
-        """The feed from `/browse/new-releases`."""
+    def _browse(
+        self,
+        patience: int | None = None,
+        answered: threading.Event | None = None,
+        recheck: bool = False,
+    ) -> NewReleases:
+        """The feed from `/browse/new-releases`; `answered` is set once its first page came
+        (and a suspected refusal, `recheck`, is then forgotten)."""
+
+        def first_page_came() -> None:
+            if answered is not None and not answered.is_set():
+                answered.set()
+                if recheck:
+                    self._memory.allow("browse", also_suspected=("albums",))
+
         listing = self._collect(
-            self._api.url("/browse/new-releases"), {"limit": self._config.page_size}, patience
+            self._api.url("/browse/new-releases"),
+            {"limit": self._config.page_size},
+            patience,
+            on_first_page=first_page_came,
         )
         return self._told(feed_of(listing, listing.total, "browse"))
 
@@ -154,11 +169,15 @@ class Feed:
         params: dict[str, str | int],
         patience: int | None = None,
         max_items: int | None = None,
+        on_first_page: Callable[[], None] | None = None,
     ) -> Listing:
-        """All albums of a feed listing and its reported total, restarting when it drifts."""
+        """All albums of a feed listing and its reported total, restarting when it drifts;
+        `on_first_page` is called when a first page came."""
 
         def pages(attempt: int) -> Iterator[Page]:
             first = get_page(self._api, url, "albums", params, patience=patience)
+            if on_first_page is not None:
+                on_first_page()
             return read_ahead(
                 self._api,
                 first,

@@ -14,7 +14,9 @@ A 403 is Spotify's own answer and is kept at once. A refusal inferred from 429s 
 suspected: one burst from another client sharing the account's quota looks the same, and
 believing it would send an Extended Quota app down the dearer path for a week. It holds for the
 rest of the run that learned it; the next run that reads the endpoint asks it once more, the
-same way: the same answer confirms the refusal, any other answer clears it.
+same way, and then at most once a run: the same answer an hour or more later confirms the
+refusal (sooner it may be the same burst), the endpoint answering clears it, and anything else
+(a stop, a fallback that meets 429s too) leaves it suspected.
 
 What a pace is, when it is worth keeping and how sure it is, pacing.py decides; this module only
 keeps the entry it is given, with the time it was learned. The memory holds no secret: entries
@@ -41,6 +43,9 @@ log = logging.getLogger(__name__)
 
 CACHE_DIR_ENV = "SPOTIFY_ASSETS_CACHE_DIR"
 FORBIDDEN_TTL_S = 7 * 24 * 3600.0
+CONFIRM_AFTER_S = 3600.0
+"""A refusal inferred from 429s is confirmed only by the same answer at least this long after it
+was suspected: a run retried at once, or one running beside it, would meet the same burst."""
 PACE_TTL_S = 3 * 24 * 3600.0
 FILE_NAME = "app_memory.json"
 
@@ -105,14 +110,16 @@ class AppMemory:
         self._clock = clock
         self._lock = threading.Lock()
         self._forbidden: dict[str, str] = {}
-        self._stored: dict[str, bool] = {}
-        """Endpoint -> whether its stored refusal is confirmed."""
+        self._suspected: set[str] = set()
+        """Refusals stored as suspected that no reader of this client has asked about yet."""
+        self._rechecking: set[str] = set()
+        """Refusals a reader is asking about again: a refusal now replaces the old reason."""
         mine = self._read().get(key, {})
         for endpoint, entry in mine.get("forbidden", {}).items():
             when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(entry["at"]))
             self._forbidden[endpoint] = f"remembered from {when}: {entry['reason']}"
-            self._stored[endpoint] = entry["confirmed"]
-        self._suspected = {endpoint for endpoint, sure in self._stored.items() if not sure}
+            if not entry["confirmed"]:
+                self._suspected.add(endpoint)
         self._pace: dict[str, Any] | None = mine.get("pace")
 
     def reason(self, endpoint: str) -> str | None:
@@ -120,55 +127,85 @@ class AppMemory:
         with self._lock:
             return self._forbidden.get(endpoint)
 
-    def suspected(self, endpoint: str) -> bool:
-        """Whether the app's refusal of `endpoint` was stored as suspected (inferred from 429s in
-        one run) and not confirmed since: the reader should ask the endpoint once more."""
+    def recheck(self, endpoint: str) -> bool:
+        """Whether the caller should ask `endpoint` once more before trusting its refusal: the
+        refusal was stored as suspected. True for the client's first caller only, so a run asks
+        once however many reads it makes."""
         with self._lock:
-            return endpoint in self._suspected
+            if endpoint not in self._suspected:
+                return False
+            self._suspected.discard(endpoint)
+            self._rechecking.add(endpoint)
+            return True
 
     def forbid(
-        self, endpoint: str, reason: str, *, persist: bool = True, confirmed: bool = True
-    ) -> None:
-        """Remember that the app may not use `endpoint` (the first reason given stands); in the
-        store too unless `persist` is False, as confirmed or suspected (see the module)."""
-        self.forbid_all({endpoint: reason}, persist=persist, confirmed=confirmed)
+        self, endpoint: str, reason: str, *, persist: bool = True, by_429: bool = False
+    ) -> bool:
+        """`forbid_all` for one endpoint."""
+        return self.forbid_all({endpoint: reason}, persist=persist, by_429=by_429)
 
     def forbid_all(
-        self, reasons: Mapping[str, str], *, persist: bool = True, confirmed: bool = True
-    ) -> None:
-        """`forbid` for each endpoint and its reason, with one write of the store; a refusal
-        stored already is written again only to confirm it."""
+        self, reasons: Mapping[str, str], *, persist: bool = True, by_429: bool = False
+    ) -> bool:
+        """Remember that the app may not use these endpoints, each for its reason; in the store
+        too unless `persist` is False. From a 403 a refusal is confirmed at once; from 429s
+        (`by_429`) it is stored as suspected, and confirmed only when a suspicion stored
+        CONFIRM_AFTER_S or more before meets the same answer. The store is read afresh, and a
+        confirmed entry (this run's or another process's) is never turned back into a suspicion.
+        Returns whether any of the refusals is news to this run, for the caller's warning."""
         with self._lock:
+            news = False
             for endpoint, reason in reasons.items():
-                self._forbidden.setdefault(endpoint, reason)
+                if endpoint not in self._forbidden or endpoint in self._rechecking:
+                    self._forbidden[endpoint] = reason
+                    news = True
+                self._rechecking.discard(endpoint)
+                self._suspected.discard(endpoint)
             if not persist:
-                return
-            stored = self._stored
-            new = [e for e in reasons if e not in stored or (confirmed and not stored[e])]
-            if new:
-                self._stored.update(dict.fromkeys(new, confirmed))
-                self._suspected.difference_update(new)
-                at = self._clock()
-                entries = {e: {"reason": reasons[e], "at": at, "confirmed": confirmed} for e in new}
-                self._update(lambda mine: mine.setdefault("forbidden", {}).update(entries))
+                return news
+            now = self._clock()
 
-    def allow(self, *endpoints: str) -> None:
-        """The app used `endpoints` after all: forget their refusals, here and in the store."""
+            def record(mine: dict[str, Any]) -> bool:
+                stored = mine.setdefault("forbidden", {})
+                changed = False
+                for endpoint, reason in reasons.items():
+                    old = stored.get(endpoint)
+                    if old is not None and (
+                        old["confirmed"] or (by_429 and now - old["at"] < CONFIRM_AFTER_S)
+                    ):
+                        continue
+                    confirmed = old is not None or not by_429
+                    stored[endpoint] = {"reason": reason, "at": now, "confirmed": confirmed}
+                    changed = True
+                return changed
+
+            self._update(record)
+            return news
+
+    def allow(self, answered: str, *, also_suspected: tuple[str, ...] = ()) -> None:
+        """`answered` answered after all: forget its refusal, here and in the store; and those of
+        `also_suspected` (inferred along with it) where they are only suspected."""
         with self._lock:
-            for endpoint in endpoints:
+            dropped = [answered] + [e for e in also_suspected if e in self._suspected]
+            for endpoint in dropped:
                 self._forbidden.pop(endpoint, None)
                 self._suspected.discard(endpoint)
-            dropped = [e for e in endpoints if self._stored.pop(e, None) is not None]
-            if dropped:
+                self._rechecking.discard(endpoint)
 
-                def forget(mine: dict[str, Any]) -> None:
-                    for endpoint in dropped:
-                        mine.get("forbidden", {}).pop(endpoint, None)
+            def forget(mine: dict[str, Any]) -> bool:
+                stored = mine.get("forbidden", {})
+                gone = [answered] + [
+                    e for e in also_suspected if e in stored and not stored[e]["confirmed"]
+                ]
+                found = [e for e in gone if e in stored]
+                for endpoint in found:
+                    del stored[endpoint]
+                return bool(found)
 
-                self._update(forget)
+            self._update(forget)
 
     def stored_pace(self) -> dict[str, Any] | None:
-        """The pace entry a run of this app stored within PACE_TTL_S (without its time), None
+        """The pace entry a run of this app learned within PACE_TTL_S (without its time), None
         when none did (see pacing.PaceMemory)."""
         with self._lock:
             if self._pace is None:
@@ -192,12 +229,14 @@ class AppMemory:
                 stored = self._pace
                 self._update(lambda mine: mine.update(pace=stored))
 
-    def _update(self, change: Callable[[dict[str, Any]], object]) -> None:
-        """Apply `change` to this app's entry and write the whole memory back (lock held)."""
+    def _update(self, change: Callable[[dict[str, Any]], bool | None]) -> None:
+        """Apply `change` to this app's entry as the store holds it now and write the whole
+        memory back (lock held); a change that returns False changed nothing: no write."""
         if self._store is None:
             return
         data = self._read()
-        change(data.setdefault(self._key, {}))
+        if change(data.setdefault(self._key, {})) is False:
+            return
         try:
             self._store.write(json.dumps(data, indent=1))
         except OSError as exc:
@@ -232,7 +271,7 @@ def _fresh(entry: Any, now: float) -> dict[str, Any]:
             kept.setdefault("forbidden", {})[endpoint] = {
                 "reason": str(item.get("reason")),
                 "at": at,
-                "confirmed": item.get("confirmed") is not False,  # older stores had no flag
+                "confirmed": item.get("confirmed", True) is True,  # older stores had no flag
             }
     pace = entry.get("pace")
     at = pace.get("at") if isinstance(pace, dict) else None

@@ -469,9 +469,11 @@ class Pacer:
         confirm (it was probed past, or never met)."""
         if self._memory is None:
             return
+        held = self.pace
         pace = self.to_remember
         if pace is not None:
-            self._memory.store_pace(pace.to_json(), learned=not self._is_loaded(pace))
+            # Held as loaded, untouched by this run's evidence: it keeps the time it was learned.
+            self._memory.store_pace(pace.to_json(), learned=held is not self._loaded)
         elif self._loaded is not None:
             self._memory.store_pace(None)
 

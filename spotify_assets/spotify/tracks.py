@@ -159,12 +159,10 @@ class Tracks:
         self, ids: list[str], market: str | None, tracker: ProgressTracker, harvest: Harvest
     ) -> None:
         """The work of `read`: fills `harvest`, counting albums done on `tracker`."""
-        recheck = self._memory.suspected("albums")
+        recheck = self._memory.recheck("albums")
         if (self._memory.reason("albums") is None or recheck) and ids:
             try:
-                self._batched(ids, market, tracker, harvest)
-                if recheck:
-                    self._memory.allow("albums")
+                self._batched(ids, market, tracker, harvest, recheck)
                 return
             except SpotifyForbiddenError as exc:
                 self._memory.forbid("albums", str(exc))
@@ -175,7 +173,7 @@ class Tracks:
                 self._context.fall_back(
                     lambda: self._each(ids, market, tracker, harvest),
                     lambda persist: self._memory.forbid(
-                        "albums", reason, persist=persist, confirmed=recheck
+                        "albums", reason, persist=persist, by_429=True
                     ),
                 )
                 return
@@ -189,17 +187,25 @@ class Tracks:
         self._context.workers.run_all(own)
 
     def _batched(
-        self, ids: list[str], market: str | None, tracker: ProgressTracker, harvest: Harvest
+        self,
+        ids: list[str],
+        market: str | None,
+        tracker: ProgressTracker,
+        harvest: Harvest,
+        recheck: bool = False,
     ) -> None:
         """Tracks of all albums via `/albums?ids=`, in waves on the worker pool: the batches, then
         the extra pages of albums over 50 tracks (all such albums at once), then on their own the
-        albums a batch answered null for."""
+        albums a batch answered null for. A first batch that answers clears a suspected refusal
+        (`recheck`)."""
         run_all = self._context.workers.run_all
         chunks = [ids[i : i + MAX_IDS_PER_REQUEST] for i in range(0, len(ids), MAX_IDS_PER_REQUEST)]
         batches = []
         if not self._batches_allowed:
             batches.append(self._batch(chunks.pop(0), market))
             self._batches_allowed = True
+            if recheck:
+                self._memory.allow("albums")
         batches += run_all(
             [partial(self._batch_or_lost, c, market, tracker, harvest) for c in chunks]
         )

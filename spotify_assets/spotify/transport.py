@@ -98,6 +98,12 @@ class Backoff:
         """Seconds to wait before retry number `attempt` (1-based)."""
         return self.rng.uniform(0.0, self.ceiling(attempt))
 
+    def at_least_half(self, attempt: int) -> float:
+        """A wait between half the ceiling and the ceiling ("equal jitter"): waits that add up
+        for sure, still spread so that clients behind one proxy do not retry in lockstep."""
+        ceiling = self.ceiling(attempt)
+        return ceiling / 2 + self.rng.uniform(0.0, ceiling / 2)
+
     def ceiling(self, attempt: int) -> float:
         """The longest wait before retry number `attempt`: doubling from base_s, up to max_s."""
         return min(self.max_s, self.base_s * 2.0 ** (attempt - 1))
@@ -274,10 +280,10 @@ class Transport:
         )
         self._stats.add(retries=1)
         if wait is None:
-            # The token endpoint without Retry-After. One thread asks for the token (under the
-            # token's lock), so no jitter: the whole doubling wait. By default the waits of
-            # max_rate_limit_retries add up to 151.5 s, five of Spotify's documented windows.
-            wait = self._backoff.ceiling(attempt)
+            # The token endpoint without Retry-After: no pacer learns its window, so the waits
+            # must add up. By default those of max_rate_limit_retries come to 75.75 s at least
+            # (two and a half of Spotify's documented 30 s windows), 151.5 s at most.
+            wait = self._backoff.at_least_half(attempt)
         if wait > 0:
             self._stats.add(waited_s=wait)
             self._sleep(wait)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from spotify_assets.emulator import Fault
+from spotify_assets.spotify import SpotifyRateLimitError
 from spotify_assets.spotify.memory import FORBIDDEN_TTL_S, AppMemory, FileStore
 from spotify_assets.spotify.pacing import LearnedPace, Pacer
 from spotify_assets_tests.conftest import EmulatorFactory
@@ -95,28 +98,97 @@ def stored_refusals(capability_cache: Path) -> dict[str, bool]:
     return {e: entry["confirmed"] for e, entry in stored.get("forbidden", {}).items()}
 
 
-def test_a_restricted_apps_429_on_browse_falls_back_and_is_kept_once_a_second_run_sees_it(
+def suspected_hours_ago(capability_cache: Path, hours: float) -> None:
+    """Move every stored refusal's time back by `hours` (as if stored that much earlier)."""
+    path = capability_cache / "app_memory.json"
+    data = json.loads(path.read_text())
+    for entry in data.values():
+        for refusal in entry.get("forbidden", {}).values():
+            refusal["at"] -= hours * 3600
+    path.write_text(json.dumps(data))
+
+
+def test_a_restricted_apps_429_on_browse_is_kept_once_a_run_an_hour_later_sees_it_too(
     emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
 ) -> None:
     emu = emulator_factory(albums=20, mode="extended")
     refusal = Fault(endpoint="new_releases", action="rate_limit", retry_after_s=0, times=99)
-    emu.add_fault(refusal)
-    feed = client_for(emu).new_releases()
-    assert feed.source == "search" and len(feed.albums) == 20
-    assert feed.fallback_reason is not None and "kept answering 429" in feed.fallback_reason
-    assert emu.stats()["by_endpoint"]["new_releases"] == 3
-    assert stored_refusals(capability_cache) == {"browse": False, "albums": False}
 
+    def run() -> tuple[str, int]:
+        emu.reset()
+        emu.add_fault(refusal)
+        feed = client_for(emu).new_releases()
+        assert len(feed.albums) == 20
+        return feed.source, emu.stats()["by_endpoint"]["new_releases"]
+
+    assert run() == ("search", 3)
+    assert stored_refusals(capability_cache) == {"browse": False, "albums": False}
+    # A run retried at once meets the same answer, which may be the same burst: still suspected.
+    assert run() == ("search", 3)
+    assert stored_refusals(capability_cache) == {"browse": False, "albums": False}
+    suspected_hours_ago(capability_cache, 1.0)
+    assert run() == ("search", 3)
+    assert stored_refusals(capability_cache) == {"browse": True, "albums": True}
+    assert run() == ("search", 0)
+
+
+def test_a_suspected_refusal_is_asked_about_once_a_run_however_many_reads(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    """Per market album_tracks reads: the batch endpoint is asked about by the first only."""
+    emu = emulator_factory(albums=25, mode="extended")
+    ids = [a.id for a in emu.catalog.albums]
+    emu.add_fault(Fault(endpoint="albums", action="rate_limit", retry_after_s=0, times=99))
+    client_for(emu).album_tracks(ids)
+    assert stored_refusals(capability_cache) == {"albums": False}
     emu.reset()
-    emu.add_fault(refusal)
-    again = client_for(emu).new_releases()
-    assert again.source == "search" and emu.stats()["by_endpoint"]["new_releases"] == 3
+    emu.add_fault(Fault(endpoint="albums", action="rate_limit", retry_after_s=0, times=99))
+    client = client_for(emu)
+    for _ in range(3):
+        assert client.album_tracks(ids).endpoint == "album_tracks"
+    assert emu.stats()["by_endpoint"]["albums"] == 3
+
+
+def test_a_suspected_refusal_that_meets_a_403_is_confirmed_with_spotifys_words(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    emu = emulator_factory(albums=20, mode="development")
+    emu.add_fault(Fault(endpoint="new_releases", action="rate_limit", retry_after_s=0, times=3))
+    assert client_for(emu).new_releases().source == "search"
+    assert stored_refusals(capability_cache) == {"browse": False, "albums": False}
+    emu.reset()
+    feed = client_for(emu).new_releases()
+    assert feed.fallback_reason is not None and "403" in feed.fallback_reason
+    assert "remembered" not in feed.fallback_reason
     assert stored_refusals(capability_cache) == {"browse": True, "albums": True}
 
-    emu.reset()
-    emu.add_fault(refusal)
-    third = client_for(emu).new_releases()
-    assert third.source == "search" and emu.stats()["by_endpoint"]["new_releases"] == 0
+
+def test_429s_after_browse_answered_are_the_rate_limit_not_a_refusal(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    """Browse's first page came; its second keeps answering 429: the run fails on the rate
+    limit instead of calling browse refused."""
+    emu = emulator_factory(albums=80, mode="extended")
+    emu.add_fault(
+        Fault(endpoint="new_releases", action="rate_limit", nth=2, retry_after_s=0, times=99)
+    )
+    with pytest.raises(SpotifyRateLimitError, match="kept answering 429"):
+        client_for(emu, max_rate_limit_retries=2).new_releases()
+    assert emu.stats()["by_endpoint"]["search"] == 0
+    assert stored_refusals(capability_cache) == {}
+
+
+def test_a_refusal_is_never_turned_back_into_a_suspicion_nor_dropped_along_another(
+    tmp_path: Path,
+) -> None:
+    """Two clients of one store: one loaded before the other confirmed `albums` by a 403."""
+    store = FileStore(tmp_path / "app_memory.json")
+    early = AppMemory(store, "app", clock=lambda: 1e6)
+    AppMemory(store, "app", clock=lambda: 1e6).forbid("albums", "403")
+    early.forbid_all({"browse": "429s", "albums": "not tried"}, by_429=True)
+    assert stored_refusals(tmp_path) == {"browse": False, "albums": True}
+    AppMemory(store, "app", clock=lambda: 1e6).allow("browse", also_suspected=("albums",))
+    assert stored_refusals(tmp_path) == {"albums": True}
 
 
 def test_one_burst_of_429s_on_browse_costs_an_extended_app_one_run_of_search_not_a_week(
@@ -157,7 +229,7 @@ def test_a_refusal_stored_before_suspicions_were_kept_counts_as_confirmed(tmp_pa
     path = tmp_path / "app_memory.json"
     path.write_text(json.dumps({"app": {"forbidden": {"browse": {"reason": "403", "at": 1e6}}}}))
     memory = AppMemory(FileStore(path), "app", clock=lambda: 1e6)
-    assert memory.reason("browse") is not None and not memory.suspected("browse")
+    assert memory.reason("browse") is not None and not memory.recheck("browse")
 
 
 def test_a_429_on_browse_that_search_meets_too_is_the_rate_limit_and_not_remembered(
