@@ -16,6 +16,8 @@ from spotify_assets.emulator import Catalog, EmulatorConfig, Fault, Mode
 
 BROWSE_PAGE_MAX = 50
 SEARCH_PAGE_MAX = 10
+SEARCH_DEPTH_MAX = 1000
+"""Search pages go no deeper than offset + limit = 1,000."""
 IDS_PER_REQUEST_MAX = 20
 EMBEDDED_TRACKS = 50
 RetryAfter = Literal["header", "absent", "zero"]
@@ -157,6 +159,6 @@ def min_requests(workload: Workload, catalog: Catalog) -> int:
         feed = math.ceil(albums / BROWSE_PAGE_MAX)
         album_requests = math.ceil(albums / IDS_PER_REQUEST_MAX)
     else:
-        feed = math.ceil(albums / SEARCH_PAGE_MAX)
+        feed = math.ceil(min(albums, SEARCH_DEPTH_MAX) / SEARCH_PAGE_MAX)
         album_requests = albums
     return feed + album_requests + extra_pages

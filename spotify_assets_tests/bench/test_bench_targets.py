@@ -15,7 +15,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from bench import report, stored, targets
-from bench.market_week import MARKETS, W10, MarketDay, MarketWeek, fewest_requests, union_of, wrong
+from bench.market_week import (
+    MARKETS,
+    W10,
+    MarketDay,
+    MarketWeek,
+    fewest_requests,
+    floor_of,
+    union_of,
+    wrong,
+)
 from bench.runs import Run
 from bench.summary import Measured, Summary, WorkloadResult
 from bench.targets import CLEAN, CLEAN_NEXT, NEXT, PROJECT, SPOTIPY, Check
@@ -189,6 +198,8 @@ def test_w10_tells_a_floor_above_a_quarter_from_requests_reuse_could_have_saved(
     week = MarketWeek((market_day(1, 1500, 1500), market_day(2, 1500, 420)), NOW)
     quarter, floor = week.checks()[1:3]
     assert not quarter.passed and floor.passed and "day 2 28.0%" in floor.detail
+    below = MarketWeek((market_day(1, 1500, 1500), market_day(2, 1500, 300, floor=350)), NOW)
+    assert not below.checks()[2].passed and "300 BELOW its floor 350" in below.checks()[2].detail
 
 
 def test_a_partial_run_keeps_the_others_figures_with_their_dates() -> None:
@@ -306,3 +317,24 @@ def test_w10_judges_each_market_and_the_union_against_the_emulator(tmp_path: Pat
     pages = sum(-(-len(feed) // 10) for feed in feeds.values())
     listings = sum(-(-len(album.tracks) // 50) for album in union.values())
     assert fewest_requests(feeds, union) == pages + listings
+
+
+def test_the_w10_floor_lists_what_no_earlier_day_listed_for_the_same_market() -> None:
+    """Pages of every feed each day; tracks again only when they changed, or when the first
+    market listing the album changed (is_playable is that market's)."""
+    a, b, c = (
+        dataclasses.replace(album, tracks=album.tracks[:5])  # a listing of one page each
+        for album in generate_catalog(albums=3, seed=1, markets=("US", "SE")).albums
+    )
+    feeds = {"US": [a, b], "SE": [b, c]}
+    floor, listed = floor_of(feeds, {})
+    assert floor == 2 + 3  # a page per market, a listing per album
+    floor, listed = floor_of(feeds, listed)
+    assert floor == 2
+    grown = dataclasses.replace(b, tracks=(*b.tracks, b.tracks[0]))
+    floor, listed = floor_of({"US": [a, grown], "SE": [grown, c]}, listed)
+    assert floor == 2 + 1
+    floor, listed = floor_of({"US": [a], "SE": [grown, c]}, listed)
+    assert floor == 2 + 1  # grown's tracks, now for SE
+    floor, _ = floor_of({"US": [a] * 1001, "SE": []}, listed)
+    assert floor == 100 + 1  # search goes no deeper than 1,000; an empty feed is one page
