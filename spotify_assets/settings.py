@@ -92,8 +92,9 @@ class Settings:
     data_dir: str = DEFAULT_DATA_DIR
     credentials_given: tuple[str, ...] = ()
     table_format: TableFormat = DEFAULT_TABLE_FORMAT
-    iceberg_catalog_uri: str | None = None
-    """None: SQLite under the data dir (`<data dir>/_spotify_assets/iceberg.db`)."""
+    iceberg_catalog_uri_set: bool = False
+    """Whether SPOTIFY_ASSETS_ICEBERG_CATALOG_URI is set (unset: SQLite under a local data dir).
+    Its value, which may hold a password, is read by the IO manager's EnvVar, not kept here."""
     iceberg_namespace: str = DEFAULT_ICEBERG_NAMESPACE
     git_url: str | None = None
     git_branch: str = DEFAULT_GIT_BRANCH
@@ -117,7 +118,7 @@ class Settings:
             data_dir=values.get(DATA_DIR, DEFAULT_DATA_DIR),
             credentials_given=tuple(name for name in (CLIENT_ID, CLIENT_SECRET) if name in values),
             table_format=table_format(values.get(TABLE_FORMAT, DEFAULT_TABLE_FORMAT)),
-            iceberg_catalog_uri=values.get(ICEBERG_CATALOG_URI),
+            iceberg_catalog_uri_set=ICEBERG_CATALOG_URI in values,
             iceberg_namespace=values.get(ICEBERG_NAMESPACE, DEFAULT_ICEBERG_NAMESPACE),
             git_url=values.get(GIT_URL),
             git_branch=values.get(GIT_BRANCH, DEFAULT_GIT_BRANCH),

@@ -440,9 +440,9 @@ def test_object_storage_needs_a_catalog_uri_and_says_which_variable() -> None:
 def test_the_settings_read_the_table_format_catalog_and_namespace() -> None:
     assert settings.Settings.from_environ({}).table_format == "parquet"
     chosen = settings.Settings.from_environ({settings.TABLE_FORMAT: " Iceberg "})
-    assert (chosen.table_format, chosen.iceberg_catalog_uri, chosen.iceberg_namespace) == (
+    assert (chosen.table_format, chosen.iceberg_catalog_uri_set, chosen.iceberg_namespace) == (
         "iceberg",
-        None,
+        False,
         "spotify",
     )
     with pytest.raises(
@@ -460,7 +460,8 @@ def test_the_settings_read_the_table_format_catalog_and_namespace() -> None:
             settings.ICEBERG_NAMESPACE: "catalog_data",
         }
     )
-    assert (given.iceberg_catalog_uri, given.iceberg_namespace) == (uri, "catalog_data")
+    assert (given.iceberg_catalog_uri_set, given.iceberg_namespace) == (True, "catalog_data")
+    assert uri not in repr(given)
     assert settings.Settings.from_environ({settings.DATA_DIR: "s3://b/p"}).table_format == "parquet"
     assert settings.is_local("file:///srv/data") and not settings.is_local("s3://b/p")
 

@@ -23,11 +23,6 @@ FSSPEC_FILE_IO: Final = "pyiceberg.io.fsspec.FsspecFileIO"
 """pyiceberg's FileIO on fsspec (s3fs for s3://), for object storage: see `file_io`."""
 
 
-def is_local(root: UPath) -> bool:
-    """Whether the data dir is a folder on this machine (not object storage)."""
-    return root.protocol in settings.LOCAL_PROTOCOLS
-
-
 def local_folder(root: UPath) -> Path:
     """A local data dir as an absolute path (a relative one is taken from the working dir)."""
     return Path(root.path).expanduser().resolve()
@@ -39,7 +34,7 @@ def default_catalog_uri(root: UPath) -> str:
     Object storage has no default: SQLite cannot live in a bucket, and a catalog on the local
     disk of one machine would not be found by the next run on another.
     """
-    if not is_local(root):
+    if not settings.is_local(str(root)):
         raise ValueError(
             f"The data dir {root} is object storage, so the Iceberg catalog cannot default to "
             f"SQLite beside it: set {settings.ICEBERG_CATALOG_URI} to a SQLAlchemy URL of a "
@@ -52,7 +47,7 @@ def default_catalog_uri(root: UPath) -> str:
 
 def warehouse(root: UPath) -> str:
     """The warehouse location under the data dir, as a URL pyiceberg's FileIO understands."""
-    if is_local(root):
+    if settings.is_local(str(root)):
         return (local_folder(root) / WAREHOUSE_FOLDER).as_uri()
     return f"{str(root).rstrip('/')}/{WAREHOUSE_FOLDER}"
 
@@ -68,7 +63,7 @@ def file_io(root: UPath) -> dict[str, str]:
     AWS_REGION, so a deployment configured by the environment alone would reach for AWS itself.
     """
     properties = file_io_properties(root.storage_options)
-    if not is_local(root):
+    if not settings.is_local(str(root)):
         properties["py-io-impl"] = FSSPEC_FILE_IO
     return properties
 

@@ -173,7 +173,7 @@ class StorageConfig(dg.Resolvable, dg.Model):
         catalog can only live in a local folder.
         """
         catalog = self.iceberg.catalog_uri_variable or (
-            settings.ICEBERG_CATALOG_URI if environ.iceberg_catalog_uri else None
+            settings.ICEBERG_CATALOG_URI if environ.iceberg_catalog_uri_set else None
         )
         chosen = TableFormatConfig(
             table_format=self.table_format or environ.table_format,
