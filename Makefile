@@ -36,7 +36,7 @@ test: $(TEST_STAMP) system-prerequisites
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses=2
 
 # Chromium and a PostgreSQL server: installed when missing (as root), else named, and make stops.
 system-prerequisites:
