@@ -212,6 +212,16 @@ class PacingLimits:
     max_rate_limit_retries: int = _DEFAULTS["max_rate_limit_retries"]
 
 
+def _when_to_run_again(seconds: float) -> str:
+    """When a run can succeed after a Retry-After of `seconds`, as a UTC minute; a wait past the
+    year 9999 (a Retry-After of 10^12 s parses) is said so, rather than failing to make a date."""
+    try:
+        when = datetime.now(UTC) + timedelta(seconds=seconds)
+    except OverflowError:
+        return "no date can be given for a wait that long: ask Spotify to lift the ban"
+    return f"run again after {when:%Y-%m-%d %H:%M} UTC"
+
+
 @dataclass(frozen=True)
 class RateLimited:
     """A 429 as the transport saw it: where, what Spotify said, and how many this request met."""
@@ -228,9 +238,8 @@ class RateLimited:
     def stop(self, limit: float) -> SpotifyRunStoppedError:
         """The error that stops the client: what Spotify said, and when a run can succeed."""
         if self.retry_after_s is not None:
-            when = datetime.now(UTC) + timedelta(seconds=self.retry_after_s)
             said = f"Spotify asked to wait {self.retry_after_s:.0f} s (Retry-After)"
-            after = f"run again after {when:%Y-%m-%d %H:%M} UTC"
+            after = _when_to_run_again(self.retry_after_s)
         else:
             said, after = "Spotify refused the request", "run again tomorrow"
         if self.reason == QUOTA_EXCEEDED:

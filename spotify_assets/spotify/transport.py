@@ -15,6 +15,7 @@ from __future__ import annotations
 import email.utils
 import html
 import logging
+import math
 import random
 import re
 import threading
@@ -44,14 +45,16 @@ def request_label(method: str, url: str) -> str:
 
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds, decimals tolerated, or an HTTP-date);
-    None when absent or unreadable."""
+    None when absent or unreadable ("inf" and "nan" included: no wait can be taken from them)."""
     if value is None:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

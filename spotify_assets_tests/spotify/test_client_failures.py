@@ -155,6 +155,20 @@ def test_retry_after_above_the_maximum_fails_in_under_a_second(
     assert "QUOTA_EXCEEDED" in message
 
 
+def test_a_retry_after_past_any_date_stops_the_run_with_its_message(
+    emu: EmulatorServer, client_for: ClientFactory
+) -> None:
+    """10^12 s parses as a wait, but now + 10^12 s is past the year 9999: the stop error says so
+    instead of failing to make the "run again after" date."""
+    emu.add_fault(Fault(endpoint="new_releases", action="rate_limit", retry_after_s=10**12))
+    with pytest.raises(SpotifyRateLimitError) as caught:
+        client_for(emu, new_releases_source="browse").new_releases()
+    assert caught.value.retry_after_s == 10**12
+    assert "wait 1000000000000 s (Retry-After)" in str(caught.value)
+    assert "no date can be given for a wait that long" in str(caught.value)
+    assert emu.stats()["by_endpoint"]["new_releases"] == 1
+
+
 def test_an_endless_429_is_not_retried_forever(
     emu: EmulatorServer, client_for: ClientFactory
 ) -> None:

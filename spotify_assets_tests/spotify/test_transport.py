@@ -29,6 +29,7 @@ def test_retry_after_in_seconds_decimals_or_an_http_date() -> None:
     assert parse_retry_after(formatdate(time.time() - 60, usegmt=True)) == 0.0
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
+    assert [parse_retry_after(v) for v in ("inf", "-inf", "nan", "1e400")] == [None] * 4
 
 
 def test_urls_that_cannot_work_are_refused_up_front() -> None:
