@@ -32,7 +32,9 @@ class Fault:
     Every fault first waits `delay_s` (a stall), then acts. With `album_id` it only counts
     requests naming that album (path id, or one of `ids`). Error bodies: `body` verbatim as JSON,
     else by `body_format`: "json" (the endpoint's error shape, `message` if given), "text"
-    (text/plain) or "empty". `retry_after_s=None` sends a 429 without Retry-After.
+    (text/plain, `message` verbatim if given) or "empty"; with status 200 (`bad_success`) these
+    are a success that answers something else than the endpoint would. `retry_after_s=None`
+    sends a 429 without Retry-After.
     """
 
     endpoint: str
@@ -66,8 +68,12 @@ class Fault:
             raise ValueError(f"action {self.action!r} applies to the token endpoint only")
         if self.nth < 1 or self.times < 1:
             raise ValueError(f"nth and times must be >= 1, got nth={self.nth} times={self.times}")
-        if not 400 <= self.status <= 599:
-            raise ValueError(f"status must be an HTTP error status (400-599), got {self.status}")
+        if not (400 <= self.status <= 599 or (self.status == 200 and self.bad_success)):
+            raise ValueError(
+                f"status must be an HTTP error status (400-599), or 200 for an html fault or a "
+                f"status fault with a `body` or body_format empty or text (a success whose body "
+                f"is not what the endpoint answers), got {self.status}"
+            )
         if (self.retry_after_s is not None and self.retry_after_s < 0) or self.delay_s < 0:
             raise ValueError("retry_after_s and delay_s must be >= 0")
         if self.action == "foreign_next" and not self.next_base_url:
@@ -80,6 +86,15 @@ class Fault:
             raise ValueError(f"album_id only applies to {', '.join(ALBUM_ENDPOINTS)}")
         if self.action == "missing_album" and not self.album_id:
             raise ValueError("missing_album needs album_id (the album to answer as unknown)")
+
+    @property
+    def bad_success(self) -> bool:
+        """Whether the fault answers something else than an error of the endpoint's shape (its
+        `body`, an HTML page, text or nothing), which it may then send with status 200, as
+        proxies, half-written answers and odd listings do."""
+        return self.action == "html" or (
+            self.action == "status" and (self.body is not None or self.body_format != "json")
+        )
 
     def matches(self, endpoint: str, album_ids: Collection[str] = ()) -> bool:
         """Whether a request to `endpoint` (naming `album_ids`) counts towards this fault."""

@@ -31,6 +31,7 @@ class ClientStats:
     http_5xx: int = 0
     timeouts: int = 0
     connection_errors: int = 0
+    bad_bodies: int = 0
     waited_s: float = 0.0
     token_refreshes: int = 0
     drift_restarts: int = 0

@@ -62,6 +62,17 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def whole_json(body: bytes) -> bool:
+    """Whether a body can be a whole JSON document: it opens and closes an object or an array.
+
+    Every answer of Spotify's with status 200 is one; an empty body, an HTML page or one cut short
+    (a proxy's, with a matching Content-Length) is not, and is asked again like a dropped
+    connection rather than failing the run. The check reads two bytes, not the document.
+    """
+    text = body.strip()
+    return len(text) >= 2 and (text[:1] + text[-1:]) in (b"{}", b"[]")
+
+
 def error_detail(response: requests.Response) -> tuple[str, str | None]:
     """The message of an error response and its `reason`, whatever shape the body has.
 
@@ -152,7 +163,8 @@ class RetryBudget:
 
 
 class Transport:
-    """Sends requests with timeouts, backoff on 5xx/timeouts/dropped connections, and 429 handling.
+    """Sends requests with timeouts, backoff on 5xx/timeouts/dropped connections and 200s whose
+    body is no JSON document, and 429 handling.
 
     Statuses other than 429 and 5xx (and a 404 the caller calls transient) come back to the caller
     as they are; only transient failures are handled here. Every attempt is counted in `stats`.
@@ -237,14 +249,12 @@ class Transport:
                     continue
                 self._pacer.on_accepted(endpoint)
                 status = response.status_code
-                if status == 404 and not_found_is_transient and not_found < self._not_found_asks:
-                    not_found += 1
-                    problem = f"answered 404 ({error_detail(response)[0]}) for an id it just listed"
-                elif status not in RETRYABLE_STATUSES:
+                ask_again = not_found_is_transient and not_found < self._not_found_asks
+                trouble = self._trouble(response, not_found_is_transient=ask_again)
+                if trouble is None:
                     return response
-                else:
-                    self._stats.add(http_5xx=1)
-                    problem = f"answered {status} ({error_detail(response)[0]})"
+                problem = trouble
+                not_found += status == 404
             if status == 404:  # asked again: an album Spotify no longer knows is no outage
                 attempt = not_found
             else:
@@ -256,6 +266,20 @@ class Transport:
             log.warning("Spotify %s on %s; retry %d in %.2f s", problem, label, attempt, delay)
             self._stats.add(retries=1, waited_s=delay)
             self._sleep(delay)
+
+    def _trouble(self, response: requests.Response, *, not_found_is_transient: bool) -> str | None:
+        """What makes an answer worth asking again (a 5xx, a 200 whose body is no JSON document,
+        a 404 said to be transient), counted in the stats; None for an answer to hand back."""
+        status = response.status_code
+        if status == 404 and not_found_is_transient:
+            return f"answered 404 ({error_detail(response)[0]}) for an id it just listed"
+        if status == 200 and not whole_json(response.content):
+            self._stats.add(bad_bodies=1)
+            return "answered 200 with a body that is not a whole JSON document"
+        if status in RETRYABLE_STATUSES:
+            self._stats.add(http_5xx=1)
+            return f"answered {status} ({error_detail(response)[0]})"
+        return None
 
     def _obey_429(
         self,

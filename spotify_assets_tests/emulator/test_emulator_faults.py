@@ -176,6 +176,7 @@ def test_invalid_client_fault(api: Api) -> None:
         {"endpoint": "album", "action": "invalid_client"},
         {"endpoint": "album", "action": "status", "nth": 0},
         {"endpoint": "album", "action": "status", "status": 200},
+        {"endpoint": "album", "action": "rate_limit", "status": 200, "body_format": "empty"},
         {"endpoint": "album", "action": "foreign_next"},
     ],
 )

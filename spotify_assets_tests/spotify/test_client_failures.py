@@ -225,6 +225,28 @@ def test_html_error_pages_are_retried_and_reported_readably(
     assert "after 3 attempts" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("albums", "status", status=200, body_format="empty", nth=2),
+        Fault("albums", "html", status=200, nth=2),
+        Fault(
+            "albums", "status", status=200, body_format="text", message='{"albums": [{"id"', nth=2
+        ),
+    ],
+    ids=["empty", "html", "cut-short-json"],
+)
+def test_a_200_whose_body_is_no_json_document_is_asked_again(
+    fault: Fault, emu: EmulatorServer, client_for: ClientFactory
+) -> None:
+    emu.add_fault(fault)
+    client = client_for(emu)
+    tracks = client.album_tracks(catalog_ids(emu))
+    assert tracks.stopped is None and list(tracks) == catalog_ids(emu)
+    assert client.stats.bad_bodies == 1 and client.stats.retries == 1
+    assert emu.stats()["by_endpoint"]["albums"] == 2 + 1  # two batches, one asked again
+
+
 def test_server_errors_beyond_the_retry_budget_fail_fast(
     emu: EmulatorServer, client_for: ClientFactory
 ) -> None:
