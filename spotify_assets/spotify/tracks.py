@@ -9,9 +9,12 @@ been seen to do that once for albums it listed seconds before. A `market` given 
 with every request of that read (`market=XX`), so Spotify fills is_playable for that market.
 
 A run never loses what it fetched: each album's tracks are kept as they come (`Harvest`). An
-album Spotify does not know, or whose retries ran out on an outage, is named with the reason and
-the others go on; an error that holds for the whole run (a ban, a refused app, a spent retry
-budget) ends the fetch, and the result keeps what came before it.
+album Spotify does not know, whose retries ran out on an outage, that Spotify refuses (403, 400)
+or answers with something that is no listing, is named with the reason and the others go on; a
+batch refused or malformed that way has its albums asked on their own. An error that holds for
+the whole run (a ban, a refused app, a spent retry budget) ends the fetch, and the result keeps
+what came before it; so do REFUSALS_IN_A_ROW albums refused one after another with none answering
+between them: then the endpoint refuses the app, not each album.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ from spotify_assets.spotify.errors import (
     SpotifyError,
     SpotifyForbiddenError,
     SpotifyNotFoundError,
+    SpotifyPagingError,
     SpotifyProtocolError,
     SpotifyRateLimitError,
+    SpotifyRequestError,
     SpotifyRetryBudgetError,
     SpotifyUnavailableError,
 )
@@ -46,6 +51,13 @@ from spotify_assets.spotify.stats import ProgressTracker, Report
 log = logging.getLogger(__name__)
 
 MAX_IDS_PER_REQUEST = 20
+REFUSALS_IN_A_ROW = 5
+"""Albums refused (403, 400, no listing) one after another, with no album asked after them
+answering, that end the fetch: one album's refusal is that album's, five in a row are the
+endpoint's (it costs at most the requests then in flight, one per worker)."""
+REFUSALS = (SpotifyForbiddenError, SpotifyRequestError, SpotifyProtocolError, SpotifyPagingError)
+"""What Spotify may answer for one album alone, to be told from a refusal of the endpoint by how
+many come in a row."""
 Pages = dict[str, Page]
 """The first track page of each album a batch answered for."""
 
@@ -58,6 +70,8 @@ class Harvest:
         self._lock = threading.Lock()
         self._tracks: dict[str, list[SpotifyObject]] = {}
         self._reasons: dict[str, str] = {}
+        self._refusals = 0
+        self._answered_after = 0
         self._ended = threading.Event()
 
     @property
@@ -69,10 +83,27 @@ class Harvest:
         """Note an error that holds for the whole run, so the albums still queued are not asked."""
         self._ended.set()
 
-    def got(self, album_id: str, tracks: list[SpotifyObject]) -> None:
-        """Keep an album's tracks."""
+    @property
+    def refusals(self) -> int:
+        """Albums refused so far: noted when an album is asked, to tell later when it answers
+        which refusals came before it."""
+        with self._lock:
+            return self._refusals
+
+    def got(self, album_id: str, tracks: list[SpotifyObject], asked_after: int = 0) -> None:
+        """Keep an album's tracks; it was asked after `asked_after` refusals, which its answer
+        shows to be the albums' own (an album asked before them proves nothing about them)."""
         with self._lock:
             self._tracks[album_id] = tracks
+            self._answered_after = max(self._answered_after, asked_after)
+
+    def refused(self, album_id: str, reason: str) -> bool:
+        """Note that Spotify refused an album; True when REFUSALS_IN_A_ROW refusals came with no
+        album asked after them answering (the endpoint refuses, not the album)."""
+        with self._lock:
+            self._reasons[album_id] = reason
+            self._refusals += 1
+            return self._refusals - self._answered_after >= REFUSALS_IN_A_ROW
 
     def lost(self, album_id: str, reason: str) -> None:
         """Note why an album's tracks cannot be had."""
@@ -108,13 +139,16 @@ class Harvest:
 
 def per_album(error: SpotifyError) -> str | None:
     """Why an album is missing when `error` concerns that album alone (Spotify does not know it,
-    or its own retries ran out on an outage); None when it holds for the whole run."""
+    its own retries ran out on an outage, or it refused it: see REFUSALS); None when it holds
+    for the whole run."""
     if isinstance(error, SpotifyNotFoundError):
         return UNKNOWN
     if isinstance(error, SpotifyUnavailableError) and not isinstance(
         error, SpotifyRetryBudgetError
     ):
         return f"unavailable: {error}"
+    if isinstance(error, REFUSALS):
+        return f"refused: {error}"
     return None
 
 
@@ -202,20 +236,27 @@ class Tracks:
         chunks = [ids[i : i + MAX_IDS_PER_REQUEST] for i in range(0, len(ids), MAX_IDS_PER_REQUEST)]
         batches = []
         if not self._batches_allowed:
-            batches.append(self._batch(chunks.pop(0), market))
+            probe = self._batch(chunks.pop(0), market)
             self._batches_allowed = True
             if recheck:
                 self._memory.allow("albums")
+            batches.append(self._keep_whole(probe, market, tracker, harvest))
         batches += run_all(
             [partial(self._batch_or_lost, c, market, tracker, harvest) for c in chunks]
         )
-        first_pages = {album_id: page for batch in batches for album_id, page in batch.items()}
-        for album_id, page in first_pages.items():
-            if page.next is None:  # every track in hand: kept first, no request needed
-                self._own(album_id, market, tracker, harvest, page)
-        longer = [a for a in first_pages if not harvest.done(a)]
-        run_all([partial(self._own, a, market, tracker, harvest, first_pages[a]) for a in longer])
+        longer = {album_id: page for batch in batches for album_id, page in batch.items()}
+        run_all([partial(self._own, a, market, tracker, harvest, p) for a, p in longer.items()])
         self._each([a for a in ids if not harvest.done(a)], market, tracker, harvest)
+
+    def _keep_whole(
+        self, pages: Pages, market: str | None, tracker: ProgressTracker, harvest: Harvest
+    ) -> Pages:
+        """Keep at once the albums of a batch whose every track is in hand (no request needed),
+        so that an error ending the fetch later loses none of them; the others' first pages."""
+        for album_id, page in pages.items():
+            if page.next is None:
+                self._own(album_id, market, tracker, harvest, page)
+        return {album_id: page for album_id, page in pages.items() if page.next is not None}
 
     def _batch(self, ids: Sequence[str], market: str | None) -> dict[str, Page]:
         """The first track page of up to 20 albums from one `/albums?ids=` request."""
@@ -239,11 +280,15 @@ class Tracks:
     def _batch_or_lost(
         self, ids: list[str], market: str | None, tracker: ProgressTracker, harvest: Harvest
     ) -> Pages:
-        """`_batch`, or nothing when its retries ran out on an outage: its albums are lost."""
+        """`_batch` with its whole albums kept, or nothing: when its retries ran out on an
+        outage its albums are lost, when Spotify refused it they are asked on their own."""
         if harvest.ended:
             return {}
         try:
-            return self._batch(ids, market)
+            return self._keep_whole(self._batch(ids, market), market, tracker, harvest)
+        except REFUSALS as exc:
+            log.warning("A batch of %d albums was refused (%s); asking each alone", len(ids), exc)
+            return {}
         except SpotifyError as exc:
             reason = per_album(exc)
             if reason is None:
@@ -267,11 +312,12 @@ class Tracks:
         an error of this album alone is noted, one of the whole run ends the harvest."""
         if harvest.ended:
             return
+        asked_after = harvest.refusals
         try:
-            harvest.got(album_id, self._listing(album_id, market, first))
+            harvest.got(album_id, self._listing(album_id, market, first), asked_after)
         except SpotifyError as exc:
             reason = per_album(exc)
-            if reason is None:
+            if reason is None or (isinstance(exc, REFUSALS) and harvest.refused(album_id, reason)):
                 harvest.end()
                 raise
             log.warning("No tracks for album %s: %s", album_id, reason)

@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from typing import Any
 
 import pytest
 
 from spotify_assets.emulator import EmulatorServer, Fault
 from spotify_assets.emulator.knobs import APP_FORBIDDEN_MESSAGES
-from spotify_assets.spotify import SpotifyAppForbiddenError, SpotifyRunStoppedError
+from spotify_assets.spotify import (
+    SpotifyAppForbiddenError,
+    SpotifyForbiddenError,
+    SpotifyRunStoppedError,
+)
 from spotify_assets.spotify.errors import SpotifyRetryBudgetError
 from spotify_assets.spotify.results import NOT_ASKED, UNKNOWN, AlbumTracks, Duplicate
+from spotify_assets.spotify.tracks import REFUSALS_IN_A_ROW
 from spotify_assets.spotify.transport import NOT_FOUND_RETRIES
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.spotify.conftest import ClientFactory, catalog_ids
@@ -139,6 +145,89 @@ def test_a_whole_app_refusal_mid_run_hands_back_what_came(
     with pytest.raises(SpotifyAppForbiddenError):
         client.album_tracks(tracks.missing)
     assert emu.stats()["api_requests"] == sent  # the refusal holds: nothing more is sent
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 403, "message": "Forbidden"},
+        {"status": 400, "message": "Invalid base62 id"},
+        {"status": 200, "body": {"items": [1, 2], "total": 2, "limit": 50, "offset": 0}},
+    ],
+    ids=["403", "400", "no-listing"],
+)
+def test_an_album_spotify_refuses_is_named_and_the_others_kept(
+    fault: dict[str, Any], emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=30, mode="development")
+    ids = catalog_ids(emu)
+    emu.add_fault(Fault("album_tracks", "status", album_id=ids[7], times=99, **fault))
+    client = client_for(emu, max_workers=4)
+
+    tracks = client.album_tracks(ids)
+
+    assert tracks.stopped is None and tracks.missing == (ids[7],)
+    assert tracks.reasons[ids[7]].startswith("refused: ")
+    assert list(tracks) == ids[:7] + ids[8:]
+    assert album_requests(emu)[ids[7]] == 1 and client.stats.retries == 0
+
+
+def test_an_endpoint_that_refuses_every_album_ends_the_fetch_after_a_few(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=60, mode="development")
+    emu.add_fault(Fault("album_tracks", "status", status=403, nth=11, times=999))
+    client = client_for(emu, max_workers=4)
+
+    tracks = client.album_tracks(catalog_ids(emu), keep_on_stop=True)
+
+    assert isinstance(tracks.stopped, SpotifyForbiddenError)
+    by_id = {album.id: album for album in emu.catalog.albums}
+    for album_id, listing in tracks.items():
+        assert [t["id"] for t in listing] == [t.id for t in by_id[album_id].tracks]
+    refused = [a for a, why in tracks.reasons.items() if why.startswith("refused: ")]
+    # Five refusals in a row, and one request per other worker then in flight.
+    assert REFUSALS_IN_A_ROW <= len(refused) <= REFUSALS_IN_A_ROW + 3
+    assert len(tracks) + len(refused) + list(tracks.reasons.values()).count(NOT_ASKED) == 60
+    assert len(tracks) >= 5
+    asked = emu.stats()["by_endpoint"]["album_tracks"]
+    kept_pages = sum(math.ceil(len(by_id[a].tracks) / 50) for a in tracks)
+    # A refused album cost one request, or two when its first page came before the refusals.
+    assert kept_pages + len(refused) <= asked <= kept_pages + 2 * len(refused)
+
+
+def test_a_refused_batch_is_asked_album_by_album_and_the_endpoint_kept(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=60, mode="extended")
+    emu.add_fault(Fault("albums", "status", status=403, nth=2))
+    client = client_for(emu, max_workers=1)
+
+    tracks = client.album_tracks(catalog_ids(emu))
+
+    assert tracks.stopped is None and list(tracks) == catalog_ids(emu)
+    assert tracks.endpoint == "albums"
+    assert emu.stats()["by_endpoint"]["albums"] == 3
+    refused = catalog_ids(emu)[20:40]
+    pages = {album.id: math.ceil(len(album.tracks) / 50) for album in emu.catalog.albums}
+    # The refused batch's albums listed alone; the others only for their pages past 50 tracks.
+    listed = Counter({a: n if a in refused else n - 1 for a, n in pages.items()})
+    assert album_requests(emu) == +listed
+
+
+def test_a_stop_in_a_later_batch_keeps_the_whole_albums_of_the_batches_before(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    emu = emulator_factory(albums=60, mode="extended")
+    emu.add_fault(Fault("albums", "rate_limit", retry_after_s=86400, nth=3))
+    client = client_for(emu, max_workers=1)
+
+    tracks = client.album_tracks(catalog_ids(emu), keep_on_stop=True)
+
+    assert isinstance(tracks.stopped, SpotifyRunStoppedError)
+    whole = [a.id for a in emu.catalog.albums[:40] if len(a.tracks) <= 50]
+    assert whole and list(tracks) == whole
+    assert set(tracks.reasons.values()) == {NOT_ASKED}
 
 
 def test_null_entries_and_a_null_page_are_skipped_counted_and_paged_past(
