@@ -55,9 +55,16 @@ class Page:
     items_null: bool = False
 
     @classmethod
-    def parse(cls, paging: Any, where: str) -> Page:
-        """Read a paging object, failing with a clear message when it is not one."""
+    def parse(cls, paging: Any, where: str, asked_offset: int = 0) -> Page:
+        """Read a paging object, failing with a clear message when it is not one.
+
+        A null or missing `offset` is taken from the request (`asked_offset`, the `offset`
+        the request asked for, 0 without one): Spotify has answered `offset: null` on later
+        pages, and read as 0 such a page overlapped the first one, which looked like drift.
+        A null or missing `limit` is the number of entries the page holds.
+        """
         try:
+            offset = paging.get("offset")
             raw = paging["items"]
             if raw is None:
                 log.warning("%s returned a page whose items are null; it is skipped", where)
@@ -67,7 +74,7 @@ class Page:
             page = cls(
                 items=[item for item in raw if item is not None],
                 total=int(paging["total"]),
-                offset=int(paging.get("offset") or 0),
+                offset=asked_offset if offset is None else int(offset),
                 limit=int(paging.get("limit") or len(raw)),
                 next=paging.get("next"),
                 href=paging.get("href"),
@@ -111,7 +118,18 @@ def get_page(
     where = request_label("GET", url)
     if key is not None and key not in body:
         raise SpotifyProtocolError(f"{where} answered without `{key}`")
-    return Page.parse(body[key] if key else body, where)
+    return Page.parse(body[key] if key else body, where, asked_offset(url, params))
+
+
+def asked_offset(url: str, params: Mapping[str, str | int] | None = None) -> int:
+    """The offset a request asked for: its `offset` parameter (in `params`, else in the URL's
+    query), 0 when it names none or one that is not a number, as for a first page."""
+    if params is not None and "offset" in params:
+        value = str(params["offset"])
+    else:
+        offsets = [v for n, v in parse_qsl(urlsplit(url).query) if n == "offset"]
+        value = offsets[0] if len(offsets) == 1 else ""
+    return int(value) if value.isdigit() else 0
 
 
 def ended(page: Page) -> bool:

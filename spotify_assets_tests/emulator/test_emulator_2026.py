@@ -162,6 +162,15 @@ def test_next_link_pointing_at_the_same_page(api: Api) -> None:
     )
 
 
+def test_a_null_offset_fault_nulls_the_offset_of_one_page(api: Api) -> None:
+    api.emulator.add_fault(Fault("search", "null_offset", nth=2))
+    first = api.json("/search", limit=10, **TAG_NEW)["albums"]
+    assert first["offset"] == 0
+    second = api.json(first["next"])["albums"]
+    assert second["offset"] is None and second["next"] is not None
+    assert api.json(second["next"])["albums"]["offset"] == 20
+
+
 def test_pages_run_out_before_total(api: Api) -> None:
     api.emulator.configure(feed_shortfall=7)
     for path, params, limit in ((NEW_RELEASES, {}, 50), ("/search", TAG_NEW, 10)):

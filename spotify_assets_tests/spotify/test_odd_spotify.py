@@ -216,3 +216,21 @@ def test_the_results_of_several_markets_merge_with_their_reasons_and_stop() -> N
     assert (merged.fallback_reason, merged.stopped) == ("browse refused", budget)
     assert AlbumTracks.merged([]) is None
     assert AlbumTracks.merged([us]) == us
+
+
+@pytest.mark.parametrize(("source", "endpoint"), [("browse", "new_releases"), ("search", "search")])
+def test_a_page_with_a_null_offset_is_placed_where_it_was_asked_for(
+    source: str, endpoint: str, emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    # The 3rd page (offset 20) answers `offset: null`: read as 0, it overlapped the first page
+    # and the feed restarted until it failed.
+    emu = emulator_factory(albums=30, mode="extended")
+    emu.add_fault(Fault(endpoint, "null_offset", nth=3))
+    client = client_for(emu, page_size=10, new_releases_source=source)
+
+    feed = client.new_releases()
+
+    assert [a["id"] for a in feed.albums] == catalog_ids(emu)
+    assert (feed.total, feed.shortfall, feed.duplicates) == (30, 0, ())
+    assert client.stats.drift_restarts == 0
+    assert emu.stats()["by_endpoint"][endpoint] == 3
