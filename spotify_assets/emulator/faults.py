@@ -23,6 +23,7 @@ API_ACTIONS = frozenset(
         "foreign_next",
         "same_next",
         "null_offset",
+        "stale_next",
         "missing_album",
     }
 )

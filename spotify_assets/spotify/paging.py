@@ -204,6 +204,17 @@ def same_link(a: str | None, b: str | None) -> bool:
     )
 
 
+def beyond_total(api: SpotifyApi, link: str, key: str | None, total: int) -> None:
+    """Read once the `next` link of a page that reaches the total (Spotify has sent one on the
+    last page of browse, to offset = total): the places up to the total were all read, and an
+    empty page there confirms the end; items there mean the total understated the listing,
+    ListingChanged."""
+    page = get_page(api, link, key)
+    if page.items or page.null_slots or page.items_null:
+        raise ListingChanged(f"items past the total of {total} at {link}")
+    log.info("The last page still linked to %s, which is empty: the listing is complete", link)
+
+
 def read_ahead(
     api: SpotifyApi,
     first: Page,
@@ -241,6 +252,9 @@ def read_ahead(
     if ended(previous):
         return
     if max_items is None or first.total <= max_items:
+        if previous.offset + previous.limit >= first.total and previous.next is not None:
+            beyond_total(api, previous.next, key, first.total)
+            return
         raise ListingChanged(f"more pages than the total of {first.total} allows")
     log.info(
         "Spotify pages no deeper than %d items: %d of the %d it reports are reachable",
