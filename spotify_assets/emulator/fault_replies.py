@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.responses import Response
 
@@ -66,20 +66,38 @@ def error_response(
 
 
 def rewrite_body(body: Any, fault: Fault | None) -> Any:
-    """The endpoint's JSON body as a link-rewriting fault (foreign_next, same_next) leaves it."""
-    if fault is None or fault.action not in ("foreign_next", "same_next"):
+    """The endpoint's JSON body as a paging-rewriting fault (foreign_next, same_next,
+    null_offset, stale_next) leaves it."""
+    if fault is None or fault.action not in (
+        "foreign_next",
+        "same_next",
+        "null_offset",
+        "stale_next",
+    ):
         return body
     return _rewrite_next(body, fault)
 
 
 def _rewrite_next(value: Any, fault: Fault) -> Any:
-    """Copy of a body with every paging `next` moved to another host, or back to its own page."""
+    """Copy of a body with every paging `next` moved to another host or back to its own page,
+    or every paging `offset` made null (a page seen from Spotify that forgot where it starts),
+    or a last page given a `next` link anyway, to offset + limit (past the total)."""
     if isinstance(value, list):
         return [_rewrite_next(item, fault) for item in value]
     if not isinstance(value, dict):
         return value
     out = {key: _rewrite_next(item, fault) for key, item in value.items()}
-    if "items" in out and isinstance(out.get("next"), str):
+    if "items" in out and fault.action == "null_offset":
+        out["offset"] = None
+    elif "items" in out and fault.action == "stale_next":
+        if out.get("next") is None and isinstance(out.get("href"), str):
+            parts = urlsplit(out["href"])
+            beyond = str(int(out["offset"]) + int(out["limit"]))
+            pairs = [(n, beyond if n == "offset" else v) for n, v in parse_qsl(parts.query)]
+            if "offset" not in dict(pairs):
+                pairs.append(("offset", beyond))
+            out["next"] = parts._replace(query=urlencode(pairs)).geturl()
+    elif "items" in out and isinstance(out.get("next"), str):
         if fault.action == "same_next":
             out["next"] = out["href"]
         else:

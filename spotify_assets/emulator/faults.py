@@ -17,7 +17,15 @@ ALBUM_ENDPOINTS = ("album_tracks", "album", "albums")  # requests that name albu
 # Actions and where they make sense: token-only, API-only, or both.
 BOTH_ACTIONS = frozenset({"status", "html", "drop", "truncate", "delay", "rate_limit"})
 API_ACTIONS = frozenset(
-    {"revoke_token", "expire_token", "foreign_next", "same_next", "missing_album"}
+    {
+        "revoke_token",
+        "expire_token",
+        "foreign_next",
+        "same_next",
+        "null_offset",
+        "stale_next",
+        "missing_album",
+    }
 )
 TOKEN_ACTIONS = frozenset({"invalid_client"})
 ACTIONS = BOTH_ACTIONS | API_ACTIONS | TOKEN_ACTIONS

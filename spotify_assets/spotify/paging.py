@@ -55,9 +55,16 @@ class Page:
     items_null: bool = False
 
     @classmethod
-    def parse(cls, paging: Any, where: str) -> Page:
-        """Read a paging object, failing with a clear message when it is not one."""
+    def parse(cls, paging: Any, where: str, asked_offset: int = 0) -> Page:
+        """Read a paging object, failing with a clear message when it is not one.
+
+        A null or missing `offset` is taken from the request (`asked_offset`, the `offset`
+        the request asked for, 0 without one): Spotify has answered `offset: null` on later
+        pages, and read as 0 such a page overlapped the first one, which looked like drift.
+        A null or missing `limit` is the number of entries the page holds.
+        """
         try:
+            offset = paging.get("offset")
             raw = paging["items"]
             if raw is None:
                 log.warning("%s returned a page whose items are null; it is skipped", where)
@@ -67,7 +74,7 @@ class Page:
             page = cls(
                 items=[item for item in raw if item is not None],
                 total=int(paging["total"]),
-                offset=int(paging.get("offset") or 0),
+                offset=asked_offset if offset is None else int(offset),
                 limit=int(paging.get("limit") or len(raw)),
                 next=paging.get("next"),
                 href=paging.get("href"),
@@ -111,7 +118,18 @@ def get_page(
     where = request_label("GET", url)
     if key is not None and key not in body:
         raise SpotifyProtocolError(f"{where} answered without `{key}`")
-    return Page.parse(body[key] if key else body, where)
+    return Page.parse(body[key] if key else body, where, asked_offset(url, params))
+
+
+def asked_offset(url: str, params: Mapping[str, str | int] | None = None) -> int:
+    """The offset a request asked for: its `offset` parameter (in `params`, else in the URL's
+    query), 0 when it names none or one that is not a number, as for a first page."""
+    if params is not None and "offset" in params:
+        value = str(params["offset"])
+    else:
+        offsets = [v for n, v in parse_qsl(urlsplit(url).query) if n == "offset"]
+        value = offsets[0] if len(offsets) == 1 else ""
+    return int(value) if value.isdigit() else 0
 
 
 def ended(page: Page) -> bool:
@@ -186,6 +204,17 @@ def same_link(a: str | None, b: str | None) -> bool:
     )
 
 
+def beyond_total(api: SpotifyApi, link: str, key: str | None, total: int) -> None:
+    """Read once the `next` link of a page that reaches the total (Spotify has sent one on the
+    last page of browse, to offset = total): the places up to the total were all read, and an
+    empty page there confirms the end; items there mean the total understated the listing,
+    ListingChanged."""
+    page = get_page(api, link, key)
+    if page.items or page.null_slots or page.items_null:
+        raise ListingChanged(f"items past the total of {total} at {link}")
+    log.info("The last page still linked to %s, which is empty: the listing is complete", link)
+
+
 def read_ahead(
     api: SpotifyApi,
     first: Page,
@@ -223,6 +252,9 @@ def read_ahead(
     if ended(previous):
         return
     if max_items is None or first.total <= max_items:
+        if previous.offset + previous.limit >= first.total and previous.next is not None:
+            beyond_total(api, previous.next, key, first.total)
+            return
         raise ListingChanged(f"more pages than the total of {first.total} allows")
     log.info(
         "Spotify pages no deeper than %d items: %d of the %d it reports are reachable",

@@ -162,6 +162,24 @@ def test_next_link_pointing_at_the_same_page(api: Api) -> None:
     )
 
 
+def test_a_null_offset_fault_nulls_the_offset_of_one_page(api: Api) -> None:
+    api.emulator.add_fault(Fault("search", "null_offset", nth=2))
+    first = api.json("/search", limit=10, **TAG_NEW)["albums"]
+    assert first["offset"] == 0
+    second = api.json(first["next"])["albums"]
+    assert second["offset"] is None and second["next"] is not None
+    assert api.json(second["next"])["albums"]["offset"] == 20
+
+
+def test_a_stale_next_fault_links_the_last_page_past_the_total(api: Api) -> None:
+    api.emulator.add_fault(Fault("new_releases", "stale_next", times=2))
+    first = api.json("/browse/new-releases", limit=50)["albums"]
+    assert first["next"] is not None and "offset=50" in first["next"]
+    last = api.json("/browse/new-releases", limit=50, offset=first["total"] - 1)["albums"]
+    assert f"offset={first['total'] - 1 + 50}" in last["next"]
+    assert api.json(last["next"])["albums"]["items"] == []
+
+
 def test_pages_run_out_before_total(api: Api) -> None:
     api.emulator.configure(feed_shortfall=7)
     for path, params, limit in ((NEW_RELEASES, {}, 50), ("/search", TAG_NEW, 10)):

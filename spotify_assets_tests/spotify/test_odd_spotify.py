@@ -305,3 +305,39 @@ def test_the_results_of_several_markets_merge_with_their_reasons_and_stop() -> N
     assert (merged.fallback_reason, merged.stopped) == ("browse refused", budget)
     assert AlbumTracks.merged([]) is None
     assert AlbumTracks.merged([us]) == us
+
+
+@pytest.mark.parametrize(("source", "endpoint"), [("browse", "new_releases"), ("search", "search")])
+def test_a_page_with_a_null_offset_is_placed_where_it_was_asked_for(
+    source: str, endpoint: str, emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    # The 3rd page (offset 20) answers `offset: null`: read as 0, it overlapped the first page
+    # and the feed restarted until it failed.
+    emu = emulator_factory(albums=30, mode="extended")
+    emu.add_fault(Fault(endpoint, "null_offset", nth=3))
+    client = client_for(emu, page_size=10, new_releases_source=source)
+
+    feed = client.new_releases()
+
+    assert [a["id"] for a in feed.albums] == catalog_ids(emu)
+    assert (feed.total, feed.shortfall, feed.duplicates) == (30, 0, ())
+    assert client.stats.drift_restarts == 0
+    assert emu.stats()["by_endpoint"][endpoint] == 3
+
+
+def test_a_stale_next_on_the_last_browse_page_is_read_once_and_ends_the_listing(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    # The 3rd and last page (offset 20, total 30) still links to offset=30: that link was a
+    # ListingChanged ("more pages than the total allows") on every read until the feed failed.
+    emu = emulator_factory(albums=30, mode="extended")
+    emu.add_fault(Fault("new_releases", "stale_next", times=100))
+    client = client_for(emu, page_size=10)
+
+    feed = client.new_releases()
+
+    assert [a["id"] for a in feed.albums] == catalog_ids(emu)
+    assert (feed.total, feed.shortfall, feed.duplicates) == (30, 0, ())
+    assert client.stats.drift_restarts == 0
+    # 3 pages, then the stale link once (an empty page at offset 30).
+    assert emu.stats()["by_endpoint"]["new_releases"] == 3 + 1
