@@ -231,7 +231,10 @@ def _grant(state: EmulatorState, request: Request, form: dict[str, str]) -> Resp
         token, expires_in = state.issue_token(client_id, client_secret)
     except InvalidClient as exc:
         return oauth_error(400, "invalid_client", str(exc))
-    body = {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}
+    body: dict[str, object] = {"access_token": token, "token_type": "Bearer"}
+    told = state.config.expires_in_told
+    if told != "absent":
+        body["expires_in"] = {"ttl": expires_in, "zero": 0, "null": None}[told]
     return json_response(body, headers={"Cache-Control": "no-store"})
 
 

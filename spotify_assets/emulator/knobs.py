@@ -15,6 +15,9 @@ Mode = Literal["extended", "development"]
 MODES: tuple[Mode, ...] = ("extended", "development")
 AuthErrors = Literal["legacy", "2026"]
 AUTH_ERRORS: tuple[AuthErrors, ...] = ("legacy", "2026")
+ExpiresInTold = Literal["ttl", "zero", "null", "absent"]
+"""What a token answer says as `expires_in`: the token's real lifetime, 0, null, or nothing."""
+EXPIRES_IN_TOLD: tuple[ExpiresInTold, ...] = ("ttl", "zero", "null", "absent")
 AppForbidden = Literal["premium", "country"]
 # The whole-app 403 messages users report in 2026, by the value of the app_forbidden knob.
 APP_FORBIDDEN_MESSAGES: dict[AppForbidden, str] = {
@@ -38,6 +41,7 @@ TUNABLE_KEYS = frozenset(
         "lone_429_at",
         "error_rate",
         "token_ttl_s",
+        "expires_in_told",
         "total_offset",
         "drop_tracks",
         "drift_after_pages",
@@ -68,6 +72,7 @@ class EmulatorConfig:
     lone_429_at: tuple[int, ...] = ()  # API requests (1-based) refused by a lone 429
     error_rate: float = 0.0
     token_ttl_s: float = 3600.0
+    expires_in_told: ExpiresInTold = "ttl"
     client_id: str = "emulator-client-id"
     client_secret: str = "emulator-client-secret"
     total_offset: int = 0
@@ -148,6 +153,11 @@ class EmulatorConfig:
                     f"feed_duplicate must be (place of an album, another place <= {self.albums}), "
                     f"got {self.feed_duplicate}"
                 )
+        if self.expires_in_told not in EXPIRES_IN_TOLD:
+            raise ValueError(
+                f"expires_in_told must be one of {', '.join(EXPIRES_IN_TOLD)}, "
+                f"got {self.expires_in_told!r}"
+            )
         if self.auth_errors not in AUTH_ERRORS:
             raise ValueError(
                 f"auth_errors must be one of {', '.join(AUTH_ERRORS)}, got {self.auth_errors!r}"
@@ -184,7 +194,7 @@ def coerce_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
         )
     out: dict[str, Any] = {}
     for key, value in changes.items():
-        if key in ("mode", "auth_errors", "rate_limit_retry_after"):
+        if key in ("mode", "auth_errors", "rate_limit_retry_after", "expires_in_told"):
             out[key] = str(value)
         elif key == "app_forbidden":
             out[key] = None if value is None else str(value)

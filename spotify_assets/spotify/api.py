@@ -1,4 +1,4 @@
-"""Authorized GETs against the Web API: bearer token, one renewal on 401, typed errors, JSON."""
+"""Authorized GETs against the Web API: bearer token, renewals on 401, typed errors, JSON."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ from spotify_assets.spotify.transport import Transport, error_detail, request_la
 Params = Mapping[str, str | int]
 WHOLE_APP_REFUSALS = re.compile(r"premium subscription required|unavailable in this country", re.I)
 """403 messages that refuse the whole app, not one endpoint (users' reports, 2025-2026)."""
+RENEWALS_ON_401 = 2
+"""Tokens asked for after a 401 before it counts as the app's: a token just issued has been
+refused once before it worked, so one 401 with a fresh token is no proof; two in a row are."""
 
 
 def origin(url: str) -> tuple[str, str]:
@@ -75,7 +78,7 @@ class SpotifyApi:
                 "access token there. Check SPOTIFY_API_BASE_URL and any proxy in between."
             )
         label = request_label("GET", url)
-        for renewed in (False, True):
+        for renewals in range(RENEWALS_ON_401 + 1):
             token = self._auth.token()
             response = self._transport.send(
                 "GET",
@@ -86,10 +89,9 @@ class SpotifyApi:
                 patience=patience,
                 not_found_is_transient=not_found_is_transient,
             )
-            if response.status_code == 401 and not renewed:
-                self._auth.invalidate(token)
-                continue
-            break
+            if response.status_code != 401 or renewals == RENEWALS_ON_401:
+                break
+            self._auth.invalidate(token)
         status = response.status_code
         if status == 200:
             try:
@@ -104,7 +106,8 @@ class SpotifyApi:
         message, _ = error_detail(response)
         if status == 401:
             raise SpotifyAuthError(
-                f"Spotify answered 401 on {label} ({message}) even with a fresh token; "
+                f"Spotify answered 401 on {label} ({message}) even with {RENEWALS_ON_401} "
+                "fresh tokens; "
                 "check that the app is still active in the Spotify developer dashboard.",
                 status=status,
                 url=url,

@@ -2,12 +2,13 @@
 
 Hand-written because the flow is small and Spotify-specific: no refresh token exists in this
 flow, an `invalid_client` answer must stop the run at once, and a 401 from the API must renew the
-token exactly once however many threads saw it.
+token once however many threads saw it.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,30 @@ from spotify_assets.spotify.stats import StatsRecorder
 from spotify_assets.spotify.transport import Transport, error_detail, request_label
 
 log = logging.getLogger(__name__)
+
+
+SPOTIFY_TOKEN_LIFETIME_S = 3600.0
+"""How long Spotify's client-credentials tokens live, as documented: assumed when the token
+endpoint does not say."""
+
+
+def believed_lifetime(expires_in: object) -> float:
+    """The seconds a new token lives: `expires_in` when it is a positive number; else (absent,
+    null, 0, text) Spotify's documented hour, since a token just issued cannot have expired, and
+    a 401 renews it should it live shorter. Believing 0 would renew it before every request."""
+    try:
+        seconds = float(expires_in) if isinstance(expires_in, int | float | str) else math.nan
+    except ValueError:
+        seconds = math.nan
+    if math.isfinite(seconds) and seconds > 0:
+        return seconds
+    log.warning(
+        "The token endpoint said expires_in %r; using the token for Spotify's documented %g s, "
+        "or until Spotify answers 401",
+        expires_in,
+        SPOTIFY_TOKEN_LIFETIME_S,
+    )
+    return SPOTIFY_TOKEN_LIFETIME_S
 
 
 @dataclass(frozen=True)
@@ -96,10 +121,10 @@ class ClientCredentialsAuth:
         try:
             body = response.json()
             value = str(body["access_token"])
-            lifetime = float(body.get("expires_in", 3600))
         except (ValueError, KeyError, TypeError) as exc:
             raise SpotifyProtocolError(
                 f"The token endpoint answered 200 without a usable access_token ({exc!r})"
             ) from exc
+        lifetime = believed_lifetime(body.get("expires_in"))
         margin = min(self._refresh_margin_s, lifetime / 10)
         return _Token(value=value, renew_at=requested_at + lifetime - margin)

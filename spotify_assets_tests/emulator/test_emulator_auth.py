@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import time
 
+import pytest
 import requests
 
 from spotify_assets.emulator import Fault
@@ -146,3 +147,22 @@ def test_reset_forgets_tokens(api: Api) -> None:
     api.emulator.reset()
     response = api.get(NEW_RELEASES, token=token)
     assert response.json()["error"]["message"] == "Invalid access token"
+
+
+def test_expires_in_told_says_zero_null_or_nothing_and_the_token_still_works(
+    emulator_factory: EmulatorFactory,
+) -> None:
+    emulator = emulator_factory()
+    api = Api(emulator)
+    for told, expected in (("zero", 0), ("null", None), ("absent", "absent"), ("ttl", 3600)):
+        emulator.configure(expires_in_told=told)
+        body = api.session.post(
+            emulator.token_url,
+            data={"grant_type": "client_credentials"},
+            auth=(emulator.client_id, emulator.client_secret),
+            timeout=TIMEOUT_S,
+        ).json()
+        assert body.get("expires_in", "absent") == expected
+        assert api.get(NEW_RELEASES, token=body["access_token"]).status_code == 200
+    with pytest.raises(ValueError, match="expires_in_told must be one of"):
+        emulator.configure(expires_in_told="soon")

@@ -56,13 +56,36 @@ def test_revoked_token_is_replaced(emu: EmulatorServer, client_for: ClientFactor
     assert client.stats.token_refreshes == 1
 
 
-def test_a_401_that_survives_a_fresh_token_fails_with_advice(
+def test_a_401_on_a_token_just_renewed_is_asked_once_more_with_another(
     emu: EmulatorServer, client_for: ClientFactory
 ) -> None:
-    emu.add_fault(Fault(endpoint="new_releases", action="status", status=401, times=2))
-    with pytest.raises(SpotifyAuthError, match=r"401 .* even with a fresh token"):
+    emu.add_fault(Fault(endpoint="albums", action="expire_token", nth=2))
+    emu.add_fault(Fault(endpoint="albums", action="status", status=401, nth=3))
+    client = client_for(emu)
+    tracks = client.album_tracks(catalog_ids(emu))
+    assert tracks.stopped is None and list(tracks) == catalog_ids(emu)
+    assert emu.stats()["tokens_issued"] == 3 and client.stats.token_refreshes == 2
+    assert emu.stats()["by_endpoint"]["albums"] == 2 + 2
+
+
+def test_a_401_that_survives_two_fresh_tokens_fails_with_advice(
+    emu: EmulatorServer, client_for: ClientFactory
+) -> None:
+    emu.add_fault(Fault(endpoint="new_releases", action="status", status=401, times=3))
+    with pytest.raises(SpotifyAuthError, match=r"401 .* even with 2 fresh tokens"):
         client_for(emu).new_releases()
-    assert emu.stats()["tokens_issued"] == 2
+    assert emu.stats()["tokens_issued"] == 3
+    assert emu.stats()["by_endpoint"]["new_releases"] == 3
+
+
+@pytest.mark.parametrize("told", ["zero", "null", "absent"])
+def test_a_token_answer_without_a_believable_lifetime_is_used_for_the_hour(
+    told: str, emu: EmulatorServer, client_for: ClientFactory
+) -> None:
+    emu.configure(expires_in_told=told)
+    client = client_for(emu, max_workers=4)
+    assert len(client.album_tracks(catalog_ids(emu))) == 30
+    assert emu.stats()["tokens_issued"] == 1 and client.stats.token_refreshes == 0
 
 
 def test_tokens_are_renewed_before_they_expire_and_shared_by_threads(
