@@ -26,6 +26,7 @@ from spotify_assets.emulator.protocol import Connections
 from spotify_assets.emulator.responses import (
     ApiError,
     Reply,
+    TrickledResponse,
     TruncatedResponse,
     api_error,
     json_response,
@@ -153,9 +154,11 @@ class ApiRoutes:
         return response
 
     def _finish(self, response: Response, fault: Fault | None) -> Response:
-        """Apply a truncate fault to an otherwise complete response."""
+        """Apply a truncate or trickle fault to an otherwise complete response."""
         if fault is not None and fault.action == "truncate":
             return TruncatedResponse(response, self._connections)
+        if fault is not None and fault.action == "trickle":
+            return TrickledResponse(response, fault.pause_s)
         return response
 
     def _record(

@@ -15,7 +15,7 @@ ENDPOINTS = (TOKEN, *API_ENDPOINTS, ANY_API)
 ALBUM_ENDPOINTS = ("album_tracks", "album", "albums")  # requests that name album ids
 
 # Actions and where they make sense: token-only, API-only, or both.
-BOTH_ACTIONS = frozenset({"status", "html", "drop", "truncate", "delay", "rate_limit"})
+BOTH_ACTIONS = frozenset({"status", "html", "drop", "truncate", "trickle", "delay", "rate_limit"})
 API_ACTIONS = frozenset(
     {
         "revoke_token",
@@ -37,7 +37,8 @@ BODY_FORMATS = ("json", "text", "empty")
 class Fault:
     """One scripted fault; fires on matching requests nth .. nth+times-1 counted from when added.
 
-    Every fault first waits `delay_s` (a stall), then acts. With `album_id` it only counts
+    Every fault first waits `delay_s` (a stall), then acts; `trickle` sends the body a few
+    bytes every `pause_s`. With `album_id` it only counts
     requests naming that album (path id, or one of `ids`). Error bodies: `body` verbatim as JSON,
     else by `body_format`: "json" (the endpoint's error shape, `message` if given), "text"
     (text/plain, `message` verbatim if given) or "empty"; with status 200 (`bad_success`) these
@@ -52,6 +53,7 @@ class Fault:
     status: int = 500
     retry_after_s: int | None = 1
     delay_s: float = 0.0
+    pause_s: float = 0.05
     next_base_url: str = ""
     body: dict[str, Any] | None = None
     message: str = ""
@@ -84,6 +86,8 @@ class Fault:
             )
         if (self.retry_after_s is not None and self.retry_after_s < 0) or self.delay_s < 0:
             raise ValueError("retry_after_s and delay_s must be >= 0")
+        if self.pause_s <= 0:
+            raise ValueError(f"pause_s must be > 0, got {self.pause_s}")
         if self.action == "foreign_next" and not self.next_base_url:
             raise ValueError("foreign_next needs next_base_url")
         if self.body_format not in BODY_FORMATS:

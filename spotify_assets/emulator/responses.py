@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -119,6 +120,29 @@ class TruncatedResponse(Response):
         connection = self._connections.get(_peer(scope))
         if connection is not None:
             await connection.cut()
+
+
+class TrickledResponse(Response):
+    """Sends status, headers and the full Content-Length, then the body `step` bytes at a time
+    every `pause_s`: each wait for bytes is short, the whole answer is not."""
+
+    def __init__(self, full: Response, pause_s: float, step: int = 8) -> None:
+        """Wrap a finished response `full`, sending its body slowly."""
+        super().__init__(full.body, full.status_code)
+        self.raw_headers = full.raw_headers
+        self._pause_s = pause_s
+        self._step = step
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the start, then the body in small pieces with a pause before each."""
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        for start in range(0, len(self.body), self._step):
+            await asyncio.sleep(self._pause_s)
+            piece = self.body[start : start + self._step]
+            more = start + self._step < len(self.body)
+            await send({"type": "http.response.body", "body": piece, "more_body": more})
 
 
 def _peer(scope: Scope) -> tuple[str, int]:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from spotify_assets.spotify.config import ClientConfig
 from spotify_assets.spotify.errors import SpotifyRetryBudgetError, SpotifyUnavailableError
@@ -60,6 +61,29 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+BODY_READ_SIZE = 65536
+
+
+def read_whole(response: requests.Response, *, by: float) -> None:
+    """Read the whole body of a streamed response now, before `by` (time.monotonic()), so that a
+    body cut off is retried, and one sent a few bytes at a time is a timeout: requests' read
+    timeout bounds each wait for bytes, not the answer, and a trickle could hold a worker for
+    minutes. Errors are requests' own, as they would be without streaming."""
+    chunks = []
+    try:
+        while chunk := response.raw.read1(BODY_READ_SIZE, decode_content=True):
+            chunks.append(chunk)
+            if time.monotonic() > by:
+                response.close()
+                raise requests.Timeout("the answer was not whole within the read timeout")
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.Timeout(str(exc)) from exc
+    except urllib3.exceptions.HTTPError as exc:
+        raise requests.ConnectionError(str(exc)) from exc
+    response._content = b"".join(chunks)  # what requests itself keeps once it read the body
+    response.raw.release_conn()
 
 
 def whole_json(body: bytes) -> bool:
@@ -218,6 +242,7 @@ class Transport:
             problem: str
             status: int | None = None
             try:
+                sent_at = time.monotonic()
                 response = self._session.request(
                     method,
                     url,
@@ -226,8 +251,9 @@ class Transport:
                     data=data,
                     auth=auth,
                     timeout=self._timeouts,
+                    stream=True,
                 )
-                response.content  # noqa: B018 - read the whole body now, so a cut-off body is retried
+                read_whole(response, by=sent_at + self._config.read_timeout_s)
             except requests.exceptions.SSLError as exc:
                 raise SpotifyUnavailableError(
                     f"The TLS connection to {urlsplit(url).netloc} failed ({exc}); retrying "

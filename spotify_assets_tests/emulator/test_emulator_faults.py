@@ -95,6 +95,21 @@ def test_truncate_fault_sends_full_length_but_half_the_body(api: Api) -> None:
     assert api.get(NEW_RELEASES).status_code == 200
 
 
+def test_trickle_fault_sends_the_whole_body_a_few_bytes_at_a_time(api: Api) -> None:
+    api.emulator.add_fault(Fault("token", "trickle", pause_s=0.02))
+    started = time.monotonic()
+    response = requests.post(
+        api.emulator.token_url,
+        data={"grant_type": "client_credentials"},
+        auth=(api.emulator.client_id, api.emulator.client_secret),
+        timeout=0.2,  # each wait for bytes is short, the whole answer is not
+    )
+    assert response.status_code == 200 and response.json()["token_type"] == "Bearer"
+    pieces = -(-len(response.content) // 8)
+    assert time.monotonic() - started >= pieces * 0.02 > 0.2
+    assert int(response.headers["Content-Length"]) == len(response.content)
+
+
 def test_delay_fault_lets_short_timeouts_expire(api: Api) -> None:
     assert api.token
     api.emulator.add_fault(Fault("new_releases", "delay", delay_s=0.3, times=2))

@@ -286,6 +286,18 @@ def test_timeouts_are_retried(emu: EmulatorServer, client_for: ClientFactory) ->
     assert client.stats.timeouts == 1 and client.stats.retries == 1
 
 
+def test_an_answer_trickled_past_the_read_timeout_is_a_timeout_and_retried(
+    emu: EmulatorServer, client_for: ClientFactory
+) -> None:
+    emu.add_fault(Fault(endpoint="albums", action="trickle", pause_s=0.05, nth=2))
+    client = client_for(emu, read_timeout_s=0.5)  # each piece comes well within it
+    started = time.monotonic()
+    assert list(client.album_tracks(catalog_ids(emu))) == catalog_ids(emu)
+    assert client.stats.timeouts == 1 and client.stats.retries == 1
+    assert emu.stats()["by_endpoint"]["albums"] == 2 + 1
+    assert time.monotonic() - started < 5  # the whole trickle would take minutes
+
+
 @pytest.mark.parametrize("action", ["drop", "truncate"])
 def test_dropped_connections_are_retried(
     action: str, emu: EmulatorServer, client_for: ClientFactory

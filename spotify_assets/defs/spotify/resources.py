@@ -104,7 +104,8 @@ class SpotifyResource(ConfigurableResource):  # type: ignore[type-arg]
         default=DEFAULT["connect_timeout_s"], description="Connect (s)."
     )
     read_timeout_s: float = Field(
-        default=DEFAULT["read_timeout_s"], description="Read timeout (s)."
+        default=DEFAULT["read_timeout_s"],
+        description="Longest wait for an answer, its whole body included (s).",
     )
     token_refresh_margin_s: float = Field(
         default=DEFAULT["token_refresh_margin_s"],
