@@ -67,12 +67,13 @@ def error_response(
 
 def rewrite_body(body: Any, fault: Fault | None) -> Any:
     """The endpoint's JSON body as a paging-rewriting fault (foreign_next, same_next,
-    null_offset, stale_next) leaves it."""
+    null_offset, stale_next, total_plus_one) leaves it."""
     if fault is None or fault.action not in (
         "foreign_next",
         "same_next",
         "null_offset",
         "stale_next",
+        "total_plus_one",
     ):
         return body
     return _rewrite_next(body, fault)
@@ -81,7 +82,8 @@ def rewrite_body(body: Any, fault: Fault | None) -> Any:
 def _rewrite_next(value: Any, fault: Fault) -> Any:
     """Copy of a body with every paging `next` moved to another host or back to its own page,
     or every paging `offset` made null (a page seen from Spotify that forgot where it starts),
-    or a last page given a `next` link anyway, to offset + limit (past the total)."""
+    or a last page given a `next` link anyway, to offset + limit (past the total), or every
+    paging `total` one higher (search's estimate moving between pages)."""
     if isinstance(value, list):
         return [_rewrite_next(item, fault) for item in value]
     if not isinstance(value, dict):
@@ -89,6 +91,8 @@ def _rewrite_next(value: Any, fault: Fault) -> Any:
     out = {key: _rewrite_next(item, fault) for key, item in value.items()}
     if "items" in out and fault.action == "null_offset":
         out["offset"] = None
+    elif "items" in out and fault.action == "total_plus_one":
+        out["total"] = int(out["total"]) + 1
     elif "items" in out and fault.action == "stale_next":
         if out.get("next") is None and isinstance(out.get("href"), str):
             parts = urlsplit(out["href"])

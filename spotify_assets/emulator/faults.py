@@ -24,6 +24,7 @@ API_ACTIONS = frozenset(
         "same_next",
         "null_offset",
         "stale_next",
+        "total_plus_one",
         "missing_album",
     }
 )

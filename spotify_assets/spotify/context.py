@@ -80,15 +80,21 @@ class ClientContext:
         return result
 
     def settled(
-        self, what: str, pages: Callable[[int], Iterator[Page]], key: str | None = None
+        self,
+        what: str,
+        pages: Callable[[int], Iterator[Page]],
+        key: str | None = None,
+        *,
+        total_is_estimate: bool = False,
     ) -> Listing:
         """A listing read without drift (see listing.settled), counting the restarts in the
         client's stats; a page holding a duplicate is read again from its `href` (bodies
-        `{key: paging}` when `key` is given)."""
+        `{key: paging}` when `key` is given); `total_is_estimate` for search's listings."""
         return settled(
             what,
             pages,
             max_restarts=self.config.max_drift_restarts,
             on_restart=lambda: self.stats.add(drift_restarts=1),
             reread=lambda href: get_page(self.api, href, key),
+            total_is_estimate=total_is_estimate,
         )

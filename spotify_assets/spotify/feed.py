@@ -172,7 +172,8 @@ class Feed:
         on_first_page: Callable[[], None] | None = None,
     ) -> Listing:
         """All albums of a feed listing and its reported total, restarting when it drifts;
-        `on_first_page` is called when a first page came."""
+        `on_first_page` is called when a first page came. A listing paged no deeper than
+        `max_items` is search's, whose total is an estimate (see listing.collect)."""
 
         def pages(attempt: int) -> Iterator[Page]:
             first = get_page(self._api, url, "albums", params, patience=patience)
@@ -187,7 +188,9 @@ class Feed:
                 max_items=max_items,
             )
 
-        return self._context.settled("The new-releases feed", pages, "albums")
+        return self._context.settled(
+            "The new-releases feed", pages, "albums", total_is_estimate=max_items is not None
+        )
 
 
 def feed_of(

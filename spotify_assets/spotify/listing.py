@@ -10,6 +10,7 @@ that really moves (a total changed, a page that answers differently) is read aga
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,16 +37,22 @@ class Listing:
     pages: tuple[Page, ...] = ()
 
 
-def collect(pages: Iterable[Page]) -> Listing:
+def collect(pages: Iterable[Page], *, total_is_estimate: bool = False) -> Listing:
     """The items of a listing, each id once; ListingChanged when the total moves (which is how
     drift between pages shows) or a page covers places read already. An id listed twice is
-    kept once and named in `duplicates`, for `settled` to tell a stable duplicate from drift."""
+    kept once and named in `duplicates`, for `settled` to tell a stable duplicate from drift.
+
+    With `total_is_estimate` (search's) a moving total is no drift: search's estimate moves by
+    one now and then between pages of a listing that does not. The total kept is then the one
+    most pages reported (one page that says otherwise does not decide it); drift still shows as
+    pages overlapping, links not as predicted, or items coming twice.
+    """
     items: list[dict[str, Any]] = []
     places: dict[str, list[int]] = {}
     read: list[Page] = []
     total: int | None = None
     for page in pages:
-        if total is not None and page.total != total:
+        if total is not None and page.total != total and not total_is_estimate:
             raise ListingChanged(f"total changed from {total} to {page.total}")
         if any(
             page.offset < seen.offset + seen.limit and seen.offset < page.offset + page.limit
@@ -61,6 +68,8 @@ def collect(pages: Iterable[Page]) -> Listing:
                 if len(places[item_id]) > 1:
                     continue
             items.append(item)
+    if total_is_estimate and read:
+        total = Counter(page.total for page in read).most_common(1)[0][0]
     return Listing(
         items,
         total or 0,
@@ -98,6 +107,7 @@ def settled(
     max_restarts: int,
     on_restart: Callable[[], None],
     reread: Callable[[str], Page] | None = None,
+    total_is_estimate: bool = False,
 ) -> Listing:
     """The first pass over `pages(attempt)` that does not drift; a listing that keeps changing
     after `max_restarts` restarts fails with SpotifyPagingError.
@@ -109,7 +119,7 @@ def settled(
     last: ListingChanged | None = None
     for attempt in range(max_restarts + 1):
         try:
-            listing = collect(pages(attempt))
+            listing = collect(pages(attempt), total_is_estimate=total_is_estimate)
             if listing.duplicates:
                 if reread is None:
                     raise ListingChanged(f"{len(listing.duplicates)} items appeared twice")

@@ -171,6 +171,14 @@ def test_a_null_offset_fault_nulls_the_offset_of_one_page(api: Api) -> None:
     assert api.json(second["next"])["albums"]["offset"] == 20
 
 
+def test_a_total_plus_one_fault_raises_the_total_of_one_page(api: Api) -> None:
+    api.emulator.add_fault(Fault("search", "total_plus_one", nth=2))
+    first = api.json("/search", limit=10, **TAG_NEW)["albums"]
+    second = api.json(first["next"])["albums"]
+    assert second["total"] == first["total"] + 1
+    assert api.json(second["next"])["albums"]["total"] == first["total"]
+
+
 def test_a_stale_next_fault_links_the_last_page_past_the_total(api: Api) -> None:
     api.emulator.add_fault(Fault("new_releases", "stale_next", times=2))
     first = api.json("/browse/new-releases", limit=50)["albums"]

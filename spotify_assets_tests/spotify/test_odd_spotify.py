@@ -341,3 +341,34 @@ def test_a_stale_next_on_the_last_browse_page_is_read_once_and_ends_the_listing(
     assert client.stats.drift_restarts == 0
     # 3 pages, then the stale link once (an empty page at offset 30).
     assert emu.stats()["by_endpoint"]["new_releases"] == 3 + 1
+
+
+def test_a_search_total_one_page_moves_is_an_estimate_not_drift(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    # One search page says 31 of a listing of 30: that restarted the feed until it failed.
+    emu = emulator_factory(albums=30, mode="development")
+    emu.add_fault(Fault("search", "total_plus_one", nth=2))
+    client = client_for(emu, new_releases_source="search")
+
+    feed = client.new_releases()
+
+    assert [a["id"] for a in feed.albums] == catalog_ids(emu)
+    assert (feed.total, feed.shortfall, feed.duplicates) == (30, 0, ())
+    assert client.stats.drift_restarts == 0
+    assert emu.stats()["by_endpoint"]["search"] == 3
+
+
+def test_a_browse_total_that_moves_is_drift_and_the_listing_read_again(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    # Browse's total is exact: one that moves says the listing moved, so it is read again.
+    emu = emulator_factory(albums=30, mode="extended")
+    emu.add_fault(Fault("new_releases", "total_plus_one", nth=2))
+    client = client_for(emu, page_size=10)
+
+    feed = client.new_releases()
+
+    assert [a["id"] for a in feed.albums] == catalog_ids(emu)
+    assert (feed.total, client.stats.drift_restarts) == (30, 1)
+    assert emu.stats()["by_endpoint"]["new_releases"] == 3 + 3
