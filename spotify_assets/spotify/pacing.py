@@ -13,8 +13,12 @@ The policy, in plain words
   or for a token get the error at once. A request that meets more 429s than its patience (two
   for the first request to an endpoint the app may have lost: PROBE_PATIENCE) gives up.
 - One 429 is evidence, not proof. The pacer learns a quota only from a window that really
-  filled: two or more 429s in one pause (requests in flight together were refused), or the same
-  count of accepted requests at two pauses. A lone 429 costs its pause and teaches nothing.
+  filled: two or more 429s in one pause (requests in flight together were refused) when the
+  server refused what followed the first of them, or the same count of accepted requests at
+  two pauses. A pause whose 429s are outnumbered by accepted requests sent after the first
+  refused one (and before the pause) is one moment's answer to a burst, e.g. a proxy hiccup on
+  a server with no limit: it counts as a lone 429. A lone 429 costs its pause and teaches
+  nothing.
 - A pace learned from a filled window is confirmed and held: a warm run starts at it and meets
   no 429 at the limit; a lone 429 later does not lower it, a window that fills again does. A
   pace learned from two lone 429s, or read from an older store, is not confirmed: once it has
@@ -373,6 +377,20 @@ def _count_in(log: deque[_Request], episode: _Episode, window_s: float) -> int:
     )
 
 
+def _answered_around(log: deque[_Request], episode: _Episode) -> bool:
+    """Whether the server accepted more requests sent after a pause's first refused one (and
+    before the pause) than it refused: then the 429s are one moment's answer to a burst from a
+    server that answered the rest, not a window that filled (a full window refuses what follows
+    its first refusal, all but a request or so that jitter lets arrive first)."""
+    first = min(sent for sent, _, _ in episode.hits)
+    accepted = sum(
+        1
+        for r in log
+        if r.answered is not None and not r.refused and first < r.sent < episode.started
+    )
+    return accepted > len(episode.hits)
+
+
 def _still_in(log: deque[_Request], episode: _Episode, pace: LearnedPace) -> LearnedPace:
     """A lower quota after a 429 the pace should have avoided: the accepted requests still in
     the window when it came, at most quota - 1 (so it never loops), and at least half the
@@ -689,7 +707,7 @@ class Pacer:
             return
         self._episode = None
         self._held_since = now
-        filled = len(episode.hits) >= 2
+        filled = len(episode.hits) >= 2 and not _answered_around(self._log, episode)
         pace = self._pace
         seen: LearnedPace | None
         if pace is not None:

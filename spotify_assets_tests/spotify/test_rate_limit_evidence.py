@@ -200,3 +200,24 @@ def test_a_token_429_without_retry_after_is_retried_with_backoff_and_the_run_com
     with pytest.raises(SpotifyRateLimitError, match="kept answering 429 on POST"):
         client_for(emu, backoff_base_s=0.01, max_rate_limit_retries=2).new_releases()
     assert emu.stats()["by_endpoint"]["token"] == 3
+
+
+def test_two_429s_to_one_burst_from_an_unlimited_server_are_not_remembered(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    # No rate limit at all: a proxy hiccup answers 429 to two requests in flight together.
+    emu = emulator_factory(albums=120, mode="development")
+    emu.add_fault(Fault("album_tracks", "rate_limit", nth=5, times=2, retry_after_s=1))
+    run(client_for(emu, max_workers=WORKERS))
+    log = [entry for entry in emu.stats()["log"] if entry["endpoint"] != "token"]
+    refused = [i for i, entry in enumerate(log) if entry["status"] == 429]
+    assert len(refused) == 2 and refused[1] == refused[0] + 1
+    # In flight together: served within one instant, and the server accepted the rest of the
+    # burst answered around them, so no window had filled.
+    assert log[refused[1]]["time"] - log[refused[0]]["time"] < 0.5
+    assert stored_pace(capability_cache) is None
+    emu.reset()  # clears the fault too
+    clean = client_for(emu, max_workers=WORKERS)
+    run(clean)
+    print(f"clean run after the hiccup: waited {clean.stats.waited_s:.2f} s")
+    assert clean.stats.http_429 == 0 and clean.stats.waited_s == 0
