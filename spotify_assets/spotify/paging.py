@@ -63,6 +63,9 @@ class Page:
         pages, and read as 0 such a page overlapped the first one, which looked like drift.
         A null or missing `limit` is the number of entries the page holds.
         """
+        if not isinstance(paging, dict):
+            kind = "null" if paging is None else type(paging).__name__
+            raise SpotifyProtocolError(f"{where} did not return a paging object (got {kind})")
         try:
             offset = paging.get("offset")
             raw = paging["items"]

@@ -199,6 +199,8 @@ class Tracks:
                 self._batched(ids, market, tracker, harvest, recheck)
                 return
             except SpotifyForbiddenError as exc:
+                if self._batches_allowed:
+                    raise  # the batches were allowed: a later refusal is not the batch endpoint's
                 self._memory.forbid("albums", str(exc))
             except SpotifyRateLimitError as exc:
                 if self._batches_allowed or not is_refusal(exc):

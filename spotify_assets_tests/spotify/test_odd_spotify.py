@@ -196,6 +196,28 @@ def test_an_endpoint_that_refuses_every_album_ends_the_fetch_after_a_few(
     assert kept_pages + len(refused) <= asked <= kept_pages + 2 * len(refused)
 
 
+def test_album_listings_refused_in_extended_mode_stop_the_fetch_and_keep_the_batches(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    # Batches allowed, then every long album's own listing refused: the listings are what is
+    # refused, not the batch endpoint (once, all 300 albums were then asked again one by one).
+    emu = emulator_factory(albums=300, mode="extended")
+    emu.add_fault(Fault("album_tracks", "status", status=403, times=999))
+    client = client_for(emu, max_workers=1)
+
+    tracks = client.album_tracks(catalog_ids(emu), keep_on_stop=True)
+
+    assert isinstance(tracks.stopped, SpotifyForbiddenError)
+    assert tracks.endpoint == "albums"
+    long = [a.id for a in emu.catalog.albums if len(a.tracks) > 50]
+    assert len(long) >= REFUSALS_IN_A_ROW
+    refused = [a for a, why in tracks.reasons.items() if why.startswith("refused: ")]
+    assert len(refused) == REFUSALS_IN_A_ROW and set(refused) <= set(long)
+    assert emu.stats()["by_endpoint"]["album_tracks"] == REFUSALS_IN_A_ROW
+    assert emu.stats()["by_endpoint"]["albums"] == 15
+    assert set(tracks) == {a.id for a in emu.catalog.albums if len(a.tracks) <= 50}
+
+
 def test_a_refused_batch_is_asked_album_by_album_and_the_endpoint_kept(
     emulator_factory: EmulatorFactory, client_for: ClientFactory
 ) -> None:

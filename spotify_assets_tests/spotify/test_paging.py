@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from spotify_assets.spotify.errors import SpotifyProtocolError
 from spotify_assets.spotify.listing import collect
 from spotify_assets.spotify.paging import Page, offset_links, same_link
 from spotify_assets_tests.conftest import EmulatorFactory
@@ -52,3 +55,10 @@ def test_items_without_id_are_kept_and_never_taken_for_drift() -> None:
     ]
     listing = collect(pages)
     assert (len(listing.items), listing.total, listing.duplicates) == (4, 4, {})
+
+
+@pytest.mark.parametrize("paging", [None, "albums", [], 7])
+def test_a_paging_object_that_is_not_an_object_is_a_protocol_error(paging: object) -> None:
+    # {"albums": null} once surfaced as a bare AttributeError from inside the parser.
+    with pytest.raises(SpotifyProtocolError, match="did not return a paging object"):
+        Page.parse(paging, "GET /v1/search")
