@@ -238,7 +238,14 @@ class Tracks:
         chunks = [ids[i : i + MAX_IDS_PER_REQUEST] for i in range(0, len(ids), MAX_IDS_PER_REQUEST)]
         batches = []
         if not self._batches_allowed:
-            probe = self._batch(chunks.pop(0), market)
+            first = chunks.pop(0)
+            try:
+                probe = self._batch(first, market)
+            except (SpotifyRequestError, SpotifyProtocolError, SpotifyPagingError) as exc:
+                log.warning(
+                    "The first batch of %d albums failed (%s); asking each alone", len(first), exc
+                )
+                probe = {}
             self._batches_allowed = True
             if recheck:
                 self._memory.allow("albums")
@@ -287,7 +294,7 @@ class Tracks:
         if harvest.ended:
             return {}
         try:
-            return self._keep_whole(self._batch(ids, market), market, tracker, harvest)
+            pages = self._batch(ids, market)
         except REFUSALS as exc:
             log.warning("A batch of %d albums was refused (%s); asking each alone", len(ids), exc)
             return {}
@@ -301,6 +308,7 @@ class Tracks:
                 harvest.lost(album_id, reason)
                 tracker.album_done()
             return {}
+        return self._keep_whole(pages, market, tracker, harvest)
 
     def _own(
         self,

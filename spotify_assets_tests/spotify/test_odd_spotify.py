@@ -237,6 +237,31 @@ def test_a_refused_batch_is_asked_album_by_album_and_the_endpoint_kept(
     assert album_requests(emu) == +listed
 
 
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("albums", "status", status=400),
+        Fault("albums", "status", status=200, body={"albums": 7}),
+    ],
+)
+def test_a_first_batch_refused_or_malformed_is_asked_album_by_album(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, fault: Fault
+) -> None:
+    # The first batch also tells whether batches work: a 400 or a body of the wrong shape there
+    # once ended the fetch with no album at all.
+    emu = emulator_factory(albums=60, mode="extended")
+    emu.add_fault(fault)
+    client = client_for(emu, max_workers=1)
+
+    tracks = client.album_tracks(catalog_ids(emu))
+
+    assert tracks.stopped is None and list(tracks) == catalog_ids(emu)
+    assert tracks.endpoint == "albums"
+    assert emu.stats()["by_endpoint"]["albums"] == 3
+    first = catalog_ids(emu)[:20]
+    assert all(album_requests(emu)[a] >= 1 for a in first)
+
+
 def test_a_stop_in_a_later_batch_keeps_the_whole_albums_of_the_batches_before(
     emulator_factory: EmulatorFactory, client_for: ClientFactory
 ) -> None:
