@@ -70,20 +70,30 @@ def read_whole(response: requests.Response, *, by: float) -> None:
     """Read the whole body of a streamed response now, before `by` (time.monotonic()), so that a
     body cut off is retried, and one sent a few bytes at a time is a timeout: requests' read
     timeout bounds each wait for bytes, not the answer, and a trickle could hold a worker for
-    minutes. Errors are requests' own, as they would be without streaming."""
+    minutes. Errors are requests' own, as they would be without streaming; the connection is
+    closed on any of them."""
+    try:
+        response._content = _body_by(response.raw, by)  # what requests keeps once it read it
+    except BaseException:
+        response.close()
+        raise
+    response.raw.release_conn()
+
+
+def _body_by(raw: urllib3.HTTPResponse, by: float) -> bytes:
+    """The body `raw` sends, a Timeout when more of it is still to come after `by` (a body whose
+    last bytes came just after `by` is kept: nothing was left to wait for)."""
     chunks = []
     try:
-        while chunk := response.raw.read1(BODY_READ_SIZE, decode_content=True):
+        while chunk := raw.read1(BODY_READ_SIZE, decode_content=True):
             chunks.append(chunk)
-            if time.monotonic() > by:
-                response.close()
+            if time.monotonic() > by and raw.length_remaining != 0:  # None: length unknown
                 raise requests.Timeout("the answer was not whole within the read timeout")
     except urllib3.exceptions.ReadTimeoutError as exc:
         raise requests.Timeout(str(exc)) from exc
     except urllib3.exceptions.HTTPError as exc:
         raise requests.ConnectionError(str(exc)) from exc
-    response._content = b"".join(chunks)  # what requests itself keeps once it read the body
-    response.raw.release_conn()
+    return b"".join(chunks)
 
 
 def whole_json(body: bytes) -> bool:
