@@ -324,7 +324,9 @@ def test_make_dev_serves_the_ui_on_the_emulator_and_stops_everything_on_sigterm(
         started = processes_started_in(tmp_path)
         assert any("spotify_assets.emulator" in " ".join(p.cmdline()) for p in started)
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=60)
+        # dg dev gives the webserver, then the daemon (which may still be starting), 60 s each
+        # to stop before it kills them: on a loaded machine a clean stop can take over a minute.
+        output, _ = process.communicate(timeout=150)
     finally:
         if process.poll() is None:
             process.kill()
