@@ -67,13 +67,14 @@ def error_response(
 
 def rewrite_body(body: Any, fault: Fault | None) -> Any:
     """The endpoint's JSON body as a paging-rewriting fault (foreign_next, same_next,
-    null_offset, stale_next, total_plus_one) leaves it."""
+    null_offset, stale_next, total_plus_one, repeat_album) leaves it."""
     if fault is None or fault.action not in (
         "foreign_next",
         "same_next",
         "null_offset",
         "stale_next",
         "total_plus_one",
+        "repeat_album",
     ):
         return body
     return _rewrite_next(body, fault)
@@ -83,7 +84,9 @@ def _rewrite_next(value: Any, fault: Fault) -> Any:
     """Copy of a body with every paging `next` moved to another host or back to its own page,
     or every paging `offset` made null (a page seen from Spotify that forgot where it starts),
     or a last page given a `next` link anyway, to offset + limit (past the total), or every
-    paging `total` one higher (search's estimate moving between pages)."""
+    paging `total` one higher (search's estimate moving between pages), or one item of each page
+    replaced by the one before it: an album listed twice, at a place that moves with each turn of
+    the fault (search paging that is not stable, spotify/web-api#115)."""
     if isinstance(value, list):
         return [_rewrite_next(item, fault) for item in value]
     if not isinstance(value, dict):
@@ -91,6 +94,11 @@ def _rewrite_next(value: Any, fault: Fault) -> Any:
     out = {key: _rewrite_next(item, fault) for key, item in value.items()}
     if "items" in out and fault.action == "null_offset":
         out["offset"] = None
+    elif "items" in out and fault.action == "repeat_album":
+        items = out["items"]
+        if isinstance(items, list) and len(items) >= 2:
+            place = 1 + fault.turn % (len(items) - 1)
+            out["items"] = [*items[:place], items[place - 1], *items[place + 1 :]]
     elif "items" in out and fault.action == "total_plus_one":
         out["total"] = int(out["total"]) + 1
     elif "items" in out and fault.action == "stale_next":

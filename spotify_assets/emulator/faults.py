@@ -26,6 +26,7 @@ API_ACTIONS = frozenset(
         "stale_next",
         "total_plus_one",
         "missing_album",
+        "repeat_album",
     }
 )
 TOKEN_ACTIONS = frozenset({"invalid_client"})
@@ -60,6 +61,8 @@ class Fault:
     message: str = ""
     body_format: str = "json"
     album_id: str = ""
+    turn: int = 0
+    """Which of its turns the request it fires on is (0 for the first): set when it fires."""
 
     def __post_init__(self) -> None:
         """Refuse faults that could never fire as written."""
@@ -152,7 +155,7 @@ class FaultBook:
         for fault, seen_before in self._armed:
             seen = seen_before + 1 if fault.matches(endpoint, album_ids) else seen_before
             if seen > seen_before and fired is None and fault.nth <= seen < fault.nth + fault.times:
-                fired = fault
+                fired = dataclasses.replace(fault, turn=seen - fault.nth)
             if seen < fault.nth + fault.times - 1:
                 armed.append((fault, seen))
         self._armed = armed

@@ -86,10 +86,12 @@ class ClientContext:
         key: str | None = None,
         *,
         total_is_estimate: bool = False,
+        keep_unsettled: bool = False,
     ) -> Listing:
         """A listing read without drift (see listing.settled), counting the restarts in the
         client's stats; a page holding a duplicate is read again from its `href` (bodies
-        `{key: paging}` when `key` is given); `total_is_estimate` for search's listings."""
+        `{key: paging}` when `key` is given); `total_is_estimate` for search's listings,
+        `keep_unsettled` for a feed that may keep a pass whose duplicates moved."""
         return settled(
             what,
             pages,
@@ -97,4 +99,5 @@ class ClientContext:
             on_restart=lambda: self.stats.add(drift_restarts=1),
             reread=lambda href: get_page(self.api, href, key),
             total_is_estimate=total_is_estimate,
+            keep_unsettled=keep_unsettled,
         )

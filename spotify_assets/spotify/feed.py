@@ -189,7 +189,11 @@ class Feed:
             )
 
         return self._context.settled(
-            "The new-releases feed", pages, "albums", total_is_estimate=max_items is not None
+            "The new-releases feed",
+            pages,
+            "albums",
+            total_is_estimate=max_items is not None,
+            keep_unsettled=True,
         )
 
 
@@ -201,7 +205,8 @@ def feed_of(
     market: str | None = None,
 ) -> NewReleases:
     """The feed a settled listing makes (of `market` when given): each album once, its
-    duplicates and null places noted."""
+    duplicates (listed the same way on every read, or `repeated` in other albums' places
+    when the listing did not settle) and null places noted."""
     duplicates = tuple(
         Duplicate(album_id, tuple(place + 1 for place in places))
         for album_id, places in listing.duplicates.items()
@@ -212,8 +217,9 @@ def feed_of(
         reachable,
         source,
         fallback_reason,
-        duplicates,
+        () if listing.unsettled else duplicates,
         listing.unsent,
         listing.null_pages,
         market,
+        duplicates if listing.unsettled else (),
     )

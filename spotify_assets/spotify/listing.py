@@ -5,6 +5,12 @@ under the reader. But Spotify also lists some albums twice the same way on every
 album listed twice is no proof of drift: the pages holding it are read once more (from their own
 `href`), and when they answer the same the album is kept once with a warning; only a listing
 that really moves (a total changed, a page that answers differently) is read again.
+
+Search paging is not guaranteed stable either: it can list an album again in another album's
+place, at places that move from one read to the next. Reading again does not settle that, so
+once the restarts are spent a caller may keep the pass that lost the fewest places to such
+repeats (`keep_unsettled`): each album once, the repeated places counted (`unsettled`), where
+failing would throw away a whole feed that is all but a few places right.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from spotify_assets.spotify.errors import SpotifyPagingError
@@ -27,6 +33,7 @@ class Listing:
 
     `duplicates` maps an id listed more than once to its places (0-based); only its first
     listing is in `items`. `pages` are the pages read, for a second look at the duplicates.
+    `unsettled`: the duplicates did not list the same way when read again (see `settled`).
     """
 
     items: list[dict[str, Any]]
@@ -35,6 +42,12 @@ class Listing:
     unsent: int = 0
     null_pages: tuple[int, ...] = ()
     pages: tuple[Page, ...] = ()
+    unsettled: bool = False
+
+    @property
+    def repeated_places(self) -> int:
+        """Places that listed an album again (beyond its first listing)."""
+        return sum(len(places) - 1 for places in self.duplicates.values())
 
 
 def collect(pages: Iterable[Page], *, total_is_estimate: bool = False) -> Listing:
@@ -108,22 +121,32 @@ def settled(
     on_restart: Callable[[], None],
     reread: Callable[[str], Page] | None = None,
     total_is_estimate: bool = False,
+    keep_unsettled: bool = False,
 ) -> Listing:
     """The first pass over `pages(attempt)` that does not drift; a listing that keeps changing
     after `max_restarts` restarts fails with SpotifyPagingError.
 
     A pass that lists an id twice is checked by reading again only the pages holding it
     (`reread(href)`, the page's own link): the same answer means Spotify
-    lists it so, and it is kept once with a warning; else the listing is read again.
+    lists it so, and it is kept once with a warning; else the listing is read again. With
+    `keep_unsettled`, a listing that kept changing gives, of its passes that failed only so
+    (whole, but duplicates that moved when read again), the one with the fewest repeated places,
+    marked `unsettled`; it fails only when no pass did.
     """
     last: ListingChanged | None = None
+    unsettled: Listing | None = None
     for attempt in range(max_restarts + 1):
         try:
             listing = collect(pages(attempt), total_is_estimate=total_is_estimate)
             if listing.duplicates:
                 if reread is None:
                     raise ListingChanged(f"{len(listing.duplicates)} items appeared twice")
-                stable(listing, reread)
+                try:
+                    stable(listing, reread)
+                except ListingChanged:
+                    if unsettled is None or listing.repeated_places < unsettled.repeated_places:
+                        unsettled = replace(listing, unsettled=True)
+                    raise
                 log.warning(
                     "%s lists %s the same way on every read: kept once",
                     what,
@@ -137,6 +160,16 @@ def settled(
             on_restart()
             log.warning("%s changed while paged (%s); restart %d", what, change, attempt + 1)
             last = change
+    if keep_unsettled and unsettled is not None:
+        log.warning(
+            "%s listed albums again in other albums' places, differently on each of %d reads: "
+            "kept the read with the fewest such places (%d), each album once; the albums those "
+            "places held are not in it",
+            what,
+            max_restarts + 1,
+            unsettled.repeated_places,
+        )
+        return unsettled
     raise SpotifyPagingError(
         f"{what} kept changing while it was paged ({last}); "
         f"gave up after {max_restarts} restarts. Run again later."

@@ -33,7 +33,9 @@ class NewReleases:
     null for: null entries in `items`, and every place of a page whose `items` was null
     (`null_pages`, their offsets). `fallback_reason` says why `auto` used search instead of
     browse, None when it did not. `market` is the country whose feed this is (search lists only
-    albums available there), None for the feed without one.
+    albums available there), None for the feed without one. `repeated` are albums Spotify listed
+    again in other albums' places, at places that moved on every read (paging that did not
+    settle): kept once; the albums of those places are not in `albums`.
     """
 
     albums: list[SpotifyObject]
@@ -45,11 +47,17 @@ class NewReleases:
     unsent: int = 0
     null_pages: tuple[int, ...] = ()
     market: str | None = None
+    repeated: tuple[Duplicate, ...] = ()
 
     @property
     def extra_listings(self) -> int:
         """Listings of duplicated albums beyond their first: in Spotify's total, not in `albums`."""
         return sum(len(d.positions) - 1 for d in self.duplicates)
+
+    @property
+    def repeated_places(self) -> int:
+        """Places that listed a `repeated` album again instead of their own album."""
+        return sum(len(d.positions) - 1 for d in self.repeated)
 
     @property
     def expected(self) -> int:
@@ -63,7 +71,7 @@ class NewReleases:
         the client lost would have failed the read). Browse's total is exact: 0 there."""
         if self.source != "search":
             return 0
-        return max(0, self.expected - self.unsent - len(self.albums))
+        return max(0, self.expected - self.unsent - self.repeated_places - len(self.albums))
 
 
 UNKNOWN = "unknown to Spotify (404, or null in /albums?ids=, each time it was asked)"

@@ -84,6 +84,7 @@ def test_materialize_all_for_today_from_the_ui_passes_every_check(
         "difference": 0,
         "shortfall": 0,
         "extra_listings": 0,
+        "repeated_places": 0,
         "null_places_skipped": 0,
     }
 
@@ -146,6 +147,7 @@ def test_a_wrong_api_total_fails_the_blocking_check_and_blocks_album_tracks(
         "difference": -1,
         "shortfall": 0,
         "extra_listings": 0,
+        "repeated_places": 0,
         "null_places_skipped": 0,
     }
     assert executions[failing].description == reported

@@ -175,6 +175,17 @@ def test_foreign_next_rewrites_every_next_link(api: Api) -> None:
     assert normal["href"].startswith(api.emulator.api_base_url)
 
 
+def test_repeat_album_lists_an_album_again_at_a_place_that_moves_with_each_turn(api: Api) -> None:
+    def ids() -> list[str]:
+        return [a["id"] for a in api.json("/search", q="tag:new", type="album")["albums"]["items"]]
+
+    clean = ids()
+    api.emulator.add_fault(Fault("search", "repeat_album", times=3))
+    turns = [ids() for _ in range(3)]
+    assert turns == [[*clean[:place], clean[place - 1], *clean[place + 1 :]] for place in (1, 2, 3)]
+    assert ids() == clean
+
+
 def test_invalid_client_fault(api: Api) -> None:
     api.emulator.add_fault(Fault("token", "invalid_client"))
     with pytest.raises(requests.HTTPError):

@@ -194,7 +194,7 @@ def test_each_market_is_counted_against_its_own_total_and_named_when_short() -> 
     assert total.metadata["markets_differing"].value == ["SE"]
     assert total.metadata[names.BY_MARKET].value == {
         market: {"rows": rows, "api_total": total, "reachable": total, "expected": total}
-        | {"shortfall": 0, "extra_listings": 0, "null_places_skipped": 0}
+        | {"shortfall": 0, "extra_listings": 0, "repeated_places": 0, "null_places_skipped": 0}
         for market, rows, total in (("US", 2, 2), ("SE", 2, 3), ("DE", 1, 1))
     }
     assert (total.metadata["rows"].value, total.metadata["api_total"].value) == (5, 6)

@@ -152,7 +152,7 @@ def test_three_markets_land_a_row_per_market_and_album_and_each_albums_tracks_on
     assert nr[names.MARKETS] == at[names.MARKETS] == list(THREE)
     assert nr[names.BY_MARKET] == {
         m: {"rows": len(ids), "api_total": len(ids), "reachable": len(ids), "expected": len(ids)}
-        | {"shortfall": 0, "extra_listings": 0, "null_places_skipped": 0}
+        | {"shortfall": 0, "extra_listings": 0, "repeated_places": 0, "null_places_skipped": 0}
         for m, ids in feeds.items()
     }
     assert (nr[names.PARTITION_ROW_COUNT], nr[names.API_TOTAL]) == (len(releases), len(releases))
@@ -243,6 +243,7 @@ def test_a_market_whose_listing_runs_short_fails_its_check_naming_it(
         "expected": sweden + 2,
         "shortfall": 2,
         "extra_listings": 0,
+        "repeated_places": 0,
         "null_places_skipped": 0,
     }
     assert all(by_market[m]["rows"] == by_market[m]["api_total"] for m in ("US", "DE"))
@@ -386,7 +387,13 @@ def test_each_markets_null_places_and_duplicates_are_counted_for_it_and_summed(
     )
     assert total.metadata[names.BY_MARKET].value == {
         market: {"rows": len(feed) - 1, "api_total": len(feed) + 1, "reachable": len(feed) + 1}
-        | {"expected": len(feed), "shortfall": 0, "extra_listings": 1, "null_places_skipped": 1}
+        | {
+            "expected": len(feed),
+            "shortfall": 0,
+            "extra_listings": 1,
+            "repeated_places": 0,
+            "null_places_skipped": 1,
+        }
         for market, feed in feeds.items()
     }
     summed = {key: total.metadata[key].value for key in ("extra_listings", "null_places_skipped")}

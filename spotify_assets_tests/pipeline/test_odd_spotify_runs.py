@@ -109,6 +109,34 @@ def test_an_album_listed_twice_on_every_read_is_kept_once_and_the_day_is_complet
     assert emu.stats()["by_endpoint"]["search"] == 7 + 2
 
 
+def test_search_that_repeats_albums_in_moving_places_publishes_its_best_read_and_warns(
+    emulator_factory: EmulatorFactory, run_assets: Materialize, data_dir: Path
+) -> None:
+    # Every search page lists one album again in the place of the next, at a place that moves
+    # with each read: reading again never settles it (search paging is not stable).
+    emu = emulator_factory(albums=50, mode="development")
+    emu.add_fault(Fault("search", "repeat_album", times=1000))
+
+    result = run_assets(emu)
+
+    assert result.success
+    ids = catalog_ids(emu)
+    releases = pd.read_parquet(partition_file(data_dir, "new_releases"))
+    kept = releases["album_id"].tolist()
+    assert len(kept) == len(set(kept)) == 45 and set(kept) < set(ids)
+    assert kept == [a for a in ids if a in set(kept)]  # feed order
+    nr = metadata(result, "new_releases")
+    assert (nr[names.REPEATED_PLACES], nr[names.SHORTFALL], nr[names.API_TOTAL]) == (5, 0, 50)
+    assert nr[names.DUPLICATE_LISTINGS] == {}
+    count = evaluation(result, names.ROWS_MATCH_API_TOTAL)
+    assert not count.passed and count.severity.value == "WARN"
+    assert "5 of its places listed an album again" in (count.description or "")
+    # Three reads of 5 pages (the first and two restarts), each with one page read again.
+    assert emu.stats()["by_endpoint"]["search"] == 3 * (5 + 1)
+    tracks = pd.read_parquet(partition_file(data_dir, "album_tracks"))
+    assert tracks["album_id"].unique().tolist() == kept
+
+
 def test_a_rerun_after_a_stop_fetches_only_the_albums_the_stop_left_out(
     emulator_factory: EmulatorFactory, run_assets: Materialize, data_dir: Path
 ) -> None:

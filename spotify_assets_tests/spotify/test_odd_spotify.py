@@ -336,6 +336,38 @@ def test_a_duplicate_that_moves_between_reads_restarts_the_listing(
     assert client.stats.drift_restarts == 1
 
 
+def test_a_search_page_that_repeats_an_album_once_is_read_again_whole(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    # The lie told once: one page lists an album in the next one's place. Its second read
+    # answers otherwise, so the listing restarts and the next read is whole.
+    emu = emulator_factory(albums=30, mode="development")
+    emu.add_fault(Fault("search", "repeat_album", nth=2))
+    client = client_for(emu, new_releases_source="search")
+    feed = client.new_releases()
+    assert [a["id"] for a in feed.albums] == catalog_ids(emu)
+    assert (feed.repeated, feed.duplicates, client.stats.drift_restarts) == ((), (), 1)
+    assert emu.stats()["by_endpoint"]["search"] == 3 + 1 + 3
+
+
+def test_a_search_listing_that_never_settles_keeps_the_read_with_fewest_repeats(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    # Each read is 3 pages and one page read again (it answers otherwise, so the listing
+    # restarts): the first and the last read repeat an album on every page, the second on one.
+    emu = emulator_factory(albums=30, mode="development")
+    emu.add_fault(Fault("search", "repeat_album", nth=1, times=4))
+    emu.add_fault(Fault("search", "repeat_album", nth=5))
+    emu.add_fault(Fault("search", "repeat_album", nth=9, times=4))
+    client = client_for(emu, new_releases_source="search")
+    feed = client.new_releases()
+    ids = [a["id"] for a in feed.albums]
+    assert len(ids) == len(set(ids)) == 29 and ids == [a for a in catalog_ids(emu) if a in ids]
+    assert (feed.repeated_places, feed.shortfall, feed.extra_listings) == (1, 0, 0)
+    assert client.stats.drift_restarts == 3
+    assert emu.stats()["by_endpoint"]["search"] == 3 * (3 + 1)
+
+
 def test_the_results_of_several_markets_merge_with_their_reasons_and_stop() -> None:
     budget = SpotifyRetryBudgetError("the client's retry budget is spent", url="https://x/v1")
     us = AlbumTracks(

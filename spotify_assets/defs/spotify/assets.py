@@ -104,6 +104,12 @@ def fetch_new_releases(
                 f"Spotify listed {len(feed.duplicates)} albums more than once{of_market}, the "
                 "same way on every read: each kept once (see duplicate_listings)"
             )
+        if feed.repeated:
+            context.log.warning(
+                f"Spotify listed {len(feed.repeated)} albums again in other albums' places"
+                f"{of_market}, differently on each read: each kept once; the albums of those "
+                f"{feed.repeated_places} places are not in the day (see repeated_places)"
+            )
         if feed.unsent:
             context.log.warning(
                 f"Spotify answered null for {feed.unsent} places of the feed{of_market} (null "

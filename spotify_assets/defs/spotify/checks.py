@@ -37,6 +37,7 @@ from spotify_assets.contract.names import (
     NO_UNKNOWN_ALBUMS,
     NULL_PLACES_SKIPPED,
     REACHABLE,
+    REPEATED_PLACES,
     REQUIRED_FIELDS_PRESENT,
     ROWS_MATCH_API_TOTAL,
     SHORTFALL,
@@ -169,9 +170,10 @@ def _result(
 
 def _counted(figures: Mapping[str, int], feed: NewReleases) -> tuple[bool, str]:
     """Whether a market's rows fall short of what its complete feed holds only by what Spotify
-    did not send (a listing that ran out, null places), and what to say about the count."""
+    did not send (a listing that ran out, null places, places that repeated another album), and
+    what to say about the count."""
     rows, expected = figures["rows"], feed.expected
-    held_back = feed.shortfall + feed.unsent
+    held_back = feed.shortfall + feed.unsent + feed.repeated_places
     sent_less = held_back > 0 and rows == expected - held_back
     explained = [
         f"{feed.extra_listings} of its places list an album again (kept once)"
@@ -181,6 +183,10 @@ def _counted(figures: Mapping[str, int], feed: NewReleases) -> tuple[bool, str]:
         if feed.shortfall
         else "",
         f"it sent null for {feed.unsent} places (skipped)" if feed.unsent else "",
+        f"{feed.repeated_places} of its places listed an album again in another's place, "
+        "differently on each read (kept once)"
+        if feed.repeated_places
+        else "",
     ]
     said = (
         f"{rows} albums stored, but Spotify reported a total of {feed.total}"
@@ -200,9 +206,10 @@ def check_new_releases(
 
     A complete market holds every reachable place once per album: Spotify's total counts the
     extra listings of an album it lists twice, which the day keeps once. A market short only by
-    what Spotify did not send (a listing that ran out before its total, an empty last page; or
-    places it answered null for) makes the count check warn instead of fail: the day holds all
-    Spotify sent. Any other difference fails it.
+    what Spotify did not send (a listing that ran out before its total, an empty last page;
+    places it answered null for; or places that listed another album again, differently on each
+    read) makes the count check warn instead of fail: the day holds all Spotify sent. Any other
+    difference fails it.
     """
     markets = market_labels(releases)
     counts = feed_figures(releases, feeds)
@@ -217,7 +224,15 @@ def check_new_releases(
     labels = ids.fillna("(no id) at position " + releases["position"].astype("string"))
     whole = {
         key: sum(count[key] for count in counts.values())
-        for key in (API_TOTAL, REACHABLE, EXPECTED, SHORTFALL, EXTRA_LISTINGS, NULL_PLACES_SKIPPED)
+        for key in (
+            API_TOTAL,
+            REACHABLE,
+            EXPECTED,
+            SHORTFALL,
+            EXTRA_LISTINGS,
+            REPEATED_PLACES,
+            NULL_PLACES_SKIPPED,
+        )
     }
     return [
         AssetCheckResult(
@@ -240,6 +255,7 @@ def check_new_releases(
                 "difference": len(releases) - whole[EXPECTED],
                 SHORTFALL: whole[SHORTFALL],
                 EXTRA_LISTINGS: whole[EXTRA_LISTINGS],
+                REPEATED_PLACES: whole[REPEATED_PLACES],
                 NULL_PLACES_SKIPPED: whole[NULL_PLACES_SKIPPED],
                 BY_MARKET: MetadataValue.json(counts),
                 "markets_differing": MetadataValue.json(list(differ)),

@@ -22,6 +22,7 @@ from spotify_assets.contract.names import (
     NO_MARKET,
     NULL_PLACES_SKIPPED,
     REACHABLE,
+    REPEATED_PLACES,
     SHORTFALL,
 )
 from spotify_assets.spotify import AlbumTracks, NewReleases, SpotifyClient
@@ -72,8 +73,8 @@ def albums_by_market(albums: pd.Series, markets: pd.Series, most: int) -> dict[s
 def feed_figures(releases: pd.DataFrame, feeds: Sequence[NewReleases]) -> dict[str, dict[str, int]]:
     """Per market (by `label`, in feed order): rows stored, the total Spotify reported, the
     part of it reachable, the albums a complete feed holds (reachable places, each album once),
-    the shortfall of a listing that ran out early, the extra listings of albums it listed twice
-    and the places it answered null for."""
+    the shortfall of a listing that ran out early, the extra listings of albums it listed twice,
+    the places it filled with an album listed elsewhere and the places it answered null for."""
     markets = market_labels(releases)
     return {
         label(feed.market): {
@@ -83,6 +84,7 @@ def feed_figures(releases: pd.DataFrame, feeds: Sequence[NewReleases]) -> dict[s
             EXPECTED: feed.expected,
             SHORTFALL: feed.shortfall,
             EXTRA_LISTINGS: feed.extra_listings,
+            REPEATED_PLACES: feed.repeated_places,
             NULL_PLACES_SKIPPED: feed.unsent,
         }
         for feed in feeds

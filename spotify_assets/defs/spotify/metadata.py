@@ -91,14 +91,16 @@ def requests_made(stats: ClientStats) -> dict[str, Any]:
 
 def feed_oddities(read: Sequence[NewReleases]) -> dict[str, Any]:
     """What Spotify sent besides albums, over the day's feeds: duplicates kept once (id ->
-    places, in the first feed listing it twice), null places (summed) and the offsets of null
-    pages; by_market counts each market's own."""
+    places, in the first feed listing it twice), places that repeated an album in another's
+    place and null places (summed), and the offsets of null pages; by_market counts each
+    market's own."""
     duplicates: dict[str, list[int]] = {}
     for feed in read:
         for duplicate in feed.duplicates:
             duplicates.setdefault(duplicate.album_id, list(duplicate.positions))
     return {
         names.DUPLICATE_LISTINGS: MetadataValue.json(duplicates),
+        names.REPEATED_PLACES: sum(feed.repeated_places for feed in read),
         names.NULL_PLACES_SKIPPED: sum(feed.unsent for feed in read),
         names.NULL_PAGES: MetadataValue.json(
             list(dict.fromkeys(offset for feed in read for offset in feed.null_pages))
