@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 TOKEN = "token"
@@ -61,8 +61,9 @@ class Fault:
     message: str = ""
     body_format: str = "json"
     album_id: str = ""
-    turn: int = 0
-    """Which of its turns the request it fires on is (0 for the first): set when it fires."""
+    turn: int = field(default=0, compare=False)
+    """Which of its turns the request it fires on is (0 for the first): set by FaultBook when it
+    fires, not part of what is scripted (nor of its JSON form)."""
 
     def __post_init__(self) -> None:
         """Refuse faults that could never fire as written."""
@@ -121,7 +122,7 @@ class Fault:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Fault:
         """Build a fault from its JSON form, refusing unknown keys."""
-        known = {f.name for f in dataclasses.fields(cls)}
+        known = {f.name for f in dataclasses.fields(cls)} - {"turn"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault keys: {', '.join(sorted(unknown))}")
@@ -132,7 +133,9 @@ class Fault:
 
     def to_json(self) -> dict[str, Any]:
         """JSON form, the body of POST /_emulator/faults."""
-        return dataclasses.asdict(self)
+        scripted = dataclasses.asdict(self)
+        del scripted["turn"]
+        return scripted
 
 
 class FaultBook:

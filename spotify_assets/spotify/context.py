@@ -88,10 +88,10 @@ class ClientContext:
         total_is_estimate: bool = False,
         keep_unsettled: bool = False,
     ) -> Listing:
-        """A listing read without drift (see listing.settled), counting the restarts in the
-        client's stats; a page holding a duplicate is read again from its `href` (bodies
-        `{key: paging}` when `key` is given); `total_is_estimate` for search's listings,
-        `keep_unsettled` for a feed that may keep a pass whose duplicates moved."""
+        """A listing read without drift, or its best read (see listing.settled), counting the
+        restarts in the client's stats; a page holding a duplicate is read again from its
+        `href` (bodies `{key: paging}` when `key` is given); `total_is_estimate` for search's
+        listings, `keep_unsettled` for a feed that may keep a pass whose duplicates moved."""
         return settled(
             what,
             pages,

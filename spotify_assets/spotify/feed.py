@@ -173,7 +173,9 @@ class Feed:
     ) -> Listing:
         """All albums of a feed listing and its reported total, restarting when it drifts;
         `on_first_page` is called when a first page came. A listing paged no deeper than
-        `max_items` is search's, whose total is an estimate (see listing.collect)."""
+        `max_items` is search's, whose total is an estimate (see listing.collect) and whose
+        paging is not stable: when no read settles, its best read is kept (listing.settled).
+        Browse's total is exact, so a browse listing that keeps changing fails."""
 
         def pages(attempt: int) -> Iterator[Page]:
             first = get_page(self._api, url, "albums", params, patience=patience)
@@ -193,7 +195,7 @@ class Feed:
             pages,
             "albums",
             total_is_estimate=max_items is not None,
-            keep_unsettled=True,
+            keep_unsettled=max_items is not None,
         )
 
 
@@ -204,9 +206,9 @@ def feed_of(
     fallback_reason: str | None = None,
     market: str | None = None,
 ) -> NewReleases:
-    """The feed a settled listing makes (of `market` when given): each album once, its
-    duplicates (listed the same way on every read, or `repeated` in other albums' places
-    when the listing did not settle) and null places noted."""
+    """The feed a listing makes (of `market` when given): each album once, its duplicates
+    (listed the same way on every read; `repeated` when the listing never settled) and null
+    places noted."""
     duplicates = tuple(
         Duplicate(album_id, tuple(place + 1 for place in places))
         for album_id, places in listing.duplicates.items()

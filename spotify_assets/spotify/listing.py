@@ -1,4 +1,5 @@
-"""A listing read to its end without drift: each id once, what Spotify sent besides, restarts.
+"""A listing read to its end without drift (or, for search, its best read): each id once, what
+Spotify sent besides, restarts.
 
 Drift shows as a total that moves between pages or an item that comes again as the listing shifts
 under the reader. But Spotify also lists some albums twice the same way on every read, and an
@@ -8,9 +9,12 @@ that really moves (a total changed, a page that answers differently) is read aga
 
 Search paging is not guaranteed stable either: it can list an album again in another album's
 place, at places that move from one read to the next. Reading again does not settle that, so
-once the restarts are spent a caller may keep the pass that lost the fewest places to such
-repeats (`keep_unsettled`): each album once, the repeated places counted (`unsettled`), where
-failing would throw away a whole feed that is all but a few places right.
+once the restarts are spent a caller may keep, of the passes whose only fault was duplicates
+that moved when read again, the one with the most items (`keep_unsettled`, marked
+`unsettled`): each album once, where failing would throw away a whole feed that is all but a
+few places right. Such a pass cannot tell a repeat in place from a listing that shifted while
+read (an album that came in shows as the one before it listed again), so what it lacks is
+counted, not named.
 """
 
 from __future__ import annotations
@@ -43,11 +47,6 @@ class Listing:
     null_pages: tuple[int, ...] = ()
     pages: tuple[Page, ...] = ()
     unsettled: bool = False
-
-    @property
-    def repeated_places(self) -> int:
-        """Places that listed an album again (beyond its first listing)."""
-        return sum(len(places) - 1 for places in self.duplicates.values())
 
 
 def collect(pages: Iterable[Page], *, total_is_estimate: bool = False) -> Listing:
@@ -93,10 +92,13 @@ def collect(pages: Iterable[Page], *, total_is_estimate: bool = False) -> Listin
     )
 
 
-def stable(listing: Listing, reread: Callable[[str], Page]) -> None:
+def stable(
+    listing: Listing, reread: Callable[[str], Page], *, total_is_estimate: bool = False
+) -> None:
     """Read again the pages that hold a duplicate; ListingChanged unless each answers the same
     items in the same places with the same total (then the duplicate is how Spotify lists it,
-    not drift: drift moves items across the pages it shifts)."""
+    not drift: drift moves items across the pages it shifts). A total that is an estimate
+    (search's) may move without the items moving."""
     held = {place for at in listing.duplicates.values() for place in at}
     for page in listing.pages:
         if not any(page.offset <= place < page.offset + page.limit for place in held):
@@ -104,7 +106,8 @@ def stable(listing: Listing, reread: Callable[[str], Page]) -> None:
         if page.href is None:
             raise ListingChanged(f"an item appeared twice, on a page without href ({page.offset})")
         again = reread(page.href)
-        if again.total != page.total or ids(again) != ids(page):
+        moved = again.total != page.total and not total_is_estimate
+        if moved or ids(again) != ids(page):
             raise ListingChanged(f"the page at offset {page.offset} changed when read again")
 
 
@@ -130,8 +133,8 @@ def settled(
     (`reread(href)`, the page's own link): the same answer means Spotify
     lists it so, and it is kept once with a warning; else the listing is read again. With
     `keep_unsettled`, a listing that kept changing gives, of its passes that failed only so
-    (whole, but duplicates that moved when read again), the one with the fewest repeated places,
-    marked `unsettled`; it fails only when no pass did.
+    (duplicates that moved when read again), the one with the most items, marked `unsettled`;
+    it fails only when no pass did.
     """
     last: ListingChanged | None = None
     unsettled: Listing | None = None
@@ -142,9 +145,9 @@ def settled(
                 if reread is None:
                     raise ListingChanged(f"{len(listing.duplicates)} items appeared twice")
                 try:
-                    stable(listing, reread)
+                    stable(listing, reread, total_is_estimate=total_is_estimate)
                 except ListingChanged:
-                    if unsettled is None or listing.repeated_places < unsettled.repeated_places:
+                    if unsettled is None or len(listing.items) > len(unsettled.items):
                         unsettled = replace(listing, unsettled=True)
                     raise
                 log.warning(
@@ -157,17 +160,23 @@ def settled(
                 )
             return listing
         except ListingChanged as change:
-            on_restart()
-            log.warning("%s changed while paged (%s); restart %d", what, change, attempt + 1)
             last = change
+            if attempt < max_restarts:
+                on_restart()
+                log.warning("%s changed while paged (%s); restart %d", what, change, attempt + 1)
     if keep_unsettled and unsettled is not None:
         log.warning(
-            "%s listed albums again in other albums' places, differently on each of %d reads: "
-            "kept the read with the fewest such places (%d), each album once; the albums those "
-            "places held are not in it",
+            "%s kept changing while it was paged (%s), %d reads: kept the one with the most "
+            "items (%d), in which %s listed again; each is kept once, and what belonged in "
+            "the places they took (or came in while the listing was read) is not in it",
             what,
+            last,
             max_restarts + 1,
-            unsettled.repeated_places,
+            len(unsettled.items),
+            "; ".join(
+                f"{item_id} at places {', '.join(str(p + 1) for p in at)}"
+                for item_id, at in unsettled.duplicates.items()
+            ),
         )
         return unsettled
     raise SpotifyPagingError(

@@ -15,8 +15,9 @@ TracksEndpoint = Literal["albums", "album_tracks"]
 
 @dataclass(frozen=True)
 class Duplicate:
-    """An album Spotify listed more than once, the same way on every read: kept once (the first
-    listing); `positions` are its places in Spotify's listing (1-based, as Spotify counted)."""
+    """An album Spotify listed more than once (the same way on every read, unless it is one of a
+    feed's `repeated`): kept once (the first listing); `positions` are its places in Spotify's
+    listing (1-based, as Spotify counted)."""
 
     album_id: str
     positions: tuple[int, ...]
@@ -33,9 +34,10 @@ class NewReleases:
     null for: null entries in `items`, and every place of a page whose `items` was null
     (`null_pages`, their offsets). `fallback_reason` says why `auto` used search instead of
     browse, None when it did not. `market` is the country whose feed this is (search lists only
-    albums available there), None for the feed without one. `repeated` are albums Spotify listed
-    again in other albums' places, at places that moved on every read (paging that did not
-    settle): kept once; the albums of those places are not in `albums`.
+    albums available there), None for the feed without one. `repeated` are albums a search
+    listing that never settled (duplicates that moved on every read) listed again: kept once;
+    what belonged in the places they took, or came into the listing while it was read, is not
+    in `albums`.
     """
 
     albums: list[SpotifyObject]
@@ -56,7 +58,7 @@ class NewReleases:
 
     @property
     def repeated_places(self) -> int:
-        """Places that listed a `repeated` album again instead of their own album."""
+        """Places that listed a `repeated` album again, in place of what belonged there."""
         return sum(len(d.positions) - 1 for d in self.repeated)
 
     @property

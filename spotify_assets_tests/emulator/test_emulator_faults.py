@@ -214,5 +214,6 @@ def test_impossible_faults_are_refused(kwargs: dict[str, object]) -> None:
 def test_fault_json_round_trip() -> None:
     fault = Fault("albums", "rate_limit", nth=3, retry_after_s=7, body={"error": {"status": 429}})
     assert Fault.from_json(fault.to_json()) == fault
+    assert "turn" not in fault.to_json()  # set when a fault fires, not scripted
     with pytest.raises(ValueError):
         Fault.from_json({**fault.to_json(), "when": "now"})

@@ -15,6 +15,7 @@ from spotify_assets.emulator.knobs import APP_FORBIDDEN_MESSAGES
 from spotify_assets.spotify import (
     SpotifyAppForbiddenError,
     SpotifyForbiddenError,
+    SpotifyPagingError,
     SpotifyRunStoppedError,
 )
 from spotify_assets.spotify.errors import SpotifyRetryBudgetError
@@ -364,8 +365,37 @@ def test_a_search_listing_that_never_settles_keeps_the_read_with_fewest_repeats(
     ids = [a["id"] for a in feed.albums]
     assert len(ids) == len(set(ids)) == 29 and ids == [a for a in catalog_ids(emu) if a in ids]
     assert (feed.repeated_places, feed.shortfall, feed.extra_listings) == (1, 0, 0)
-    assert client.stats.drift_restarts == 3
+    assert client.stats.drift_restarts == 2
     assert emu.stats()["by_endpoint"]["search"] == 3 * (3 + 1)
+
+
+def test_a_browse_feed_whose_duplicates_move_on_every_read_still_fails(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    # Browse's total is exact: a listing that never settles there is not kept.
+    emu = emulator_factory(albums=30, mode="extended")
+    emu.add_fault(Fault("new_releases", "repeat_album", times=1000))
+    client = client_for(emu, page_size=10, new_releases_source="browse")
+    with pytest.raises(SpotifyPagingError, match="kept changing"):
+        client.new_releases()
+    assert client.stats.drift_restarts == 2
+    assert emu.stats()["by_endpoint"]["new_releases"] == 3 * (3 + 1)
+
+
+def test_a_stable_duplicate_is_kept_once_when_search_total_moves_on_its_second_read(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    # Search's total is an estimate: the re-read of the first page holding the duplicate says
+    # 32 of 31 places, its items the same. That is no drift, so nothing is read again.
+    emu = emulator_factory(albums=30, mode="development", feed_duplicate=(5, 17))
+    emu.add_fault(Fault("search", "total_plus_one", nth=5))
+    client = client_for(emu, new_releases_source="search")
+    feed = client.new_releases()
+    ids = catalog_ids(emu)
+    assert [a["id"] for a in feed.albums] == ids
+    assert (feed.duplicates, feed.repeated) == ((Duplicate(ids[5], (6, 18)),), ())
+    assert client.stats.drift_restarts == 0
+    assert emu.stats()["by_endpoint"]["search"] == 4 + 2
 
 
 def test_the_results_of_several_markets_merge_with_their_reasons_and_stop() -> None:

@@ -107,8 +107,9 @@ def fetch_new_releases(
         if feed.repeated:
             context.log.warning(
                 f"Spotify listed {len(feed.repeated)} albums again in other albums' places"
-                f"{of_market}, differently on each read: each kept once; the albums of those "
-                f"{feed.repeated_places} places are not in the day (see repeated_places)"
+                f"{of_market}, differently on each read: each kept once; what belonged in those "
+                f"{feed.repeated_places} places (or came into the feed while it was read) is not "
+                "in the day (see repeated_places)"
             )
         if feed.unsent:
             context.log.warning(
