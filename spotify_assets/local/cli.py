@@ -14,6 +14,8 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -27,13 +29,16 @@ from spotify_assets.local.backend import (
 
 PROJECT_FILE = Path("pyproject.toml")
 """The dg project file `dg dev` reads in the current folder."""
+STOP_GRACE_S = 10.0
+"""How long what a command started may take to stop once the command has ended, before it is
+killed: `dg dev` can leave a dagster code server behind, running until its heartbeat times out."""
 
 
 def run(backend: Backend) -> int:
     """Materialize today's partition of both assets with their checks, in process, and print a
     summary."""
     command = [sys.executable, "-m", "spotify_assets.local.today", backend.description]
-    return _wait(subprocess.Popen(command, env=backend.environ))
+    return _wait(_start(command, backend.environ))
 
 
 def dev(backend: Backend, host: str, port: int) -> int:
@@ -55,17 +60,48 @@ def dev(backend: Backend, host: str, port: int) -> int:
     # As if the virtualenv were activated: dg warns when the project's .venv is not the active one.
     environ = {**backend.environ, "VIRTUAL_ENV": sys.prefix}
     print(f"Dagster UI on http://{host}:{port} (Ctrl-C stops it)", flush=True)
-    return _wait(subprocess.Popen(command, env=environ))
+    return _wait(_start(command, environ))
+
+
+def _start(command: Sequence[str], environ: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """Start `command` in a process group of its own, which everything it starts joins."""
+    return subprocess.Popen(command, env=environ, start_new_session=True)
 
 
 def _wait(process: subprocess.Popen[bytes]) -> int:
-    """The child's exit code; Ctrl-C (or SIGTERM) is passed on to it as a normal way to stop."""
+    """The child's exit code. Ctrl-C (or SIGTERM) is passed on to its whole process group as a
+    normal way to stop, as a terminal passes Ctrl-C; whatever the group leaves running is then
+    stopped, so nothing outlives the command."""
     try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.send_signal(signal.SIGINT)
-        process.wait()
-        return 0
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            _signal_group(process.pid, signal.SIGINT)
+            process.wait()
+            return 0
+    finally:
+        _stop_group(process.pid)
+
+
+def _signal_group(group: int, signum: int) -> bool:
+    """Send `signum` to a process group; False when none of it is left."""
+    try:
+        os.killpg(group, signum)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _stop_group(group: int) -> None:
+    """Stop what is left of a process group: SIGTERM, then SIGKILL after STOP_GRACE_S."""
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        deadline = time.monotonic() + STOP_GRACE_S
+        if not _signal_group(group, signum):
+            return
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            if not _signal_group(group, 0):
+                return
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

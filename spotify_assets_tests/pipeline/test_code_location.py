@@ -23,6 +23,7 @@ from spotify_assets.definitions import defs
 from spotify_assets.defs.iceberg.location import CATALOG_NAME
 from spotify_assets.defs.spotify.partitions import today
 from spotify_assets.defs.spotify.schedules import DAILY_JOB_NAME, DAILY_SCHEDULE_NAME
+from spotify_assets.local import cli
 from spotify_assets_tests.conftest import (
     SUPERSEDED,
     EmulatorFactory,
@@ -336,6 +337,17 @@ def test_make_dev_serves_the_ui_on_the_emulator_and_stops_everything_on_sigterm(
     assert "virtual environment does not match" not in output
     psutil.wait_procs(started, timeout=30)
     assert processes_started_in(tmp_path) == []
+
+
+def test_what_a_command_leaves_running_is_stopped_when_it_ends(tmp_path: Path) -> None:
+    # As dg dev can leave a dagster code server behind: the command ends, its child runs on.
+    marker = tmp_path / "left.pid"
+    child = f"sleep 300 & echo $! > {marker}; exit 0"
+    started = time.monotonic()
+    assert cli._wait(cli._start(["sh", "-c", child], os.environ)) == 0
+    left = int(marker.read_text())
+    assert not psutil.pid_exists(left) or psutil.Process(left).wait(timeout=1) is None
+    assert time.monotonic() - started < cli.STOP_GRACE_S
 
 
 def test_make_dev_refuses_an_env_file_that_would_override_the_emulator(tmp_path: Path) -> None:
