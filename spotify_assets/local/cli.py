@@ -126,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     dev_parser.add_argument("--port", type=int, default=3000)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
+    # A command started in the background of a script inherits SIGINT ignored, and so would the
+    # children it starts: dagster then ignores SIGTERM too (it maps it to SIGINT's handler) and
+    # passing Ctrl-C on stops nothing. Handling SIGINT here gives the children its default.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     environ = local_environ(os.environ)
     with spotify_backend(environ, args.emulator_albums, args.emulator_mode) as backend:
         return run(backend) if args.command == "run" else dev(backend, args.host, args.port)

@@ -303,8 +303,10 @@ def test_make_dev_serves_the_ui_on_the_emulator_and_stops_everything_on_sigterm(
     project_in(tmp_path)
     port = free_port()
     command = [sys.executable, "-m", "spotify_assets.local", "--emulator-albums", "5"]
+    # Started as a script's background job is: with SIGINT ignored, which its children inherit.
+    ignoring_sigint = ["sh", "-c", 'trap "" INT; exec "$@"', "sh"]
     process = subprocess.Popen(
-        [*command, "dev", "--port", str(port)],
+        [*ignoring_sigint, *command, "dev", "--port", str(port)],
         cwd=tmp_path,
         env=clean_environment(tmp_path),
         stdout=subprocess.PIPE,
