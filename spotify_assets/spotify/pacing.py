@@ -15,10 +15,10 @@ The policy, in plain words
 - One 429 is evidence, not proof. The pacer learns a quota only from a window that really
   filled: two or more 429s in one pause (requests in flight together were refused) when the
   server refused what followed the first of them, or the same count of accepted requests at
-  two pauses. A pause whose 429s are outnumbered by accepted requests sent after the first
-  refused one (and before the pause) is one moment's answer to a burst, e.g. a proxy hiccup on
-  a server with no limit: it counts as a lone 429. A lone 429 costs its pause and teaches
-  nothing.
+  two pauses. A pause whose 429s are outnumbered by accepted requests that came after a
+  refused one (sent and answered after it, before the pause) is one moment's answer to a
+  burst, e.g. a proxy hiccup on a server with no limit: it counts as a lone 429. A lone 429
+  costs its pause and teaches nothing.
 - A pace learned from a filled window is confirmed and held: a warm run starts at it and meets
   no 429 at the limit; a lone 429 later does not lower it, a window that fills again does. A
   pace learned from two lone 429s, or read from an older store, is not confirmed: once it has
@@ -378,17 +378,23 @@ def _count_in(log: deque[_Request], episode: _Episode, window_s: float) -> int:
 
 
 def _answered_around(log: deque[_Request], episode: _Episode) -> bool:
-    """Whether the server accepted more requests sent after a pause's first refused one (and
-    before the pause) than it refused: then the 429s are one moment's answer to a burst from a
-    server that answered the rest, not a window that filled (a full window refuses what follows
-    its first refusal, all but a request or so that jitter lets arrive first)."""
-    first = min(sent for sent, _, _ in episode.hits)
+    """Whether the server accepted more requests that came after one of a pause's refused ones
+    (sent after it and answered after it, before the pause) than it refused: then the 429s are
+    one moment's answer to a burst from a server that answered the rest, not a window that
+    filled (a full window refuses whatever arrives after its first refusal).
+
+    A request sent after a refused one but answered before it may have overtaken it on the way
+    (a thread or a connection slow to send, common on a loaded machine: a straggler sent first
+    and refused last), so it is no evidence. Trade-off: a proxy that answers its 429s slower
+    than the requests around them reads as a full window."""
+    hits = episode.hits
     accepted = sum(
         1
         for r in log
-        if r.answered is not None and not r.refused and first < r.sent < episode.started
+        if r.answered is not None and not r.refused and r.sent < episode.started
+        if any(sent < r.sent and answered < r.answered for sent, answered, _ in hits)
     )
-    return accepted > len(episode.hits)
+    return accepted > len(hits)
 
 
 def _still_in(log: deque[_Request], episode: _Episode, pace: LearnedPace) -> LearnedPace:

@@ -204,6 +204,27 @@ def test_a_token_429_without_retry_after_is_retried_with_backoff_and_the_run_com
     assert emu.stats()["by_endpoint"]["token"] == 3
 
 
+def test_a_straggler_refused_last_does_not_hide_a_full_window(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    # The first album request is held 0.3 s on its way, as a thread or a connection slow to
+    # send is on a loaded machine: sent first, it reaches the window last and is refused, while
+    # the requests sent after it were accepted before it. They overtook it: no sign of a hiccup.
+    # 40 albums: 45 requests fill the window once, so no second full window confirms it later.
+    emu = emulator_factory(albums=40, mode="development", rate_limit=(30, 3.0))
+    emu.add_fault(Fault("album_tracks", "delay", delay_s=0.3))
+    first = client_for(emu, max_workers=WORKERS)
+    run(first)
+    refused = [e for e in emu.stats()["log"] if e["status"] == 429]
+    assert refused and refused[-1]["fault"] == "delay"  # the straggler came last
+    learned = stored_pace(capability_cache)
+    assert learned is not None and learned["confirmed"] and learned["quota"] == 30
+    emu.reset()
+    warm = client_for(emu, max_workers=WORKERS)
+    run(warm)
+    assert warm.stats.http_429 == 0
+
+
 def test_two_429s_to_one_burst_from_an_unlimited_server_are_not_remembered(
     emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
 ) -> None:
