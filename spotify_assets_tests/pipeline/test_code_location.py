@@ -343,10 +343,26 @@ def test_make_dev_serves_the_ui_on_the_emulator_and_stops_everything_on_sigterm(
 
 def test_what_a_command_leaves_running_is_stopped_when_it_ends(tmp_path: Path) -> None:
     # As dg dev can leave a dagster code server behind: the command ends, its child runs on.
+    # The child takes SIGTERM's default itself: this test process may ignore it (dagster maps
+    # SIGTERM to SIGINT's handler, ignored when the suite runs as a background job).
     marker = tmp_path / "left.pid"
-    child = f"sleep 300 & echo $! > {marker}; exit 0"
+    sleeper = tmp_path / "sleeper.py"
+    sleeper.write_text(
+        "import os, pathlib, signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_DFL)\n"
+        "pathlib.Path(sys.argv[1]).write_text(str(os.getpid()))\n"
+        "time.sleep(300)\n"
+    )
+    leave = tmp_path / "leave.py"  # starts the sleeper and ends once it runs
+    leave.write_text(
+        "import pathlib, subprocess, sys, time\n"
+        "subprocess.Popen([sys.executable, sys.argv[1], sys.argv[2]])\n"
+        "while not pathlib.Path(sys.argv[2]).exists():\n"
+        "    time.sleep(0.01)\n"
+    )
     started = time.monotonic()
-    assert cli._wait(cli._start(["sh", "-c", child], os.environ)) == 0
+    command = [sys.executable, str(leave), str(sleeper), str(marker)]
+    assert cli._wait(cli._start(command, os.environ)) == 0
     left = int(marker.read_text())
     assert not psutil.pid_exists(left) or psutil.Process(left).wait(timeout=1) is None
     assert time.monotonic() - started < cli.STOP_GRACE_S
