@@ -111,6 +111,14 @@ def stable(
             raise ListingChanged(f"the page at offset {page.offset} changed when read again")
 
 
+def places_of(listing: Listing) -> str:
+    """The ids a listing holds more than once with their places (1-based), for a warning."""
+    return "; ".join(
+        f"{item_id} at places {', '.join(str(p + 1) for p in at)}"
+        for item_id, at in listing.duplicates.items()
+    )
+
+
 def ids(page: Page) -> list[tuple[int, str | None]]:
     """The ids of a page's items with their places, as the comparison of two reads sees them."""
     return [(place, item.get("id")) for place, item in page.positioned()]
@@ -147,16 +155,14 @@ def settled(
                 try:
                     stable(listing, reread, total_is_estimate=total_is_estimate)
                 except ListingChanged:
-                    if unsettled is None or len(listing.items) > len(unsettled.items):
+                    best = unsettled is None or len(listing.items) > len(unsettled.items)
+                    if keep_unsettled and best:
                         unsettled = replace(listing, unsettled=True)
                     raise
                 log.warning(
                     "%s lists %s the same way on every read: kept once",
                     what,
-                    "; ".join(
-                        f"{item_id} at places {', '.join(str(p + 1) for p in at)}"
-                        for item_id, at in listing.duplicates.items()
-                    ),
+                    places_of(listing),
                 )
             return listing
         except ListingChanged as change:
@@ -164,7 +170,7 @@ def settled(
             if attempt < max_restarts:
                 on_restart()
                 log.warning("%s changed while paged (%s); restart %d", what, change, attempt + 1)
-    if keep_unsettled and unsettled is not None:
+    if unsettled is not None:
         log.warning(
             "%s kept changing while it was paged (%s), %d reads: kept the one with the most "
             "items (%d), in which %s listed again; each is kept once, and what belonged in "
@@ -173,10 +179,7 @@ def settled(
             last,
             max_restarts + 1,
             len(unsettled.items),
-            "; ".join(
-                f"{item_id} at places {', '.join(str(p + 1) for p in at)}"
-                for item_id, at in unsettled.duplicates.items()
-            ),
+            places_of(unsettled),
         )
         return unsettled
     raise SpotifyPagingError(
