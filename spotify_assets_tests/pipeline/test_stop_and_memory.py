@@ -35,7 +35,7 @@ def test_a_run_in_a_fresh_pod_starts_with_what_the_last_run_learned(
     data_dir: Path,
     capability_cache: Path,
 ) -> None:
-    emu = emulator_factory(albums=30, mode="development", rate_limit=(25, 3.0))
+    emu = emulator_factory(albums=30, mode="development", latency_ms=40, rate_limit=(25, 3.0))
     assert run_assets(emu).success
     first = emu.stats()
     assert first["by_endpoint"]["new_releases"] == 1 and first["http_429"] >= 1

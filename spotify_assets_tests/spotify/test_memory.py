@@ -269,7 +269,7 @@ def test_after_a_429_on_browse_the_batch_endpoint_is_not_probed_either(
 def test_the_learned_pace_is_remembered_for_the_next_run(
     emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
 ) -> None:
-    emu = emulator_factory(albums=40, mode="development", rate_limit=(30, 3.0))
+    emu = emulator_factory(albums=40, mode="development", latency_ms=40, rate_limit=(30, 3.0))
     first = client_for(emu)
     first.album_tracks(a["id"] for a in first.new_releases().albums)
     assert first.stats.http_429 >= 1
@@ -299,7 +299,7 @@ def test_a_pace_learned_from_a_shared_quota_expires_three_days_after_it_was_lear
 ) -> None:
     """Another client id of the account took two thirds of the quota while the pace was learned:
     later runs hold that pace without a 429 to correct it, and do not prolong it."""
-    emu = emulator_factory(albums=60, mode="development", rate_limit=(10, 1.0))
+    emu = emulator_factory(albums=60, mode="development", latency_ms=40, rate_limit=(10, 1.0))
     first = client_for(emu)
     first.album_tracks(a["id"] for a in first.new_releases().albums)
     [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()

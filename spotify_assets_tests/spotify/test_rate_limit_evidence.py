@@ -84,7 +84,7 @@ def test_a_lone_429_on_a_confirmed_pace_does_not_lower_it(
 ) -> None:
     # 20 per 3 s: the run's first 20 requests come well within the window even on a loaded
     # machine (30 per 2 s let a slow run's window slide while it filled: no full window seen).
-    emu = emulator_factory(albums=50, mode="development", rate_limit=(20, 3.0))
+    emu = emulator_factory(albums=50, mode="development", latency_ms=40, rate_limit=(20, 3.0))
     run(client_for(emu))
     learned = stored_pace(capability_cache)
     assert learned is not None and learned["confirmed"] and learned["quota"] == 20
