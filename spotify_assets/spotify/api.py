@@ -14,7 +14,6 @@ from spotify_assets.spotify.errors import (
     SpotifyForbiddenError,
     SpotifyNotFoundError,
     SpotifyPagingError,
-    SpotifyProtocolError,
     SpotifyRequestError,
 )
 from spotify_assets.spotify.pacing import Pacer
@@ -80,7 +79,7 @@ class SpotifyApi:
         label = request_label("GET", url)
         for renewals in range(RENEWALS_ON_401 + 1):
             token = self._auth.token()
-            response = self._transport.send(
+            answer = self._transport.send(
                 "GET",
                 url,
                 endpoint="api",
@@ -89,20 +88,13 @@ class SpotifyApi:
                 patience=patience,
                 not_found_is_transient=not_found_is_transient,
             )
-            if response.status_code != 401 or renewals == RENEWALS_ON_401:
+            if answer.response.status_code != 401 or renewals == RENEWALS_ON_401:
                 break
             self._auth.invalidate(token)
+        if answer.body is not None:
+            return answer.body
+        response = answer.response
         status = response.status_code
-        if status == 200:
-            try:
-                body = response.json()
-            except ValueError as exc:
-                raise SpotifyProtocolError(
-                    f"Spotify answered 200 on {label} with a body that is not JSON"
-                ) from exc
-            if not isinstance(body, dict):
-                raise SpotifyProtocolError(f"Spotify answered 200 on {label} with {type(body)}")
-            return body
         message, _ = error_detail(response)
         if status == 401:
             raise SpotifyAuthError(

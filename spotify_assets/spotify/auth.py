@@ -97,14 +97,15 @@ class ClientCredentialsAuth:
     def _fetch(self) -> _Token:
         """Ask the token endpoint for a new token."""
         requested_at = self._clock()
-        response = self._transport.send(
+        answer = self._transport.send(
             "POST",
             self._token_url,
             endpoint="token",
             data={"grant_type": "client_credentials"},
             auth=self._credentials,
         )
-        if response.status_code != 200:
+        response, body = answer.response, answer.body
+        if body is None:
             message, _ = error_detail(response)
             if "invalid_client" in message:
                 raise SpotifyCredentialsError(
@@ -119,9 +120,8 @@ class ClientCredentialsAuth:
                 url=self._token_url,
             )
         try:
-            body = response.json()
             value = str(body["access_token"])
-        except (ValueError, KeyError, TypeError) as exc:
+        except KeyError as exc:
             raise SpotifyProtocolError(
                 f"The token endpoint answered 200 without a usable access_token ({exc!r})"
             ) from exc

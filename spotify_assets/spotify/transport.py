@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.utils
 import html
+import json
 import logging
 import math
 import random
@@ -22,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -44,9 +46,13 @@ def request_label(method: str, url: str) -> str:
     return f"{method} {urlsplit(url).path}"
 
 
-def parse_retry_after(value: str | None) -> float | None:
+def parse_retry_after(value: str | None, sent_at: str | None = None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds, decimals tolerated, or an HTTP-date);
-    None when absent or unreadable ("inf" and "nan" included: no wait can be taken from them)."""
+    None when absent or unreadable ("inf" and "nan" included: no wait can be taken from them).
+
+    An HTTP-date is counted from the response's own Date header (`sent_at`) when it has one:
+    the server's clock, not this machine's, says how far off that date is.
+    """
     if value is None:
         return None
     value = value.strip()
@@ -56,11 +62,19 @@ def parse_retry_after(value: str | None) -> float | None:
         pass
     else:
         return max(0.0, seconds) if math.isfinite(seconds) else None
+    when = _http_date(value)
+    if when is None:
+        return None
+    now = _http_date(sent_at) if sent_at is not None else None
+    return max(0.0, when - (now if now is not None else time.time()))
+
+
+def _http_date(value: str) -> float | None:
+    """The POSIX time an HTTP-date names, None when it names none."""
     try:
-        when = email.utils.parsedate_to_datetime(value)
+        return email.utils.parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError):
         return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 BODY_READ_SIZE = 65536
@@ -96,15 +110,27 @@ def _body_by(raw: urllib3.HTTPResponse, by: float) -> bytes:
     return b"".join(chunks)
 
 
-def whole_json(body: bytes) -> bool:
-    """Whether a body can be a whole JSON document: it opens and closes an object or an array.
+def json_document(body: bytes) -> Any:
+    """The JSON document a body holds (UTF-8, a byte-order mark tolerated); ValueError when it
+    holds none."""
+    return json.loads(body.decode("utf-8-sig"))
 
-    Every answer of Spotify's with status 200 is one; an empty body, an HTML page or one cut short
-    (a proxy's, with a matching Content-Length) is not, and is asked again like a dropped
-    connection rather than failing the run. The check reads two bytes, not the document.
+
+def not_an_answer(document: Any) -> str | None:
+    """Why a 200's document cannot be the answer asked for, None when it can be.
+
+    Every answer of Spotify's with status 200 is a JSON object without an `error` member; an
+    empty body, an HTML page, JSON cut short (a proxy's, with a matching Content-Length, even
+    one cut right after a `}`) or an error object sent with 200 is a glitch on the way, asked
+    again like a dropped connection rather than failing the run.
     """
-    text = body.strip()
-    return len(text) >= 2 and (text[:1] + text[-1:]) in (b"{}", b"[]")
+    if not isinstance(document, dict):
+        return f"a JSON {type(document).__name__}, not an object"
+    error = document.get("error")
+    if error is not None:
+        message = error.get("message", error) if isinstance(error, dict) else error
+        return f"an error in its body ({str(message)[:200]})"
+    return None
 
 
 def error_detail(response: requests.Response) -> tuple[str, str | None]:
@@ -114,7 +140,7 @@ def error_detail(response: requests.Response) -> tuple[str, str | None]:
     `{"error": "...", "error_description": "..."}`, and proxies or CDNs in between send HTML.
     """
     try:
-        body = response.json()
+        body = json_document(response.content)
     except ValueError:
         body = None
     if isinstance(body, dict):
@@ -196,9 +222,18 @@ class RetryBudget:
         )
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What Spotify answered: the response, and for a 200 the JSON object it holds (parsed once,
+    here, where a 200 that holds none is asked again)."""
+
+    response: requests.Response
+    body: dict[str, Any] | None = None
+
+
 class Transport:
-    """Sends requests with timeouts, backoff on 5xx/timeouts/dropped connections and 200s whose
-    body is no JSON document, and 429 handling.
+    """Sends requests with timeouts, backoff on 5xx/timeouts/dropped connections and 200s that
+    hold no answer, and 429 handling.
 
     Statuses other than 429 and 5xx (and a 404 the caller calls transient) come back to the caller
     as they are; only transient failures are handled here. Every attempt is counted in `stats`.
@@ -235,7 +270,7 @@ class Transport:
         auth: tuple[str, str] | None = None,
         patience: int | None = None,
         not_found_is_transient: bool = False,
-    ) -> requests.Response:
+    ) -> Answer:
         """Send until the answer is neither 429 nor a transient failure, or the limits run out.
 
         `patience` caps the 429s this request waits out (default: max_rate_limit_retries), for
@@ -286,10 +321,10 @@ class Transport:
                 self._pacer.on_accepted(endpoint)
                 status = response.status_code
                 ask_again = not_found_is_transient and not_found < self._not_found_asks
-                trouble = self._trouble(response, not_found_is_transient=ask_again)
-                if trouble is None:
-                    return response
-                problem = trouble
+                answer = self._answer(response, not_found_is_transient=ask_again)
+                if isinstance(answer, Answer):
+                    return answer
+                problem = answer
                 not_found += status == 404
             if status == 404:  # asked again: an album Spotify no longer knows is no outage
                 attempt = not_found
@@ -303,19 +338,27 @@ class Transport:
             self._stats.add(retries=1, waited_s=delay)
             self._sleep(delay)
 
-    def _trouble(self, response: requests.Response, *, not_found_is_transient: bool) -> str | None:
-        """What makes an answer worth asking again (a 5xx, a 200 whose body is no JSON document,
-        a 404 said to be transient), counted in the stats; None for an answer to hand back."""
+    def _answer(self, response: requests.Response, *, not_found_is_transient: bool) -> Answer | str:
+        """The answer to hand back, or what makes it worth asking again (a 5xx, a 200 that holds
+        no answer, a 404 said to be transient), counted in the stats."""
         status = response.status_code
         if status == 404 and not_found_is_transient:
             return f"answered 404 ({error_detail(response)[0]}) for an id it just listed"
-        if status == 200 and not whole_json(response.content):
-            self._stats.add(bad_bodies=1)
-            return "answered 200 with a body that is not a whole JSON document"
         if status in RETRYABLE_STATUSES:
             self._stats.add(http_5xx=1)
             return f"answered {status} ({error_detail(response)[0]})"
-        return None
+        if status != 200:
+            return Answer(response)
+        try:
+            document = json_document(response.content)
+        except ValueError:
+            problem: str | None = "a body that is not a whole JSON document"
+        else:
+            problem = not_an_answer(document)
+            if problem is None:
+                return Answer(response, document)
+        self._stats.add(bad_bodies=1)
+        return f"answered 200 with {problem}"
 
     def _obey_429(
         self,
@@ -329,7 +372,8 @@ class Transport:
         wait as long as the pacer says this request alone must (its shared pauses it holds
         in acquire, counted there)."""
         message, reason = error_detail(response)
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        headers = response.headers
+        retry_after = parse_retry_after(headers.get("Retry-After"), headers.get("Date"))
         answer = RateLimited(
             response.url, label, endpoint, retry_after, reason, message, attempt, patience
         )

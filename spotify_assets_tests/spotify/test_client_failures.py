@@ -259,10 +259,26 @@ def test_html_error_pages_are_retried_and_reported_readably(
         Fault(
             "albums", "status", status=200, body_format="text", message='{"albums": [{"id"', nth=2
         ),
+        Fault(
+            "albums",
+            "status",
+            status=200,
+            body_format="text",
+            message='{"albums": [{"id": "x", "tracks": {}}',
+            nth=2,
+        ),
+        Fault(
+            "albums",
+            "status",
+            status=200,
+            body={"error": {"status": 502, "message": "Bad gateway"}},
+            nth=2,
+        ),
+        Fault("albums", "status", status=200, body_format="text", message="[]", nth=2),
     ],
-    ids=["empty", "html", "cut-short-json"],
+    ids=["empty", "html", "cut-short-json", "cut-after-a-brace", "error-object", "array"],
 )
-def test_a_200_whose_body_is_no_json_document_is_asked_again(
+def test_a_200_that_holds_no_answer_is_asked_again(
     fault: Fault, emu: EmulatorServer, client_for: ClientFactory
 ) -> None:
     emu.add_fault(fault)
@@ -271,6 +287,24 @@ def test_a_200_whose_body_is_no_json_document_is_asked_again(
     assert tracks.stopped is None and list(tracks) == catalog_ids(emu)
     assert client.stats.bad_bodies == 1 and client.stats.retries == 1
     assert emu.stats()["by_endpoint"]["albums"] == 2 + 1  # two batches, one asked again
+
+
+def test_a_token_answer_cut_short_is_asked_again(
+    emu: EmulatorServer, client_for: ClientFactory
+) -> None:
+    emu.add_fault(
+        Fault(
+            "token",
+            "status",
+            status=200,
+            body_format="text",
+            message='{"access_token": "a", "x": {}',
+        )
+    )
+    client = client_for(emu)
+    tracks = client.album_tracks(catalog_ids(emu))
+    assert tracks.stopped is None and list(tracks) == catalog_ids(emu)
+    assert client.stats.bad_bodies == 1 and client.stats.token_requests == 2
 
 
 def test_server_errors_beyond_the_retry_budget_fail_fast(

@@ -15,7 +15,7 @@ from spotify_assets.spotify import (
     SpotifyRateLimitError,
     SpotifyUnavailableError,
 )
-from spotify_assets.spotify.transport import parse_retry_after
+from spotify_assets.spotify.transport import json_document, parse_retry_after
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.spotify.conftest import ClientFactory, catalog_ids
 
@@ -27,9 +27,22 @@ def test_retry_after_in_seconds_decimals_or_an_http_date() -> None:
         120, abs=2
     )
     assert parse_retry_after(formatdate(time.time() - 60, usegmt=True)) == 0.0
+    server_now = time.time() + 7200  # a server whose clock is two hours ahead of this one
+    assert parse_retry_after(
+        formatdate(server_now + 3, usegmt=True), formatdate(server_now, usegmt=True)
+    ) == pytest.approx(3, abs=1)
+    assert parse_retry_after(formatdate(time.time() + 120, usegmt=True), "yesterday") == (
+        pytest.approx(120, abs=2)
+    )
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
     assert [parse_retry_after(v) for v in ("inf", "-inf", "nan", "1e400")] == [None] * 4
+
+
+def test_a_json_body_may_open_with_a_byte_order_mark() -> None:
+    assert json_document(b'\xef\xbb\xbf{"albums": []}') == {"albums": []}
+    with pytest.raises(ValueError):
+        json_document(b'{"albums": [}')
 
 
 def test_urls_that_cannot_work_are_refused_up_front() -> None:
