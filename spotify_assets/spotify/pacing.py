@@ -19,11 +19,16 @@ The policy, in plain words
   refused one (sent and answered after it, before the pause) is one moment's answer to a
   burst, e.g. a proxy hiccup on a server with no limit: it counts as a lone 429. A lone 429
   costs its pause and teaches nothing.
-- A pace learned from a filled window is confirmed and held: a warm run starts at it and meets
-  no 429 at the limit; a lone 429 later does not lower it, a window that fills again does. A
-  pace learned from two lone 429s, or read from an older store, is not confirmed: once it has
-  held a whole window, the pacer probes upward (one request over the quota at a time, quota + 1
-  each time one passes) until a probe is refused, which confirms the quota.
+- A pace learned from the run's first filled window is held but not yet confirmed: a burst of
+  429s from a server with no limit (a proxy refusing every request in flight at once) looks
+  just like a full window, and a pace learned from it would slow every run for days. So once
+  it has held a whole window, one request goes over it as a quota probe: refused, the pace is
+  confirmed (the price: one 429 more in the run that learns it); passed, the window was never
+  full, and the pacer probes upward (quota + 1 each time one passes, one probe at a time)
+  until a probe is refused. A pace learned from two lone 429s, or read from an older store, is
+  probed the same way. A confirmed pace is held: a warm run starts at it and meets no 429 at
+  the limit; a lone 429 later does not lower it, a window that fills again does (and confirms
+  what it shows: the server refused at the pace).
 - A 429 without Retry-After teaches the quota but not the window. The pacer assumes Spotify's
   documented ASSUMED_WINDOW_S and searches for the true window with probes: one request sent
   when the window would have let it go if it were shorter. A probe that passes proves the
@@ -40,12 +45,14 @@ The policy, in plain words
   most one probe 429 per three windows held (W8 itself, 90 per 30 s and 3.1 windows of
   requests, meets none: its fourth window never fills). The next run starts from what the
   probes found.
-- Only a confirmed pace is remembered, with how sure it is: whether the window was measured or
-  only bracketed by probes, and how many runs it held through. It expires a few days after it
-  was learned, however many runs held it (see memory.py): a run at a learned pace meets no 429,
-  so nothing else would notice a quota that has grown since, or one learned while another client
-  id of the account was using part of it. A store that cannot be read costs a cold start, never
-  the run.
+- A confirmed pace is remembered, with how sure it is: whether the window was measured or only
+  bracketed by probes, and how many runs it held through; so is a filled window's pace that the
+  run ended before testing (it lasted less than two windows), as unconfirmed: the next run holds
+  it and tests it the same way. A pace a probe passed is not remembered. It expires a few days
+  after it was learned, however many runs held it (see memory.py): a run at a learned pace meets
+  no 429, so nothing else would notice a quota that has grown since, or one learned while another
+  client id of the account was using part of it. A store that cannot be read costs a cold start,
+  never the run.
 
 The arithmetic
 - Every request is logged: sent when `acquire()` returns, answered when reported. A request
@@ -60,9 +67,12 @@ The arithmetic
 - A window that fills again when paced means the quota fell: Q becomes the accepted requests
   still in the window at that 429, at most Q - 1 (so it never loops) and at least Q / 2 (a
   window read too short, e.g. a fractional one read as the whole second below, shows few).
-- A probe goes with the Q-th most recent accepted request r in view. Passed: the server had a
-  free slot, so r had left: W <= probe answered - r sent. Refused: r was still in: W > probe
-  sent - r answered. The window is known once the bounds are SETTLED_SHARE (or SETTLED_S) apart.
+- A probe goes with the Q-th most recent accepted request r in view. A window probe passed: the
+  server had a free slot, so r had left: W <= probe answered - r sent. Refused: r was still in:
+  W > probe sent - r answered, and the limit is real (confirmed). The window is known once the
+  bounds are SETTLED_SHARE (or SETTLED_S) apart. A quota probe passed shows the quota above Q
+  only when r was surely still in the window (answered less than the window, less the margin
+  added to a whole-second reading, after r was sent): else r may have left, and it proves nothing.
 - Two pauses "count the same" when their quotas differ by at most SAME_COUNT_SHARE (at least 1)
   and their windows by at most SETTLED_SHARE.
 
@@ -413,6 +423,15 @@ def _same(a: LearnedPace, b: LearnedPace) -> bool:
     return abs(a.quota - b.quota) <= quota_gap and abs(a.window_s - b.window_s) <= window_gap
 
 
+def _surely_within(pace: LearnedPace) -> float:
+    """How long a request surely stays in the server's window: the window held, less the margin
+    added to one read as whole seconds (a Retry-After counts whole seconds), or the probed floor
+    of one not measured."""
+    if pace.window_floor_s is not None:
+        return pace.window_floor_s
+    return max(math.floor(pace.window_s), (1 - SETTLED_SHARE) * pace.window_s)
+
+
 def _next_probe_window(pace: LearnedPace) -> float:
     """The window the next window probe tries: doubling up from the floor while far below the
     upper bound, then halfway between the bounds."""
@@ -442,6 +461,7 @@ class Pacer:
         self._memory = memory
         self._loaded = learned if learned is not None else self._recall()
         self._pace = self._loaded
+        self._untested = self._loaded is not None and not self._loaded.confirmed
         self._clock = clock
         self._wake = threading.Event()
         self._sleep: Sleep = sleep or (lambda seconds, interrupt: interrupt.wait(seconds))
@@ -467,10 +487,11 @@ class Pacer:
 
     @property
     def to_remember(self) -> LearnedPace | None:
-        """The pace worth storing for the next run: the one held now, if confirmed, with one
+        """The pace worth storing for the next run: the one held now, if confirmed or still
+        untested (a filled window's that no probe has passed or been refused above), with one
         more run counted when it is the pace this run started from."""
         pace = self.pace
-        if pace is None or not pace.confirmed:
+        if pace is None or not (pace.confirmed or self._untested):
             return None
         loaded = self._loaded
         return replace(pace, runs=(loaded.runs if loaded and self._is_loaded(pace) else 0) + 1)
@@ -689,16 +710,19 @@ class Pacer:
         if request.refused:
             self._held_since = now
             self._allowance = max(0, self._allowance - 1)
+            # Refused at the quota (or within a window shorter than it): the limit is real.
             if probe.kind == "quota":
                 self._pace = replace(pace, confirmed=True)
             else:
                 floor = request.sent - (oldest.answered or oldest.sent)
-                self._pace = replace(pace, window_floor_s=max(pace.window_floor_s or 0.0, floor))
+                window_floor_s = max(pace.window_floor_s or 0.0, floor)
+                self._pace = replace(pace, confirmed=True, window_floor_s=window_floor_s)
         else:
             if probe.kind == "quota":
-                if now >= oldest.sent + pace.window_s:
+                if now >= oldest.sent + _surely_within(pace):
                     return  # the oldest may have left the window: passing proves nothing
                 self._pace = replace(pace, quota=pace.quota + 1)
+                self._untested = False  # the server let more through: no limit at that pace
             else:
                 bound = math.ceil((now - oldest.sent) * 1000) / 1000
                 self._pace = replace(pace, window_s=max(min(pace.window_s, bound), 0.001))
@@ -736,6 +760,11 @@ class Pacer:
             self._lone_end = now
             return
         self._lone.clear()
-        self._pace = replace(seen, confirmed=filled, runs=0)
+        # A window that fills at a held pace is the server refusing at that pace: confirmed. The
+        # run's first filled window is not: a burst of 429s from a server with no limit (a
+        # proxy's hiccup refusing every request in flight) looks just like it, so the pace is
+        # held but tested by a quota probe once it has held a window (see _probe_at).
+        self._pace = replace(seen, confirmed=filled and pace is not None, runs=0)
+        self._untested = filled
         if not self._pace.window_known:
             self._allowance = self._limits.max_workers - len(episode.hits)

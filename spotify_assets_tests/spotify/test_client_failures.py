@@ -207,10 +207,12 @@ def test_a_rolling_window_rate_limit_is_paced_and_the_data_complete(
     # The latency keeps every worker's request in flight, as over the internet: with none, on a
     # loaded machine, a request overtaken by those sent after it can make the full window read
     # as a hiccup (the requests around the 429s accepted), and the run learns nothing to save.
-    emu = emulator_factory(albums=30, mode="development", rate_limit=(15, 1.0), latency_ms=40)
+    # 50 albums: the run lasts over three windows, so the pace it learns is tested (a probe over
+    # it refused) before it is saved.
+    emu = emulator_factory(albums=50, mode="development", rate_limit=(15, 1.0), latency_ms=40)
     client = client_for(emu)
     tracks = client.album_tracks(catalog_ids(emu))
-    assert len(tracks) == 30
+    assert len(tracks) == 50
     stats = emu.stats()
     assert stats["http_429"] == client.stats.http_429 >= 1
     assert client.stats.waited_s >= 1.0
@@ -219,7 +221,7 @@ def test_a_rolling_window_rate_limit_is_paced_and_the_data_complete(
     emu.reset()
     reports: list[Progress] = []
     warm = client_for(emu, progress_interval_s=0.5)
-    assert len(warm.album_tracks(catalog_ids(emu), progress=reports.append)) == 30
+    assert len(warm.album_tracks(catalog_ids(emu), progress=reports.append)) == 50
     assert emu.stats()["http_429"] == warm.stats.http_429 == 0
     windows_rolled = (emu.stats()["api_requests"] - 1) // 15
     assert windows_rolled >= 1

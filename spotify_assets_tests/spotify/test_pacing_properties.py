@@ -181,11 +181,12 @@ def test_a_lone_429_costs_at_most_its_retry_after_plus_one_window(
 
 @SETTINGS
 @given(scenarios(), st.sampled_from([None, 5.0, 25.0]))
-def test_a_pace_is_remembered_only_when_confirmed(
+def test_a_pace_is_remembered_only_when_confirmed_or_untested(
     scenario: Scenario, ceiling: float | None
 ) -> None:
-    """What a run hands the app memory is confirmed (a window that filled, or a refused probe),
-    whatever the limit, the ceiling or the noise; with only lone 429s, nothing."""
+    """What a run hands the app memory is confirmed (a window that filled at a held pace, or a
+    refused probe) or the pace of a filled window that no probe has passed, whatever the
+    limit, the ceiling or the noise; with only lone 429s, nothing."""
     stored: list[Any] = []
 
     class Memory:
@@ -200,7 +201,32 @@ def test_a_pace_is_remembered_only_when_confirmed(
 
     run = simulate(scenario, memory=Memory(), max_requests_per_second=ceiling)
     run.pacer.remember()
-    if stored:
-        assert LearnedPace.from_json(stored[-1]).confirmed, run.summary()
+    if stored and stored[-1] is not None:
+        pace = LearnedPace.from_json(stored[-1])
+        held = run.pacer.pace
+        untested = held is not None and (pace.quota, pace.window_s) == (held.quota, held.window_s)
+        assert pace.confirmed or untested, run.summary()
     lone_only = Scenario(**{**scenario.__dict__, "quota": UNLIMITED})
     assert simulate(lone_only, max_requests_per_second=ceiling).pacer.to_remember is None
+
+
+@SETTINGS
+@given(
+    st.integers(2, 16),
+    st.integers(20, 100),
+    st.sampled_from([1.0, 2.0, 5.0, 30.0]),
+    st.floats(0.001, 0.05),
+)
+def test_a_burst_of_429s_from_a_server_with_no_limit_is_never_remembered(
+    workers: int, at: int, after: float, latency_s: float
+) -> None:
+    """Every request in flight refused at once, by a server with no limit: it looks like a full
+    window, so the pace read from it is held; once it has held a window a probe over it passes,
+    and the run hands the memory nothing (before, that pace slowed every run for three days)."""
+    burst = tuple(range(at, at + workers))
+    scenario = Scenario(
+        UNLIMITED, 30.0, 4 * at, latency_s, workers, lone_at=burst, lone_retry_after_s=after
+    )
+    run = simulate(scenario)
+    assert len(run.limited_at) == workers, run.summary()
+    assert run.pacer.to_remember is None, run.summary()

@@ -217,12 +217,13 @@ def test_a_straggler_refused_last_does_not_hide_a_full_window(
     run(first)
     refused = [e for e in emu.stats()["log"] if e["status"] == 429]
     assert refused and refused[-1]["fault"] == "delay"  # the straggler came last
+    # The run ends before its pace could be tested: saved untested, for the next run to test.
     learned = stored_pace(capability_cache)
-    assert learned is not None and learned["confirmed"] and learned["quota"] == 30
+    assert learned is not None and not learned["confirmed"] and learned["quota"] == 30
     emu.reset()
     warm = client_for(emu, max_workers=WORKERS)
     run(warm)
-    assert warm.stats.http_429 == 0
+    assert warm.stats.http_429 <= 1  # at most the probe that tests the pace
 
 
 def test_two_429s_to_one_burst_from_an_unlimited_server_are_not_remembered(
@@ -247,3 +248,23 @@ def test_two_429s_to_one_burst_from_an_unlimited_server_are_not_remembered(
     run(clean)
     print(f"clean run after the hiccup: waited {clean.stats.waited_s:.2f} s")
     assert clean.stats.http_429 == 0 and clean.stats.waited_s == 0
+
+
+def test_a_burst_of_429s_to_every_request_in_flight_is_tested_and_not_remembered(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    # A server with no limit refuses, once, every request in flight: nothing sent after the
+    # first refused one was accepted, which is what a full window looks like. The pace read
+    # from it is held for a window, then a probe over it passes: the window was never full.
+    # Before, that pace was confirmed and remembered for three days: the next run waited 2 s
+    # a window for nothing, and one learned at Retry-After 30 s crawled for hours.
+    emu = emulator_factory(albums=120, mode="development", latency_ms=20)
+    emu.add_fault(Fault("album_tracks", "rate_limit", nth=20, times=WORKERS, retry_after_s=2))
+    cold = client_for(emu, max_workers=WORKERS)
+    run(cold)
+    assert cold.stats.http_429 == WORKERS
+    assert stored_pace(capability_cache) is None
+    emu.reset()
+    warm = client_for(emu, max_workers=WORKERS)
+    run(warm)
+    assert warm.stats.http_429 == 0 and warm.stats.waited_s == 0
