@@ -268,7 +268,10 @@ class Tracks:
         return {album_id: page for album_id, page in pages.items() if page.next is not None}
 
     def _batch(self, ids: Sequence[str], market: str | None) -> dict[str, Page]:
-        """The first track page of up to 20 albums from one `/albums?ids=` request."""
+        """The first track page of up to 20 albums from one `/albums?ids=` request, each album
+        matched to its id by the `id` it carries, not by its place: an answer in another order
+        must not give an album another's tracks. An entry that is null, not an object, or of
+        an id not asked leaves its album to be asked on its own."""
         params: dict[str, str | int] = {"ids": ",".join(ids)}
         if market is not None:
             params["market"] = market
@@ -280,11 +283,21 @@ class Tracks:
                 f"/albums answered {len(albums) if isinstance(albums, list) else 'no'} albums "
                 f"for {len(ids)} ids"
             )
-        return {
-            album_id: Page.parse(album.get("tracks"), f"album {album_id} in /albums")
-            for album_id, album in zip(ids, albums, strict=True)
-            if album is not None
-        }
+        asked = set(ids)
+        pages: dict[str, Page] = {}
+        for album in albums:
+            album_id = album.get("id") if isinstance(album, dict) else None
+            if isinstance(album_id, str) and album_id in asked and album_id not in pages:
+                pages[album_id] = Page.parse(album.get("tracks"), f"album {album_id} in /albums")
+        strays = len(albums) - len(pages) - albums.count(None)
+        if strays:
+            log.warning(
+                "/albums answered %d of %d entries that match no id asked (or one already "
+                "answered); their albums are asked on their own",
+                strays,
+                len(ids),
+            )
+        return pages
 
     def _batch_or_lost(
         self, ids: list[str], market: str | None, tracker: ProgressTracker, harvest: Harvest

@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+import requests
 
 from spotify_assets.emulator import EmulatorServer, Fault
 from spotify_assets.emulator.knobs import APP_FORBIDDEN_MESSAGES
@@ -261,6 +262,50 @@ def test_a_first_batch_refused_or_malformed_is_asked_album_by_album(
     assert emu.stats()["by_endpoint"]["albums"] == 3
     first = catalog_ids(emu)[:20]
     assert all(album_requests(emu)[a] >= 1 for a in first)
+
+
+def albums_answer(emu: EmulatorServer, ids: list[str]) -> dict[str, Any]:
+    """What the emulator's `/albums?ids=` answers for `ids`, asked outside any client."""
+    token = requests.post(
+        emu.token_url,
+        data={"grant_type": "client_credentials"},
+        auth=(emu.client_id, emu.client_secret),
+        timeout=5,
+    ).json()["access_token"]
+    answer = requests.get(
+        f"{emu.api_base_url}/albums",
+        params={"ids": ",".join(ids)},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+@pytest.mark.parametrize("entries", ["reversed", "not objects"])
+def test_a_batch_answer_is_matched_to_its_albums_by_id(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, entries: str
+) -> None:
+    # Spotify keeps the order of the ids asked; an answer that does not (a proxy's, a cache's)
+    # once gave 19 of 20 albums another album's tracks, and entries that are not objects
+    # ended the fetch with an AttributeError.
+    emu = emulator_factory(albums=60, mode="extended")
+    second = catalog_ids(emu)[20:40]
+    albums = albums_answer(emu, second)["albums"]
+    body = {"albums": albums[::-1] if entries == "reversed" else ["album"] * len(second)}
+    emu.reset()
+    emu.add_fault(Fault("albums", "status", status=200, body=body, nth=2))
+    client = client_for(emu, max_workers=1)
+
+    tracks = client.album_tracks(catalog_ids(emu))
+
+    assert tracks.stopped is None and list(tracks) == catalog_ids(emu)
+    for album in emu.catalog.albums:
+        assert [t["id"] for t in tracks[album.id]] == [t.id for t in album.tracks]
+    sizes = {album.id: len(album.tracks) for album in emu.catalog.albums}
+    short = [a for a in second if sizes[a] <= 50]
+    asked_alone = [a for a in short if album_requests(emu)[a]]
+    assert asked_alone == ([] if entries == "reversed" else short)
 
 
 def test_a_stop_in_a_later_batch_keeps_the_whole_albums_of_the_batches_before(
