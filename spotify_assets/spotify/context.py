@@ -3,7 +3,9 @@ them its worker pool (Workers), which runs independent requests at once, results
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -11,11 +13,14 @@ from typing import TypeVar
 
 from spotify_assets.spotify.api import SpotifyApi
 from spotify_assets.spotify.config import ClientConfig
+from spotify_assets.spotify.errors import SpotifyForbiddenError
 from spotify_assets.spotify.listing import Listing, settled
 from spotify_assets.spotify.memory import AppMemory
 from spotify_assets.spotify.pacing import Pacer
 from spotify_assets.spotify.paging import Page, get_page
 from spotify_assets.spotify.stats import StatsRecorder
+
+log = logging.getLogger(__name__)
 
 R = TypeVar("R")
 
@@ -78,6 +83,22 @@ class ClientContext:
         if self.stats.snapshot().http_429 == before:
             refuse(True)
         return result
+
+    def refused_twice(self, probe: Callable[[], R], *, again: Callable[[], bool]) -> R:
+        """`probe` an endpoint the app may have lost; when Spotify refuses it with a 403 (and
+        `again()` says the refusal came before the endpoint answered anything), once more after
+        a backoff: the refusal is remembered for a week, and one 403 is evidence, not proof (a
+        refusal that did not hold has been seen). A second 403 is believed (raised)."""
+        try:
+            return probe()
+        except SpotifyForbiddenError as exc:
+            if not again():
+                raise
+            delay = self.config.backoff_base_s
+            log.warning("%s Asking once more in %.2f s before believing it.", exc, delay)
+            self.stats.add(retries=1, waited_s=delay)
+            time.sleep(delay)
+            return probe()
 
     def settled(
         self,

@@ -78,7 +78,10 @@ class Feed:
             log.info("Asking browse again: its refusal (%s) came from 429s only", remembered)
         answered = threading.Event()
         try:
-            return self._browse(PROBE_PATIENCE, answered, recheck)
+            return self._context.refused_twice(
+                lambda: self._browse(PROBE_PATIENCE, answered, recheck),
+                again=lambda: not answered.is_set(),
+            )
         except SpotifyForbiddenError as exc:
             self._refused(str(exc), persist=True, by_429=False)
             return self._search(str(exc))

@@ -698,6 +698,10 @@ class Pacer:
                 at = max(at, self._held_since + WINDOWS_HELD_BEFORE_PROBE * pace.window_s)
             return at, _Probe("window", oldest)
         if not pace.confirmed:
+            # Only with every request before it answered: one still on its way may reach the
+            # server after the probe, which then passes for a slot that was not free.
+            if any(r.answered is None for r in self._log):
+                return math.inf, None
             return max(now, self._held_since + pace.window_s), _Probe("quota", oldest)
         return math.inf, None
 

@@ -196,7 +196,10 @@ class Tracks:
         recheck = self._memory.recheck("albums")
         if (self._memory.reason("albums") is None or recheck) and ids:
             try:
-                self._batched(ids, market, tracker, harvest, recheck)
+                self._context.refused_twice(
+                    lambda: self._batched(ids, market, tracker, harvest, recheck),
+                    again=lambda: not self._batches_allowed,
+                )
                 return
             except SpotifyForbiddenError as exc:
                 if self._batches_allowed:
