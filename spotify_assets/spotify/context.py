@@ -96,9 +96,13 @@ class ClientContext:
                 raise
             delay = self.config.backoff_base_s
             log.warning("%s Asking once more in %.2f s before believing it.", exc, delay)
-            self.stats.add(retries=1, waited_s=delay)
+            self.stats.add(retries=1, waited_s=delay, refused_probes=1)
             time.sleep(delay)
+        try:
             return probe()
+        except SpotifyForbiddenError:
+            self.stats.add(refused_probes=1)
+            raise
 
     def settled(
         self,

@@ -20,7 +20,8 @@ class ClientStats:
     what the app's Spotify quota sees plus the token calls. `waited_s` is the time Spotify's limits
     held the run back: the wall time during which the pacer held back any worker (to keep under the
     learned quota or the configured ceiling, or until a Retry-After pause ended), plus the backoffs
-    before retries.
+    before retries. `refused_probes` counts the asks of an endpoint the app may have lost that
+    Spotify refused with 403 (a full fetch in the same run sends them too).
     """
 
     requests: int = 0
@@ -35,6 +36,7 @@ class ClientStats:
     waited_s: float = 0.0
     token_refreshes: int = 0
     drift_restarts: int = 0
+    refused_probes: int = 0
 
     def since(self, earlier: ClientStats) -> ClientStats:
         """What happened between `earlier` and this snapshot."""

@@ -166,6 +166,8 @@ def test_three_markets_land_a_row_per_market_and_album_and_each_albums_tracks_on
         for m in THREE
     }
     assert nr[names.REQUESTS] + at[names.REQUESTS] == emu.stats()["api_requests"]
+    # A full fetch saves nothing, the refused probe of /albums?ids= counted on both sides.
+    assert at[names.REQUESTS_SAVED] == 0
     rows = ", ".join(f"{m} {len(ids)}" for m, ids in feeds.items())
     assert f"markets: {rows} rows" in summarize(result, "emulator").text
     assert emu.stats()["token_requests"] == 1, "one client serves every market of the run"

@@ -189,7 +189,12 @@ def build_album_tracks(
         metadata={
             **metadata.table(names.ALBUM_TRACKS, frame),
             names.ALBUMS_REQUESTED: len(album_ids),
-            **reuse.metadata(new_releases, tracks, spent.api_requests, client.config.page_size),
+            **reuse.metadata(
+                new_releases,
+                tracks,
+                spent.api_requests - spent.refused_probes,
+                client.config.page_size,
+            ),
             **metadata.tracks_missing(tracks),
             names.REUSE_MAX_AGE_DAYS: track_reuse.max_age_days,
             **metadata.track_markets(new_releases, frame, tracks or {}),

@@ -135,15 +135,21 @@ class Reuse:
         """Albums fetched and reused, the requests reuse saved, and how the rest was fetched.
 
         Saved = what a full fetch of the day's albums would cost through the endpoint the
-        client used, minus the requests sent. When nothing was fetched, the endpoint is the one
-        a full fetch would have used: /albums?ids= when the feed came from browse (Spotify
-        withdrew both from Development Mode apps together), /albums/{id}/tracks otherwise.
+        client used, minus the requests sent (`spent_requests`: without the asks of an endpoint
+        Spotify refused, which a full fetch sends too). When nothing was fetched, the endpoint
+        is the one a full fetch would have used: /albums?ids= when the feed came from browse
+        (Spotify withdrew both from Development Mode apps together), /albums/{id}/tracks
+        otherwise.
         """
         if fetched is not None:
             endpoint = fetched.endpoint
         else:
             endpoint = "albums" if (releases["source"] == "browse").any() else "album_tracks"
-        full_cost = tracks_cost(expected_tracks(releases).values(), endpoint, page_size)
+        known = releases.dropna(subset=["album_id"]).drop_duplicates("album_id")
+        full_cost = sum(  # batches hold one market's albums: each market costs its own
+            tracks_cost(expected_tracks(albums).values(), endpoint, page_size)
+            for _, albums in known.groupby("market", sort=False, dropna=False)
+        )
         return {
             names.ALBUMS_FETCHED: len(self.to_fetch),
             names.ALBUMS_REUSED: self.albums_reused,
