@@ -30,6 +30,9 @@ EMULATED_DAGSTER_HOME = Path(".dagster_home-emulator")
 """Where runs against the emulator keep their data and run history: never with real data."""
 ENV_FILE = Path(".env")
 EMULATOR_START_TIMEOUT_S = 30.0
+EMULATOR_PORT = 8766
+"""The emulator's port for `make run` and `make dev` while it is free: the app memory is kept
+per API origin, so a new port each time would make every run start cold (probe browse again)."""
 
 
 @dataclass(frozen=True)
@@ -49,24 +52,42 @@ def local_environ(environ: Mapping[str, str]) -> dict[str, str]:
 
 @contextmanager
 def emulator_process(albums: int, mode: str) -> Iterator[str]:
-    """Run the emulator in a child process on a free loopback port; yield its base URL."""
-    command = [sys.executable, "-m", "spotify_assets.emulator", "--host", "127.0.0.1"]
-    command += ["--port", "0", "--albums", str(albums), "--mode", mode]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    """Run the emulator in a child process on EMULATOR_PORT, or any free loopback port when
+    that one is taken; yield its base URL."""
+    process, base_url = _start_emulator(albums, mode, EMULATOR_PORT)
     try:
-        assert process.stdout is not None
-        ready, _, _ = select.select([process.stdout], [], [], EMULATOR_START_TIMEOUT_S)
-        line = process.stdout.readline() if ready else ""
-        if "listening on " not in line:
-            raise SystemExit(f"The emulator did not start (exit code {process.poll()}): {line}")
-        yield line.split("listening on ", 1)[1].split()[0]
+        if base_url is None:
+            process, base_url = _start_emulator(albums, mode, 0)
+        if base_url is None:
+            raise SystemExit(f"The emulator did not start (exit code {process.poll()})")
+        yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
+
+
+def _start_emulator(albums: int, mode: str, port: int) -> tuple[subprocess.Popen[str], str | None]:
+    """The emulator's process on `port` (0: any free one) and its base URL, None when it did not
+    start listening (the process is then stopped)."""
+    command = [sys.executable, "-m", "spotify_assets.emulator", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--albums", str(albums), "--mode", mode]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], EMULATOR_START_TIMEOUT_S)
+    line = process.stdout.readline() if ready else ""
+    if "listening on " not in line:
+        _stop(process)
+        return process, None
+    return process, line.split("listening on ", 1)[1].split()[0]
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Stop the emulator's process: SIGTERM, then SIGKILL after 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 
+from spotify_assets.defs.spotify.assets import POOL
 from spotify_assets.local.backend import (
     ENV_FILE,
     Backend,
@@ -26,6 +27,7 @@ from spotify_assets.local.backend import (
     local_environ,
     spotify_backend,
 )
+from spotify_assets.local.instance import limit_pool
 
 PROJECT_FILE = Path("pyproject.toml")
 """The dg project file `dg dev` reads in the current folder."""
@@ -56,6 +58,7 @@ def dev(backend: Backend, host: str, port: int) -> int:
             f"No {PROJECT_FILE} here: run make dev in the project's folder (the clone), where "
             "dg finds the code location."
         )
+    limit_pool(Path(backend.environ["DAGSTER_HOME"]), POOL)
     command = [str(Path(sys.executable).parent / "dg"), "dev", "--host", host, "--port", str(port)]
     # As if the virtualenv were activated: dg warns when the project's .venv is not the active one.
     environ = {**backend.environ, "VIRTUAL_ENV": sys.prefix}

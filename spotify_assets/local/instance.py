@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dagster import DagsterInstance
+
 INSTANCE_YAML = """\
 # Written by spotify_assets for `make run` / `make dev` into a new DAGSTER_HOME; edit freely.
 concurrency:
@@ -27,6 +29,16 @@ telemetry:
 nux:
   enabled: false
 """
+
+
+def limit_pool(home: Path, pool: str, limit: int = 1) -> None:
+    """Give `pool` its limit in the instance at `home` unless it has one (a limit set by hand
+    stays): dagster.yaml's default_limit takes effect only once the daemon has made the pool's
+    row, and the pass that makes it launches every run queued by then at once."""
+    with DagsterInstance.from_config(str(home)) as instance:
+        storage = instance.event_log_storage
+        if pool not in storage.get_concurrency_keys():
+            storage.set_concurrency_slots(pool, limit)
 
 
 def prepare_dagster_home(home: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -215,6 +216,17 @@ def test_make_run_without_credentials_uses_the_emulator_and_stops_it(tmp_path: P
     assert (home / "dagster.yaml").read_text().count("default_limit: 1") == 1
     assert not list((tmp_path / "dagster_home").iterdir()), "the real instance was touched"
     assert processes_started_in(tmp_path) == []
+    # The next make run finds what this one learned: browse's 403 is not asked again (the
+    # emulator listens on the same port, and the app memory is kept per API origin).
+    again = run_command(
+        [sys.executable, "-m", "spotify_assets.local", "--emulator-albums", "25", "run"],
+        tmp_path,
+        clean_environment(tmp_path),
+    )
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    memory = json.loads((data / "_spotify_assets" / "app_memory.json").read_text())
+    assert len(memory) == 1, memory
+    assert "3 to the API" in again.stdout  # the feed's 3 search pages; every album reused
 
 
 def test_make_run_on_the_emulator_never_writes_into_the_configured_iceberg_catalog(
@@ -324,6 +336,13 @@ def test_make_dev_serves_the_ui_on_the_emulator_and_stops_everything_on_sigterm(
                 assert time.monotonic() < deadline, "the Dagster UI never answered"
                 time.sleep(0.5)
         assert info.json()["dagster_version"]
+        # The pool holds one run from the start, before the daemon's first pass made its row.
+        limits = requests.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": "{ instance { concurrencyLimits { concurrencyKey slotCount } } }"},
+            timeout=10,
+        ).json()["data"]["instance"]["concurrencyLimits"]
+        assert {"concurrencyKey": "spotify_api", "slotCount": 1} in limits
         started = processes_started_in(tmp_path)
         assert any("spotify_assets.emulator" in " ".join(p.cmdline()) for p in started)
         process.send_signal(signal.SIGTERM)
