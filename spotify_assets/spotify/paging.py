@@ -218,6 +218,20 @@ def beyond_total(api: SpotifyApi, link: str, key: str | None, total: int) -> Non
     log.info("The last page still linked to %s, which is empty: the listing is complete", link)
 
 
+def past_estimate(api: SpotifyApi, last: Page, key: str | None, max_items: int) -> Iterator[Page]:
+    """The pages a search listing links to past the total its first page reported, one at a
+    time until they end, no deeper than `max_items`: search's total is an estimate, and a first
+    page has reported fewer albums than the pages after it (30, then 31)."""
+    page = last
+    while not ended(page) and page.next is not None and page.offset + 2 * page.limit <= max_items:
+        link = page.next
+        page = get_page(api, link, key)
+        if page.offset <= last.offset:
+            raise ListingChanged(f"a page past the total pointed back to offset {page.offset}")
+        last = page
+        yield page
+
+
 def read_ahead(
     api: SpotifyApi,
     first: Page,
@@ -256,7 +270,10 @@ def read_ahead(
         return
     if max_items is None or first.total <= max_items:
         if previous.offset + previous.limit >= first.total and previous.next is not None:
-            beyond_total(api, previous.next, key, first.total)
+            if max_items is None:
+                beyond_total(api, previous.next, key, first.total)
+            else:
+                yield from past_estimate(api, previous, key, max_items)
             return
         raise ListingChanged(f"more pages than the total of {first.total} allows")
     log.info(

@@ -515,6 +515,25 @@ def test_a_search_total_one_page_moves_is_an_estimate_not_drift(
     assert emu.stats()["by_endpoint"]["search"] == 3
 
 
+@pytest.mark.parametrize("later_pages", ["say 31", "say 30 too"])
+def test_search_pages_past_the_total_of_the_first_page_are_read(
+    later_pages: str, emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    # 31 albums; the first page says 30 (search's total is an estimate). Its pages were read
+    # up to 30, the 31st album's page was taken for a change of the listing, and after two
+    # restarts the feed failed, saying the listing "kept changing".
+    emu = emulator_factory(albums=31, mode="development", search_total=30)
+    if later_pages == "say 31":
+        emu.add_fault(Fault("search", "total_plus_one", nth=2, times=10))
+    client = client_for(emu, new_releases_source="search")
+
+    feed = client.new_releases()
+
+    assert [a["id"] for a in feed.albums] == catalog_ids(emu)
+    assert feed.shortfall == 0 and client.stats.drift_restarts == 0
+    assert emu.stats()["by_endpoint"]["search"] == 4
+
+
 def test_a_browse_total_that_moves_is_drift_and_the_listing_read_again(
     emulator_factory: EmulatorFactory, client_for: ClientFactory
 ) -> None:
