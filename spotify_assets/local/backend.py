@@ -122,6 +122,7 @@ def spotify_backend(
         )
     home = prepare_dagster_home(EMULATED_DAGSTER_HOME)
     ignored_catalog = environ.pop(settings.ICEBERG_CATALOG_URI, None) is not None
+    ignored_data_dir = environ.get(settings.DATA_DIR)
     with emulator_process(emulator_albums, emulator_mode) as base_url:
         data = EMULATED_DATA_DIR.resolve()
         environ.update(
@@ -138,7 +139,17 @@ def spotify_backend(
             f"the bundled emulator at {base_url} ({emulator_mode} mode, {emulator_albums} albums)"
         )
         catalog = data / CATALOG_FILE if configured.table_format == "iceberg" else None
-        print(banner(description, data, home, catalog, ignored_catalog), flush=True)
+        print(
+            banner(
+                description,
+                data,
+                home,
+                catalog=catalog,
+                ignored_catalog=ignored_catalog,
+                ignored_data_dir=ignored_data_dir,
+            ),
+            flush=True,
+        )
         yield Backend(description, emulated=True, environ=environ)
 
 
@@ -146,11 +157,14 @@ def banner(
     description: str,
     data: Path,
     home: Path,
+    *,
     catalog: Path | None = None,
     ignored_catalog: bool = False,
+    ignored_data_dir: str | None = None,
 ) -> str:
     """The loud notice that a run uses synthetic data, and where it goes: `data`, the Iceberg
-    `catalog` when the tables are Iceberg, and whether a configured catalog is ignored."""
+    `catalog` when the tables are Iceberg, and whether a configured catalog or data dir is
+    ignored."""
     rule = "=" * 78
     tables = ""
     if catalog is not None:
@@ -160,10 +174,12 @@ def banner(
             if ignored_catalog
             else "."
         )
+    instead = f", not to {ignored_data_dir} ({settings.DATA_DIR}, ignored for this run)"
     text = textwrap.fill(
         f"NO SPOTIFY CREDENTIALS: {settings.CLIENT_ID} and {settings.CLIENT_SECRET} are not set "
         f"in the environment or .env, so this run talks to {description}. The data is "
-        f"synthetic and goes to {data} (runs recorded in {home}), apart from real data.{tables} "
+        f"synthetic and goes to {data} (runs recorded in {home}), apart from real data"
+        f"{instead if ignored_data_dir else ''}.{tables} "
         "Put your app's credentials in .env (see .env.example) to fetch from Spotify.",
         width=76,
         break_long_words=False,

@@ -233,8 +233,11 @@ def test_make_run_on_the_emulator_never_writes_into_the_configured_iceberg_catal
     tmp_path: Path,
 ) -> None:
     real_catalog = tmp_path / "real-catalog.db"
+    real_data = tmp_path / "real-data"
     (tmp_path / ".env").write_text(f"{settings.ICEBERG_CATALOG_URI}=sqlite:///{real_catalog}\n")
-    environment = clean_environment(tmp_path, **{settings.TABLE_FORMAT: "iceberg"})
+    environment = clean_environment(
+        tmp_path, **{settings.TABLE_FORMAT: "iceberg", settings.DATA_DIR: str(real_data)}
+    )
     done = run_command(
         [sys.executable, "-m", "spotify_assets.local", "--emulator-albums", "5", "run"],
         tmp_path,
@@ -248,6 +251,10 @@ def test_make_run_on_the_emulator_never_writes_into_the_configured_iceberg_catal
     ) in " ".join(done.stdout.split())
     assert "spotify.new_releases (snapshot " in done.stdout
     assert not real_catalog.exists()
+    assert f"not to {real_data} ({settings.DATA_DIR}, ignored for this run)" in " ".join(
+        done.stdout.split()
+    )
+    assert not real_data.exists()
     catalog = SqlCatalog(CATALOG_NAME, uri=f"sqlite:///{emulated_catalog}")
     assert len(catalog.load_table("spotify.new_releases").scan().to_arrow()) == 5
     assert processes_started_in(tmp_path) == []
