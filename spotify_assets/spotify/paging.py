@@ -17,10 +17,10 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from spotify_assets.spotify.api import SpotifyApi
 from spotify_assets.spotify.errors import SpotifyPagingError, SpotifyProtocolError
@@ -116,12 +116,19 @@ def get_page(
     patience: int | None = None,
     not_found_is_transient: bool = False,
 ) -> Page:
-    """GET one page; `key` unwraps `{key: paging}` bodies (the options: see Transport.send)."""
+    """GET one page; `key` unwraps `{key: paging}` bodies (the options: see Transport.send).
+    Its `next` and `href` links are made absolute against `url`: Spotify sends absolute ones,
+    and a relative one (a proxy's rewrite) names a page of the same host."""
     body = api.get(url, params, patience=patience, not_found_is_transient=not_found_is_transient)
     where = request_label("GET", url)
     if key is not None and key not in body:
         raise SpotifyProtocolError(f"{where} answered without `{key}`")
-    return Page.parse(body[key] if key else body, where, asked_offset(url, params))
+    page = Page.parse(body[key] if key else body, where, asked_offset(url, params))
+    return replace(
+        page,
+        next=None if page.next is None else urljoin(url, page.next),
+        href=None if page.href is None else urljoin(url, page.href),
+    )
 
 
 def asked_offset(url: str, params: Mapping[str, str | int] | None = None) -> int:

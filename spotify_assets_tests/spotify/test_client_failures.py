@@ -363,6 +363,20 @@ def test_a_next_link_to_a_foreign_host_is_never_followed(
     assert trap.stats()["requests"] == 0
 
 
+@pytest.mark.parametrize("endpoint", ["new_releases", "search"])
+def test_a_relative_next_link_is_followed_on_the_api_host(
+    endpoint: str, emulator_factory: EmulatorFactory, client_for: ClientFactory
+) -> None:
+    # A proxy's rewrite: the first page's next link is "/v1/...?offset=10..." (Spotify's are
+    # absolute). It was refused as "not on the configured API host", failing the feed.
+    emu = emulator_factory(albums=30, mode="extended")
+    emu.add_fault(Fault(endpoint=endpoint, action="foreign_next", next_base_url="/"))
+    source = "browse" if endpoint == "new_releases" else "search"
+    feed = client_for(emu, page_size=10, new_releases_source=source).new_releases()
+    assert [a["id"] for a in feed.albums] == catalog_ids(emu)
+    assert emu.stats()["by_endpoint"][endpoint] == 3
+
+
 def test_drift_between_pages_restarts_the_listing_without_duplicates(
     emu: EmulatorServer, client_for: ClientFactory
 ) -> None:
