@@ -6,6 +6,7 @@ process's own environment is never rewritten.
 
 from __future__ import annotations
 
+import hashlib
 import select
 import subprocess
 import sys
@@ -30,9 +31,10 @@ EMULATED_DAGSTER_HOME = Path(".dagster_home-emulator")
 """Where runs against the emulator keep their data and run history: never with real data."""
 ENV_FILE = Path(".env")
 EMULATOR_START_TIMEOUT_S = 30.0
-EMULATOR_PORT = 8766
-"""The emulator's port for `make run` and `make dev` while it is free: the app memory is kept
-per API origin, so a new port each time would make every run start cold (probe browse again)."""
+EMULATOR_PORTS = range(20000, 30000)
+"""Where `make run` and `make dev` start the emulator: on a port of the folder's own while it is
+free (see emulator_port). The app memory is kept per API origin, so a new port each time would
+make every run start cold (probe browse again)."""
 
 
 @dataclass(frozen=True)
@@ -52,28 +54,43 @@ def local_environ(environ: Mapping[str, str]) -> dict[str, str]:
 
 @contextmanager
 def emulator_process(albums: int, mode: str) -> Iterator[str]:
-    """Run the emulator in a child process on EMULATOR_PORT, or any free loopback port when
+    """Run the emulator in a child process on the folder's port, or any free loopback port when
     that one is taken; yield its base URL."""
-    process, base_url = _start_emulator(albums, mode, EMULATOR_PORT)
+    process, base_url = _start_emulator(albums, mode, emulator_port(Path.cwd()), quiet=True)
+    if base_url is None:
+        process, base_url = _start_emulator(albums, mode, 0)
+    if base_url is None:
+        raise SystemExit(f"The emulator did not start (exit code {process.poll()})")
     try:
-        if base_url is None:
-            process, base_url = _start_emulator(albums, mode, 0)
-        if base_url is None:
-            raise SystemExit(f"The emulator did not start (exit code {process.poll()})")
         yield base_url
     finally:
         _stop(process)
 
 
-def _start_emulator(albums: int, mode: str, port: int) -> tuple[subprocess.Popen[str], str | None]:
+def emulator_port(folder: Path) -> int:
+    """The folder's port among EMULATOR_PORTS, from its path: the same for every run in one
+    clone, most likely another for another clone (or test) running at the same time."""
+    digest = hashlib.sha256(str(folder.resolve()).encode()).digest()
+    return EMULATOR_PORTS[int.from_bytes(digest[:4], "big") % len(EMULATOR_PORTS)]
+
+
+def _start_emulator(
+    albums: int, mode: str, port: int, *, quiet: bool = False
+) -> tuple[subprocess.Popen[str], str | None]:
     """The emulator's process on `port` (0: any free one) and its base URL, None when it did not
-    start listening (the process is then stopped)."""
+    start listening (the process is then stopped, as when the start is interrupted); `quiet`
+    keeps its errors (a port taken) off the terminal."""
     command = [sys.executable, "-m", "spotify_assets.emulator", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--albums", str(albums), "--mode", mode]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], EMULATOR_START_TIMEOUT_S)
-    line = process.stdout.readline() if ready else ""
+    errors = subprocess.DEVNULL if quiet else None
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
+    try:
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], EMULATOR_START_TIMEOUT_S)
+        line = process.stdout.readline() if ready else ""
+    except BaseException:
+        _stop(process)
+        raise
     if "listening on " not in line:
         _stop(process)
         return process, None

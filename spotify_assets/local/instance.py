@@ -31,13 +31,15 @@ nux:
 """
 
 
-def limit_pool(home: Path, pool: str, limit: int = 1) -> None:
-    """Give `pool` its limit in the instance at `home` unless it has one (a limit set by hand
-    stays): dagster.yaml's default_limit takes effect only once the daemon has made the pool's
-    row, and the pass that makes it launches every run queued by then at once."""
+def limit_pool(home: Path, pool: str) -> None:
+    """Give `pool` the default_limit of the instance's dagster.yaml now, unless it has a limit
+    already (one set by hand stays) or the file sets none: the default takes effect only once
+    the daemon has made the pool's row, and the pass that makes it launches every run queued
+    by then at once."""
     with DagsterInstance.from_config(str(home)) as instance:
+        limit = instance.get_concurrency_config().pool_config.default_pool_limit
         storage = instance.event_log_storage
-        if pool not in storage.get_concurrency_keys():
+        if limit is not None and pool not in storage.get_concurrency_keys():
             storage.set_concurrency_slots(pool, limit)
 
 

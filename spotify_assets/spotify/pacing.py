@@ -23,12 +23,13 @@ The policy, in plain words
   429s from a server with no limit (a proxy refusing every request in flight at once) looks
   just like a full window, and a pace learned from it would slow every run for days. So once
   it has held a whole window, one request goes over it as a quota probe: refused, the pace is
-  confirmed (the price: one 429 more in the run that learns it); passed, the window was never
-  full, and the pacer probes upward (quota + 1 each time one passes, one probe at a time)
-  until a probe is refused. A pace learned from two lone 429s, or read from an older store, is
-  probed the same way. A confirmed pace is held: a warm run starts at it and meets no 429 at
-  the limit; a lone 429 later does not lower it, a window that fills again does (and confirms
-  what it shows: the server refused at the pace).
+  confirmed (the price: one 429 more in the run that learns it, within the first pause's
+  allowance of one 429 per worker; when that pause spent them all, the next run tests it);
+  passed, the window was never full, and the pacer probes upward (quota + 1 each time one
+  passes, one probe at a time) until a probe is refused. A pace learned from two lone 429s,
+  or read from an older store, is probed the same way. A confirmed pace is held: a warm run
+  starts at it and meets no 429 at the limit; a lone 429 later does not lower it, a window
+  that fills again does (and confirms what it shows: the server refused at the pace).
 - A 429 without Retry-After teaches the quota but not the window. The pacer assumes Spotify's
   documented ASSUMED_WINDOW_S and searches for the true window with probes: one request sent
   when the window would have let it go if it were shorter. A probe that passes proves the
@@ -47,12 +48,12 @@ The policy, in plain words
   probes found.
 - A confirmed pace is remembered, with how sure it is: whether the window was measured or only
   bracketed by probes, and how many runs it held through; so is a filled window's pace that the
-  run ended before testing (it lasted less than two windows), as unconfirmed: the next run holds
-  it and tests it the same way. A pace a probe passed is not remembered. It expires a few days
-  after it was learned, however many runs held it (see memory.py): a run at a learned pace meets
-  no 429, so nothing else would notice a quota that has grown since, or one learned while another
-  client id of the account was using part of it. A store that cannot be read costs a cold start,
-  never the run.
+  run did not test (it ended before a probe could go, or its first pause spent a 429 per
+  worker), as unconfirmed: the next run holds it and tests it the same way. A pace a probe
+  passed is not remembered. It expires a few days after it was learned, however many runs held
+  it (see memory.py): a run at a learned pace meets no 429, so nothing else would notice a
+  quota that has grown since, or one learned while another client id of the account was using
+  part of it. A store that cannot be read costs a cold start, never the run.
 
 The arithmetic
 - Every request is logged: sent when `acquire()` returns, answered when reported. A request
@@ -145,7 +146,8 @@ def is_refusal(error: SpotifyRateLimitError) -> bool:
 class LearnedPace:
     """At most `quota` requests in any `window_s` seconds, and how sure the pacer is of it.
 
-    `confirmed`: the quota came from a window that really filled (or a refused probe above it).
+    `confirmed`: a probe above the quota was refused, or a window filled at a held pace (a
+    run's first filled window only gives an untested pace: see the module).
     `window_floor_s`: None when the window was measured from Retry-After; else the window is
     known only to be longer than this and at most `window_s` (probes narrow it). `runs`: the
     runs it held through.
@@ -462,6 +464,7 @@ class Pacer:
         self._loaded = learned if learned is not None else self._recall()
         self._pace = self._loaded
         self._untested = self._loaded is not None and not self._loaded.confirmed
+        self._stored = False
         self._clock = clock
         self._wake = threading.Event()
         self._sleep: Sleep = sleep or (lambda seconds, interrupt: interrupt.wait(seconds))
@@ -473,7 +476,9 @@ class Pacer:
         self._lone: list[LearnedPace] = []
         self._lone_end = -math.inf
         self._held_since = clock()
-        self._allowance = 0
+        self._allowance = 1 if self._untested else 0
+        """429s the probes may still spend: what a run's first pause left of one per worker,
+        or one for the test of a stored untested pace."""
         self._probe: _Request | None = None
         self._halted: BaseException | None = None
         self._waiting, self._wait_began, self._waited = 0, 0.0, 0.0
@@ -486,12 +491,20 @@ class Pacer:
             return self._pace
 
     @property
+    def untested(self) -> bool:
+        """Whether the pace held comes from a filled window (this run's or a stored one) that no
+        quota probe has tested yet: neither passed above it nor been refused."""
+        with self._lock:
+            return self._untested
+
+    @property
     def to_remember(self) -> LearnedPace | None:
         """The pace worth storing for the next run: the one held now, if confirmed or still
-        untested (a filled window's that no probe has passed or been refused above), with one
-        more run counted when it is the pace this run started from."""
-        pace = self.pace
-        if pace is None or not (pace.confirmed or self._untested):
+        untested, with one more run counted when it is the pace this run started from."""
+        with self._lock:
+            self._settle(self._clock())
+            pace, untested = self._pace, self._untested
+        if pace is None or not (pace.confirmed or untested):
             return None
         loaded = self._loaded
         return replace(pace, runs=(loaded.runs if loaded and self._is_loaded(pace) else 0) + 1)
@@ -519,8 +532,9 @@ class Pacer:
             return self._waited + ongoing
 
     def remember(self) -> None:
-        """Store the confirmed pace for the next run, or forget a stored one this run could not
-        confirm (it was probed past, or never met)."""
+        """Store the pace worth storing (`to_remember`) for the next run, or forget a stored one
+        this run showed wrong (a probe passed above it) or never met: the one it started from,
+        or one an earlier call of this client stored."""
         if self._memory is None:
             return
         held = self.pace
@@ -528,7 +542,8 @@ class Pacer:
         if pace is not None:
             # Held as loaded, untouched by this run's evidence: it keeps the time it was learned.
             self._memory.store_pace(pace.to_json(), learned=held is not self._loaded)
-        elif self._loaded is not None:
+            self._stored = True
+        elif self._loaded is not None or self._stored:
             self._memory.store_pace(None)
 
     def acquire(self, endpoint: Endpoint = "api") -> None:
@@ -698,10 +713,17 @@ class Pacer:
                 at = max(at, self._held_since + WINDOWS_HELD_BEFORE_PROBE * pace.window_s)
             return at, _Probe("window", oldest)
         if not pace.confirmed:
-            # Only with every request before it answered: one still on its way may reach the
-            # server after the probe, which then passes for a slot that was not free.
-            if any(r.answered is None for r in self._log):
+            # A test of a filled window's pace only within the pause's allowance: a cold run
+            # meets at most one 429 per worker (when the pause spent them all, the next run
+            # tests it).
+            if self._untested and self._allowance <= 0:
                 return math.inf, None
+            # Counted over answered requests only: one still on its way may reach the server
+            # after the probe, which would then pass for a slot that was not free.
+            answered = [r for r in accepted if r.answered is not None]
+            if len(answered) < pace.quota:
+                return math.inf, None
+            oldest = heapq.nlargest(pace.quota, answered, key=lambda r: r.sent)[-1]
             return max(now, self._held_since + pace.window_s), _Probe("quota", oldest)
         return math.inf, None
 
@@ -764,11 +786,13 @@ class Pacer:
             self._lone_end = now
             return
         self._lone.clear()
-        # A window that fills at a held pace is the server refusing at that pace: confirmed. The
-        # run's first filled window is not: a burst of 429s from a server with no limit (a
-        # proxy's hiccup refusing every request in flight) looks just like it, so the pace is
-        # held but tested by a quota probe once it has held a window (see _probe_at).
-        self._pace = replace(seen, confirmed=filled and pace is not None, runs=0)
-        self._untested = filled
-        if not self._pace.window_known:
-            self._allowance = self._limits.max_workers - len(episode.hits)
+        # A window that fills at a held pace is the server refusing at that pace: confirmed
+        # (two bursts of a server with no limit would pass for it; a quota that drops mid-run
+        # is relearned at once). The run's first filled window is not: one burst of 429s from a
+        # server with no limit (a proxy's hiccup refusing every request in flight) looks just
+        # like it, so the pace is held but tested by a quota probe once it has held a window
+        # (see _probe_at).
+        confirmed = filled and pace is not None
+        self._pace = replace(seen, confirmed=confirmed, runs=0)
+        self._untested = filled and not confirmed
+        self._allowance = self._limits.max_workers - len(episode.hits)

@@ -230,12 +230,13 @@ def past_estimate(api: SpotifyApi, last: Page, key: str | None, max_items: int) 
     time until they end, no deeper than `max_items`: search's total is an estimate, and a first
     page has reported fewer albums than the pages after it (30, then 31)."""
     page = last
-    while not ended(page) and page.next is not None and page.offset + 2 * page.limit <= max_items:
+    while not ended(page) and page.next is not None:
         link = page.next
+        if asked_offset(link) != page.offset + page.limit:
+            raise ListingChanged(f"a page past the total linked to {link}, not the next page")
+        if page.offset + 2 * page.limit > max_items:
+            return
         page = get_page(api, link, key)
-        if page.offset <= last.offset:
-            raise ListingChanged(f"a page past the total pointed back to offset {page.offset}")
-        last = page
         yield page
 
 

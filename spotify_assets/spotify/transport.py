@@ -46,11 +46,11 @@ def request_label(method: str, url: str) -> str:
     return f"{method} {urlsplit(url).path}"
 
 
-def parse_retry_after(value: str | None, sent_at: str | None = None) -> float | None:
+def parse_retry_after(value: str | None, date: str | None = None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds, decimals tolerated, or an HTTP-date);
     None when absent or unreadable ("inf" and "nan" included: no wait can be taken from them).
 
-    An HTTP-date is counted from the response's own Date header (`sent_at`) when it has one:
+    An HTTP-date is counted from the response's own Date header (`date`) when it has one:
     the server's clock, not this machine's, says how far off that date is.
     """
     if value is None:
@@ -65,7 +65,7 @@ def parse_retry_after(value: str | None, sent_at: str | None = None) -> float | 
     when = _http_date(value)
     if when is None:
         return None
-    now = _http_date(sent_at) if sent_at is not None else None
+    now = _http_date(date) if date is not None else None
     return max(0.0, when - (now if now is not None else time.time()))
 
 
@@ -142,7 +142,10 @@ def error_detail(response: requests.Response) -> tuple[str, str | None]:
     try:
         body = json_document(response.content)
     except ValueError:
-        body = None
+        try:  # an error body in another charset than UTF-8, which requests decodes by its header
+            body = response.json()
+        except ValueError:
+            body = None
     if isinstance(body, dict):
         error = body.get("error")
         if isinstance(error, dict):

@@ -269,21 +269,26 @@ def test_after_a_429_on_browse_the_batch_endpoint_is_not_probed_either(
 def test_the_learned_pace_is_remembered_for_the_next_run(
     emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
 ) -> None:
-    # 80 albums, about 85 requests: the pace learned from the first full window holds one, then
-    # a probe over it is refused, which confirms it before it is saved.
+    # 80 albums, about 85 requests: the pace read from the first full window holds one, then a
+    # probe over it is refused, which confirms it; unless the first pause took a 429 from every
+    # worker, and the pace is saved untested for the next run to test with its probe.
     emu = emulator_factory(albums=80, mode="development", latency_ms=40, rate_limit=(30, 3.0))
     first = client_for(emu)
     first.album_tracks(a["id"] for a in first.new_releases().albums)
     assert first.stats.http_429 >= 1
     [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
     assert stored["pace"]["quota"] == 30 and 3.0 <= stored["pace"]["window_s"] < 3.5
-    assert stored["pace"]["confirmed"] is True and stored["pace"]["runs"] == 1
-    emu.reset()
-    second = client_for(emu)
-    second.album_tracks(a["id"] for a in second.new_releases().albums)
-    assert second.stats.http_429 <= 2
-    [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
-    assert stored["pace"]["runs"] == 2
+    assert stored["pace"]["runs"] == 1
+    tested = stored["pace"]["confirmed"]
+    for runs in (2, 3):
+        emu.reset()
+        warm = client_for(emu)
+        warm.album_tracks(a["id"] for a in warm.new_releases().albums)
+        assert warm.stats.http_429 <= (0 if tested else 1)  # at most the probe that tests it
+        [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
+        assert stored["pace"]["quota"] == 30 and stored["pace"]["confirmed"] is True
+        assert stored["pace"]["runs"] == runs
+        tested = True
 
 
 def learned_days_ago(capability_cache: Path, days: float) -> float:

@@ -91,7 +91,8 @@ def test_a_quota_that_drops_mid_run_is_relearned(scenario: Scenario) -> None:
     report("quota drop", scenario, run)
     after = [t for t in run.limited_at if t >= changed_at]
     assert 0 < len(after) <= 2 * scenario.workers
-    assert max(after) < changed_at + 3 * scenario.window_s
+    # All within three windows, but for at most one probe confirming the relearned pace.
+    assert sorted(after)[-2] < changed_at + 3 * scenario.window_s
     relearned = run.pacer.pace
     assert relearned is not None
     assert relearned.quota == quota
@@ -99,8 +100,9 @@ def test_a_quota_that_drops_mid_run_is_relearned(scenario: Scenario) -> None:
 
 def test_a_quota_that_rises_keeps_the_learned_pace_without_429s() -> None:
     run = simulate(Scenario(60, 10.0, 400, 0.01, quota_change=(25.0, 90)))
-    # The first round, and the probe that confirmed the pace after it held a window.
-    assert max(run.limited_at) < 25.0 and len([t for t in run.limited_at if t > 1.0]) == 1
+    # The first round, and at most the probe that tests the pace after it held a window (none
+    # when the first pause took a 429 per worker).
+    assert max(run.limited_at) < 25.0 and len([t for t in run.limited_at if t > 1.0]) <= 1
     assert run.pacer.pace is not None
     assert run.pacer.pace.quota == 60
 

@@ -87,6 +87,9 @@ def test_a_lone_429_on_a_confirmed_pace_does_not_lower_it(
     # machine (30 per 2 s let a slow run's window slide while it filled: no full window seen).
     emu = emulator_factory(albums=50, mode="development", latency_ms=40, rate_limit=(20, 3.0))
     run(client_for(emu))
+    if not stored_pace(capability_cache)["confirmed"]:  # untested: the next run's probe tests it
+        emu.reset()
+        run(client_for(emu))
     learned = stored_pace(capability_cache)
     assert learned is not None and learned["confirmed"] and learned["quota"] == 20
     emu.reset()
@@ -96,7 +99,8 @@ def test_a_lone_429_on_a_confirmed_pace_does_not_lower_it(
     print(f"warm with a lone 429: {warm.stats.http_429} x 429, waited {warm.stats.waited_s:.2f} s")
     assert warm.stats.http_429 <= 2
     again = stored_pace(capability_cache)
-    assert (again["quota"], again["window_s"], again["runs"]) == (20, learned["window_s"], 2)
+    assert (again["quota"], again["window_s"]) == (20, learned["window_s"])
+    assert again["runs"] == learned["runs"] + 1
 
 
 @pytest.fixture
@@ -258,16 +262,23 @@ def test_a_burst_of_429s_to_every_request_in_flight_is_tested_and_not_remembered
 ) -> None:
     # A server with no limit refuses, once, every request in flight: nothing sent after the
     # first refused one was accepted, which is what a full window looks like. The pace read
-    # from it is held for a window, then a probe over it passes: the window was never full.
-    # Before, that pace was confirmed and remembered for three days: the next run waited 2 s
-    # a window for nothing, and one learned at Retry-After 30 s crawled for hours.
+    # from it is held, untested. When a request was not in flight at that moment, the pause
+    # left a 429 of its allowance, and a probe over the pace passes in this run; when all were
+    # refused, the pace is kept untested and the next run holds it for a window, then its
+    # probe passes. Either way the window was never full, and nothing is remembered after.
+    # Before, that pace was confirmed and remembered for three days: every run waited 2 s a
+    # window for nothing, and one learned at Retry-After 30 s crawled for hours.
     emu = emulator_factory(albums=120, mode="development", latency_ms=20)
     emu.add_fault(Fault("album_tracks", "rate_limit", nth=20, times=WORKERS, retry_after_s=2))
     cold = client_for(emu, max_workers=WORKERS)
     run(cold)
     assert cold.stats.http_429 == WORKERS
-    assert stored_pace(capability_cache) is None
-    emu.reset()
-    warm = client_for(emu, max_workers=WORKERS)
-    run(warm)
-    assert warm.stats.http_429 == 0 and warm.stats.waited_s == 0
+    learned = stored_pace(capability_cache)
+    assert learned is None or not learned["confirmed"]
+    for _ in range(2):
+        emu.reset()
+        warm = client_for(emu, max_workers=WORKERS)
+        run(warm)
+        assert warm.stats.http_429 == 0
+        assert stored_pace(capability_cache) is None
+    assert warm.stats.waited_s == 0  # the run after the test holds nothing back
