@@ -282,3 +282,22 @@ def test_a_burst_of_429s_to_every_request_in_flight_is_tested_and_not_remembered
         assert warm.stats.http_429 == 0
         assert stored_pace(capability_cache) is None
     assert warm.stats.waited_s == 0  # the run after the test holds nothing back
+
+
+def test_a_pace_the_feed_stored_untested_is_forgotten_when_the_tracks_disprove_it(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    # The feed's last three pages, in flight together, are refused once by a server with no
+    # limit: the feed ends before its pace can be tested, and its end stores it untested. The
+    # album listings then hold it for a window and a probe over it passes, so the pace is no
+    # limit: the end of the run forgets what the feed stored (it once stayed, for three days).
+    emu = emulator_factory(albums=200, mode="development", latency_ms=20)
+    emu.add_fault(Fault("search", "rate_limit", nth=18, times=3, retry_after_s=1))
+    client = client_for(emu, max_workers=WORKERS, new_releases_source="search")
+    feed = client.new_releases()
+    assert client.stats.http_429 == 3
+    stored = stored_pace(capability_cache)
+    assert stored is not None and not stored["confirmed"]
+    tracks = client.album_tracks(a["id"] for a in feed.albums)
+    assert not tracks.missing and client.stats.http_429 == 3
+    assert stored_pace(capability_cache) is None
