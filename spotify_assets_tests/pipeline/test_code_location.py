@@ -357,8 +357,10 @@ def test_make_dev_serves_the_ui_on_the_emulator_and_stops_everything_on_sigterm(
         # to stop before it kills them: on a loaded machine a clean stop can take over a minute.
         output, _ = process.communicate(timeout=150)
     finally:
-        if process.poll() is None:
+        if process.poll() is None:  # a failed assertion above: stop all it started, too
             process.kill()
+            for leftover in processes_started_in(tmp_path):
+                leftover.kill()
     assert process.returncode == 0
     assert "NO SPOTIFY CREDENTIALS" in output
     assert SUPERSEDED not in output
