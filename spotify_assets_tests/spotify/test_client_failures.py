@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -202,13 +204,14 @@ def test_an_endless_429_is_not_retried_forever(
 
 
 def test_a_rolling_window_rate_limit_is_paced_and_the_data_complete(
-    emulator_factory: EmulatorFactory, client_for: ClientFactory
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
 ) -> None:
     # The latency keeps every worker's request in flight, as over the internet: with none, on a
     # loaded machine, a request overtaken by those sent after it can make the full window read
     # as a hiccup (the requests around the 429s accepted), and the run learns nothing to save.
     # 50 albums: the run lasts over three windows, so the pace it learns is tested (a probe over
-    # it refused) before it is saved.
+    # it refused) before it is saved; unless its first pause took a 429 from every worker, and
+    # the next run's probe tests it.
     emu = emulator_factory(albums=50, mode="development", rate_limit=(15, 1.0), latency_ms=40)
     client = client_for(emu)
     tracks = client.album_tracks(catalog_ids(emu))
@@ -216,13 +219,16 @@ def test_a_rolling_window_rate_limit_is_paced_and_the_data_complete(
     stats = emu.stats()
     assert stats["http_429"] == client.stats.http_429 >= 1
     assert client.stats.waited_s >= 1.0
+    [memory] = json.loads((capability_cache / "app_memory.json").read_text()).values()
+    tested = memory["pace"]["confirmed"]
     # The next run starts at the pace this one saved: it waits for the window instead of meeting
-    # 429s, and its waiting is counted and reported like a Retry-After pause.
+    # 429s (but for the probe that tests an untested pace), and its waiting is counted and
+    # reported like a Retry-After pause.
     emu.reset()
     reports: list[Progress] = []
     warm = client_for(emu, progress_interval_s=0.5)
     assert len(warm.album_tracks(catalog_ids(emu), progress=reports.append)) == 50
-    assert emu.stats()["http_429"] == warm.stats.http_429 == 0
+    assert emu.stats()["http_429"] == warm.stats.http_429 <= (0 if tested else 1)
     windows_rolled = (emu.stats()["api_requests"] - 1) // 15
     assert windows_rolled >= 1
     assert warm.stats.waited_s >= 0.8 * windows_rolled
