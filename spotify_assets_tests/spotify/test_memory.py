@@ -310,7 +310,13 @@ def test_a_pace_learned_from_a_shared_quota_expires_three_days_after_it_was_lear
     first = client_for(emu)
     first.album_tracks(a["id"] for a in first.new_releases().albums)
     [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
+    if not stored["pace"]["confirmed"]:  # untested: the next run's probe tests it
+        emu.reset()
+        tester = client_for(emu)
+        tester.album_tracks(a["id"] for a in tester.new_releases().albums)
+        [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
     assert stored["pace"]["quota"] == 10 and stored["pace"]["confirmed"] is True
+    runs_before = stored["pace"]["runs"]
     learned_at = learned_days_ago(capability_cache, 2.0)
 
     emu.configure(rate_limit=(30, 1.0))
@@ -319,7 +325,7 @@ def test_a_pace_learned_from_a_shared_quota_expires_three_days_after_it_was_lear
     held.album_tracks(a["id"] for a in held.new_releases().albums)
     [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
     assert held.stats.http_429 == 0 and stored["pace"]["quota"] == 10
-    assert stored["pace"]["runs"] == 2 and stored["pace"]["at"] == learned_at
+    assert stored["pace"]["runs"] == runs_before + 1 and stored["pace"]["at"] == learned_at
 
     learned_days_ago(capability_cache, 1.01)
     emu.reset()
