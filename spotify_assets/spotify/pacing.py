@@ -74,6 +74,9 @@ The arithmetic
   bounds are SETTLED_SHARE (or SETTLED_S) apart. A quota probe passed shows the quota above Q
   only when r was surely still in the window (answered less than the window, less the margin
   added to a whole-second reading, after r was sent): else r may have left, and it proves nothing.
+  So it goes only while its answer can still come in time (r's own round trip, twice, before
+  then): at a steady pace r is about to leave whenever the window is full, and the moment comes
+  once a burst at the pace has been answered.
 - Two pauses "count the same" when their quotas differ by at most SAME_COUNT_SHARE (at least 1)
   and their windows by at most SETTLED_SHARE.
 
@@ -724,7 +727,15 @@ class Pacer:
             if len(answered) < pace.quota:
                 return math.inf, None
             oldest = heapq.nlargest(pace.quota, answered, key=lambda r: r.sent)[-1]
-            return max(now, self._held_since + pace.window_s), _Probe("quota", oldest)
+            at = max(now, self._held_since + pace.window_s)
+            # Only while its answer can come before the oldest may leave the window (allowing
+            # twice the oldest's own round trip): a probe passing later proves nothing, and at a
+            # steady pace the quota-th answered request is about to leave just when the window
+            # is full; the moment comes once a burst at the pace has been answered.
+            lead = 2 * ((oldest.answered or oldest.sent) - oldest.sent)
+            if at + lead >= oldest.sent + _surely_within(pace):
+                return math.inf, None
+            return at, _Probe("quota", oldest)
         return math.inf, None
 
     def _probed(self, request: _Request, now: float) -> None:

@@ -239,3 +239,26 @@ def test_a_burst_of_429s_from_a_server_with_no_limit_is_never_remembered(
     assert learned is not None and not learned.confirmed, cold.summary()
     warm = simulate(Scenario(**{**scenario.__dict__, "lone_at": ()}), learned=learned)
     assert warm.limited_at == [] and warm.pacer.to_remember is None, warm.summary()
+
+
+@SETTINGS
+@given(
+    st.integers(8, 16),
+    st.integers(10, 60),
+    st.sampled_from([1.0, 3.0, 10.0]),
+    st.floats(0.005, 0.05),
+    st.sampled_from([0.0, 0.5]),
+)
+def test_an_untested_pace_at_the_true_limit_is_confirmed_by_the_next_run(
+    workers: int, quota: int, window_s: float, latency_s: float, jitter: float
+) -> None:
+    """The run that stored a filled window's pace could not test it: the next run holds it, and
+    its one probe is refused and confirms it; at most that one 429. Before, the probe went the
+    moment the window filled, over the quota-th answered request, which at a steady pace is
+    about to leave: it passed, proved nothing, and the pace stayed untested run after run."""
+    scenario = Scenario(quota, window_s, 4 * quota, latency_s, workers, jitter=jitter)
+    warm = simulate(scenario, learned=LearnedPace(quota, window_s, confirmed=False))
+    assert len(warm.limited_at) <= 1, warm.summary()
+    remembered = warm.pacer.to_remember
+    assert remembered is not None and remembered.confirmed, warm.summary()
+    assert remembered.quota == quota, warm.summary()
