@@ -75,7 +75,7 @@ class Feed:
             log.info("Using search (q=%s): browse was %s", NEW_RELEASES_QUERY, remembered)
             return self._search(remembered)
         if recheck:
-            log.info("Asking browse again: its refusal (%s) came from 429s only", remembered)
+            log.info("Asking browse again before trusting its refusal (%s)", remembered)
         answered = threading.Event()
         try:
             return self._context.refused_twice(

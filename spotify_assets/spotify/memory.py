@@ -10,13 +10,17 @@ from when it was learned, however many runs held it since: the quota may change,
 while another client id of the developer account used part of the shared quota would else hold
 the app to that fraction for good (a run at a learned pace meets no 429 to correct it).
 
-A 403 is Spotify's own answer and is kept at once. A refusal inferred from 429s is only
-suspected: one burst from another client sharing the account's quota looks the same, and
-believing it would send an Extended Quota app down the dearer path for a week. It holds for the
-rest of the run that learned it; the next run that reads the endpoint asks it once more, the
-same way, and then at most once a run: the same answer an hour or more later confirms the
-refusal (sooner it may be the same burst), the endpoint answering clears it, and anything else
-(a stop, a fallback that meets 429s too) leaves it suspected.
+A 403 is Spotify's own answer and is believed at once; still, one run's 403 (asked twice, a
+moment apart) holds only until the first run a day later (RECHECK_AFTER_S), which asks once more:
+a 403 again keeps the refusal for the week, an answer clears it. A refusal that lasted minutes (an
+incident of Spotify's) would else send an Extended Quota app down the dearer path (search, one
+listing per album) for a week; the price is two requests more a week for a Development Mode app.
+A refusal inferred from 429s is only suspected: one burst from another client sharing the
+account's quota looks the same, and believing it would send an Extended Quota app down the dearer
+path for a week. It holds for the rest of the run that learned it; the next run that reads the
+endpoint asks it once more, the same way, and then at most once a run: the same answer an hour or
+more later confirms the refusal (sooner it may be the same burst), the endpoint answering clears
+it, and anything else (a stop, a fallback that meets 429s too) leaves it suspected.
 
 What a pace is, when it is worth keeping and how sure it is, pacing.py decides; this module only
 keeps the entry it is given, with the time it was learned. The memory holds no secret: entries
@@ -46,6 +50,9 @@ FORBIDDEN_TTL_S = 7 * 24 * 3600.0
 CONFIRM_AFTER_S = 3600.0
 """A refusal inferred from 429s is confirmed only by the same answer at least this long after it
 was suspected: a run retried at once, or one running beside it, would meet the same burst."""
+RECHECK_AFTER_S = 20 * 3600.0
+"""A 403 seen once is asked about again by the first run this long after it: a day, less the
+slack of a daily schedule whose run starts a little earlier than the day before's."""
 PACE_TTL_S = 3 * 24 * 3600.0
 FILE_NAME = "app_memory.json"
 
@@ -111,14 +118,16 @@ class AppMemory:
         self._lock = threading.Lock()
         self._forbidden: dict[str, str] = {}
         self._suspected: set[str] = set()
-        """Refusals stored as suspected that no reader of this client has asked about yet."""
+        """Refusals the store holds in doubt (suspected from 429s, or a 403 seen once a day or
+        more ago) that no reader of this client has asked about yet."""
         self._rechecking: set[str] = set()
         """Refusals a reader is asking about again: a refusal now replaces the old reason."""
         mine = self._read().get(key, {})
+        now = clock()
         for endpoint, entry in mine.get("forbidden", {}).items():
             when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(entry["at"]))
             self._forbidden[endpoint] = f"remembered from {when}: {entry['reason']}"
-            if not entry["confirmed"]:
+            if not entry["confirmed"] or _due(entry, now):
                 self._suspected.add(endpoint)
         self._pace: dict[str, Any] | None = mine.get("pace")
 
@@ -129,8 +138,8 @@ class AppMemory:
 
     def recheck(self, endpoint: str) -> bool:
         """Whether the caller should ask `endpoint` once more before trusting its refusal: the
-        refusal was stored as suspected. True for the client's first caller only, so a run asks
-        once however many reads it makes."""
+        refusal was stored as suspected, or it is a 403 seen once, a day or more ago. True for
+        the client's first caller only, so a run asks once however many reads it makes."""
         with self._lock:
             if endpoint not in self._suspected:
                 return False
@@ -148,11 +157,13 @@ class AppMemory:
         self, reasons: Mapping[str, str], *, persist: bool = True, by_429: bool = False
     ) -> bool:
         """Remember that the app may not use these endpoints, each for its reason; in the store
-        too unless `persist` is False. From a 403 a refusal is confirmed at once; from 429s
-        (`by_429`) it is stored as suspected, and confirmed only when a suspicion stored
-        CONFIRM_AFTER_S or more before meets the same answer. The store is read afresh, and a
-        confirmed entry (this run's or another process's) is never turned back into a suspicion.
-        Returns whether any of the refusals is news to this run, for the caller's warning."""
+        too unless `persist` is False. From a 403 a refusal is confirmed at once, for a day, and
+        for the week when a 403 meets it again RECHECK_AFTER_S or more later; from 429s
+        (`by_429`) it is stored as suspected, and confirmed for the week only when a suspicion
+        stored CONFIRM_AFTER_S or more before meets the same answer. The store is read afresh,
+        and a confirmed entry (this run's or another process's) is never turned back into a
+        suspicion. Returns whether any of the refusals is news to this run, for the caller's
+        warning."""
         with self._lock:
             news = False
             for endpoint, reason in reasons.items():
@@ -170,12 +181,19 @@ class AppMemory:
                 changed = False
                 for endpoint, reason in reasons.items():
                     old = stored.get(endpoint)
-                    if old is not None and (
-                        old["confirmed"] or (by_429 and now - old["at"] < CONFIRM_AFTER_S)
-                    ):
+                    if old is None:
+                        entry = {"confirmed": not by_429, "held": False}
+                    elif not old["confirmed"] and by_429:
+                        if now - old["at"] < CONFIRM_AFTER_S:
+                            continue
+                        entry = {"confirmed": True, "held": True}
+                    elif not old["confirmed"]:
+                        entry = {"confirmed": True, "held": False}
+                    elif not by_429 and _due(old, now):
+                        entry = {"confirmed": True, "held": True}
+                    else:
                         continue
-                    confirmed = old is not None or not by_429
-                    stored[endpoint] = {"reason": reason, "at": now, "confirmed": confirmed}
+                    stored[endpoint] = {"reason": reason, "at": now, **entry}
                     changed = True
                 return changed
 
@@ -184,7 +202,7 @@ class AppMemory:
 
     def allow(self, answered: str, *, also_suspected: tuple[str, ...] = ()) -> None:
         """`answered` answered after all: forget its refusal, here and in the store; and those of
-        `also_suspected` (inferred along with it) where they are only suspected."""
+        `also_suspected` (inferred along with it) where they are in doubt too."""
         with self._lock:
             dropped = [answered] + [e for e in also_suspected if e in self._suspected]
             for endpoint in dropped:
@@ -192,10 +210,14 @@ class AppMemory:
                 self._suspected.discard(endpoint)
                 self._rechecking.discard(endpoint)
 
+            now = self._clock()
+
             def forget(mine: dict[str, Any]) -> bool:
                 stored = mine.get("forbidden", {})
                 gone = [answered] + [
-                    e for e in also_suspected if e in stored and not stored[e]["confirmed"]
+                    e
+                    for e in also_suspected
+                    if e in stored and (not stored[e]["confirmed"] or _due(stored[e], now))
                 ]
                 found = [e for e in gone if e in stored]
                 for endpoint in found:
@@ -259,6 +281,11 @@ class AppMemory:
         return fresh
 
 
+def _due(entry: Mapping[str, Any], now: float) -> bool:
+    """Whether a stored refusal is a 403 seen once that is now to be asked about again."""
+    return bool(entry["confirmed"]) and not entry["held"] and now - entry["at"] >= RECHECK_AFTER_S
+
+
 def _fresh(entry: Any, now: float) -> dict[str, Any]:
     """The parts of one app's entry that are well formed and within their time to live."""
     if not isinstance(entry, dict):
@@ -271,7 +298,8 @@ def _fresh(entry: Any, now: float) -> dict[str, Any]:
             kept.setdefault("forbidden", {})[endpoint] = {
                 "reason": str(item.get("reason")),
                 "at": at,
-                "confirmed": item.get("confirmed", True) is True,  # older stores had no flag
+                "confirmed": item.get("confirmed", True) is True,  # older stores had no flag...
+                "held": item.get("held", True) is True,  # ...and kept every refusal a week
             }
     pace = entry.get("pace")
     at = pace.get("at") if isinstance(pace, dict) else None

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from spotify_assets.emulator import Fault
+from spotify_assets.emulator import EmulatorServer, Fault
 from spotify_assets.spotify import SpotifyRateLimitError
-from spotify_assets.spotify.memory import FORBIDDEN_TTL_S, AppMemory, FileStore
+from spotify_assets.spotify.memory import FORBIDDEN_TTL_S, RECHECK_AFTER_S, AppMemory, FileStore
 from spotify_assets.spotify.pacing import LearnedPace, Pacer
 from spotify_assets_tests.conftest import EmulatorFactory
 from spotify_assets_tests.spotify.conftest import ClientFactory, fewest_requests
@@ -223,6 +223,65 @@ def test_one_burst_of_429s_on_the_batch_probe_is_asked_again_by_the_next_run(
     assert tracks.endpoint == "albums" and len(tracks) == 25
     assert emu.stats()["by_endpoint"]["albums"] == 2
     assert stored_refusals(capability_cache) == {}
+
+
+def run_both(
+    emu: EmulatorServer, client_for: ClientFactory, *faults: Fault
+) -> tuple[str, str, int, int]:
+    """A day's run of both reads from a reset emulator (with `faults`): the feed's source, the
+    tracks' endpoint, and the requests browse and /albums?ids= got."""
+    emu.reset()
+    for fault in faults:
+        emu.add_fault(fault)
+    client = client_for(emu)
+    feed = client.new_releases()
+    tracks = client.album_tracks(a["id"] for a in feed.albums)
+    assert len(tracks) == len(emu.catalog.albums)
+    asked = emu.stats()["by_endpoint"]
+    return feed.source, tracks.endpoint, asked["new_releases"], asked.get("albums", 0)
+
+
+def held_refusals(capability_cache: Path) -> dict[str, bool]:
+    """Endpoint -> whether its stored refusal is held for the week (seen again a day later)."""
+    [stored] = json.loads((capability_cache / "app_memory.json").read_text()).values()
+    return {e: entry["held"] for e, entry in stored.get("forbidden", {}).items()}
+
+
+def test_a_403_that_outlasted_its_second_ask_costs_an_extended_app_a_day_not_a_week(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    """Browse refused twice, a moment apart, then never again (an incident of Spotify's): the
+    refusal is believed until the first run a day later, which asks again and finds browse."""
+    emu = emulator_factory(albums=30, mode="extended")
+    incident = Fault("new_releases", "status", status=403, times=2)
+    assert run_both(emu, client_for, incident)[:3] == ("search", "album_tracks", 2)
+    assert held_refusals(capability_cache) == {"browse": False, "albums": False}
+    assert run_both(emu, client_for) == ("search", "album_tracks", 0, 0)  # believed that day
+    suspected_hours_ago(capability_cache, RECHECK_AFTER_S / 3600 - 0.1)
+    assert run_both(emu, client_for) == ("search", "album_tracks", 0, 0)  # not quite a day
+    suspected_hours_ago(capability_cache, 0.1)
+
+    emu.reset()
+    client = client_for(emu)
+    client.album_tracks(a["id"] for a in client.new_releases().albums)
+    assert client.stats.api_requests == fewest_requests(emu, "extended")
+    assert stored_refusals(capability_cache) == {}
+
+
+def test_a_403_seen_again_a_day_later_is_kept_for_the_week(
+    emulator_factory: EmulatorFactory, client_for: ClientFactory, capability_cache: Path
+) -> None:
+    """A Development Mode app: its refusals cost two requests the first day, two the next (browse
+    asked again; /albums?ids= goes with it, unasked), then none for the week."""
+    emu = emulator_factory(albums=20, mode="development")
+    assert run_both(emu, client_for) == ("search", "album_tracks", 2, 0)
+    suspected_hours_ago(capability_cache, RECHECK_AFTER_S / 3600)
+    assert run_both(emu, client_for) == ("search", "album_tracks", 2, 0)
+    assert held_refusals(capability_cache) == {"browse": True, "albums": True}
+    suspected_hours_ago(capability_cache, RECHECK_AFTER_S / 3600)
+    assert run_both(emu, client_for) == ("search", "album_tracks", 0, 0)
+    suspected_hours_ago(capability_cache, FORBIDDEN_TTL_S / 3600)
+    assert run_both(emu, client_for) == ("search", "album_tracks", 2, 0)  # a week on: asked
 
 
 def test_a_refusal_stored_before_suspicions_were_kept_counts_as_confirmed(tmp_path: Path) -> None:
