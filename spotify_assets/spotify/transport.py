@@ -110,10 +110,15 @@ def _body_by(raw: urllib3.HTTPResponse, by: float) -> bytes:
     return b"".join(chunks)
 
 
-def json_document(body: bytes) -> Any:
-    """The JSON document a body holds (UTF-8, a byte-order mark tolerated); ValueError when it
+def json_document(response: requests.Response) -> Any:
+    """The JSON document a response's body holds: UTF-8 as JSON must be (a byte-order mark
+    tolerated), else in the charset its headers name (a proxy's error body); ValueError when it
     holds none."""
-    return json.loads(body.decode("utf-8-sig"))
+    try:
+        text = response.content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = response.text
+    return json.loads(text)
 
 
 def not_an_answer(document: Any) -> str | None:
@@ -140,12 +145,9 @@ def error_detail(response: requests.Response) -> tuple[str, str | None]:
     `{"error": "...", "error_description": "..."}`, and proxies or CDNs in between send HTML.
     """
     try:
-        body = json_document(response.content)
+        body = json_document(response)
     except ValueError:
-        try:  # an error body in another charset than UTF-8, which requests decodes by its header
-            body = response.json()
-        except ValueError:
-            body = None
+        body = None
     if isinstance(body, dict):
         error = body.get("error")
         if isinstance(error, dict):
@@ -353,7 +355,7 @@ class Transport:
         if status != 200:
             return Answer(response)
         try:
-            document = json_document(response.content)
+            document = json_document(response)
         except ValueError:
             problem: str | None = "a body that is not a whole JSON document"
         else:

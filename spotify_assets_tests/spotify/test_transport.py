@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 from email.utils import formatdate
 
 import pytest
+import requests
 
 from spotify_assets.emulator import EmulatorServer, Fault
 from spotify_assets.spotify import (
@@ -39,10 +41,21 @@ def test_retry_after_in_seconds_decimals_or_an_http_date() -> None:
     assert [parse_retry_after(v) for v in ("inf", "-inf", "nan", "1e400")] == [None] * 4
 
 
-def test_a_json_body_may_open_with_a_byte_order_mark() -> None:
-    assert json_document(b'\xef\xbb\xbf{"albums": []}') == {"albums": []}
+def body(content: bytes, charset: str | None = None) -> requests.Response:
+    """A response holding `content`, its charset named by its headers when given."""
+    response = requests.Response()
+    response._content = content
+    response.encoding = charset
+    return response
+
+
+def test_a_json_body_may_open_with_a_byte_order_mark_or_name_another_charset() -> None:
+    assert json_document(body(b'\xef\xbb\xbf{"albums": []}')) == {"albums": []}
+    error = {"error": {"message": "Caf\u00e9 ferm\u00e9"}}
+    latin = json.dumps(error, ensure_ascii=False).encode("latin-1")
+    assert json_document(body(latin, "iso-8859-1")) == error
     with pytest.raises(ValueError):
-        json_document(b'{"albums": [}')
+        json_document(body(b'{"albums": [}'))
 
 
 def test_urls_that_cannot_work_are_refused_up_front() -> None:
